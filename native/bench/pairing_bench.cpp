@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Pair-selection benchmark: greedy+swaps against the exact matching on the same instances, side by
+// side in one run. Prints one row per size and score kind: median times and the median and worst
+// ratio of the heuristic's total to the optimum.
+//
+//   pairing_bench [--seeds N] [--sizes 64,256,512]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "instances.h"
+#include "smtcheck/pairing.h"
+
+using namespace smtcheck;
+
+namespace {
+
+double median(std::vector<double> v)
+{
+	std::sort(v.begin(), v.end());
+	size_t n = v.size();
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Median of `reps` timed runs, in milliseconds.
+double time_ms(const PairingInput &in, Mode mode, int reps, PairingPlan &plan)
+{
+	std::vector<double> t;
+	for (int r = 0; r < reps; r++) {
+		auto start = std::chrono::steady_clock::now();
+		plan = plan_pairs(in, mode);
+		t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+	}
+	return median(t);
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+	int seeds = 7;
+	std::vector<int> sizes{64, 256, 512};
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--seeds") && i + 1 < argc) {
+			seeds = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
+			sizes.clear();
+			std::stringstream list(argv[++i]);
+			std::string item;
+			while (std::getline(list, item, ','))
+				sizes.push_back(std::stoi(item));
+		} else {
+			fprintf(stderr, "usage: %s [--seeds N] [--sizes 64,256,512]\n", argv[0]);
+			return 2;
+		}
+	}
+	printf("%-9s %-9s %6s %12s %12s %12s %10s %10s\n", "workloads", "scores", "seeds", "greedy_ms",
+	       "exact_ms", "auto_ms", "ratio_med", "ratio_min");
+	for (int n : sizes) {
+		for (auto kind : {instances::Scores::Uniform, instances::Scores::Profiles}) {
+			std::vector<double> greedy_t, exact_t, auto_t, ratio;
+			for (int s = 0; s < seeds; s++) {
+				std::mt19937_64 rng(1000 + s);
+				// One thread per workload and a core per two: every hardware thread is contested.
+				PairingInput in = instances::random_input(n, 1, instances::smt_cores(n / 2), kind, rng);
+				PairingPlan g, e, a;
+				greedy_t.push_back(time_ms(in, Mode::Greedy, 15, g));
+				exact_t.push_back(time_ms(in, Mode::Exact, n >= 256 ? 3 : 7, e));
+				auto_t.push_back(time_ms(in, Mode::Auto, 15, a));
+				ratio.push_back(g.total / e.total);
+			}
+			printf("%-9d %-9s %6d %12.3f %12.3f %12.3f %10.5f %10.5f\n", n,
+			       kind == instances::Scores::Uniform ? "uniform" : "profiles", seeds, median(greedy_t),
+			       median(exact_t), median(auto_t), median(ratio),
+			       *std::min_element(ratio.begin(), ratio.end()));
+			fflush(stdout);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// JNI glue for io.smtcheck.sched.NativeMapper. Methods are registered in JNI_OnLoad; C++ errors
+// become Java exceptions here and nowhere else.
+#include <jni.h>
+
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "smtcheck/affinity.h"
+#include "smtcheck/pairing.h"
+#include "smtcheck/topology.h"
+
+namespace {
+
+const char *const kMapperClass = "io/smtcheck/sched/NativeMapper";
+const char *const kCallExceptionClass = "io/smtcheck/sched/NativeCallException";
+
+jclass g_call_exception;
+jmethodID g_call_exception_init;
+
+// Thrown by a JNI call that has already left a Java exception pending.
+struct JavaExceptionPending {};
+
+void throw_java(JNIEnv *env, const char *cls, const std::string &message)
+{
+	jclass c = env->FindClass(cls);
+	if (c)
+		env->ThrowNew(c, message.c_str());
+}
+
+void throw_call_exception(JNIEnv *env, const smtcheck::SystemError &e)
+{
+	jstring call = env->NewStringUTF(e.call().c_str());
+	jstring message = env->NewStringUTF(e.what());
+	if (!call || !message)
+		return;
+	auto ex = static_cast<jthrowable>(env->NewObject(g_call_exception, g_call_exception_init, call,
+							   static_cast<jint>(e.error()), message));
+	if (ex)
+		env->Throw(ex);
+}
+
+// Runs `body`, turning any C++ exception into the matching Java one.
+template <typename F> auto guarded(JNIEnv *env, F body) -> decltype(body())
+{
+	try {
+		return body();
+	} catch (const JavaExceptionPending &) {
+	} catch (const smtcheck::SystemError &e) {
+		throw_call_exception(env, e);
+	} catch (const std::invalid_argument &e) {
+		throw_java(env, "java/lang/IllegalArgumentException", e.what());
+	} catch (const std::bad_alloc &) {
+		throw_java(env, "java/lang/OutOfMemoryError", "native allocation failed");
+	} catch (const std::exception &e) {
+		throw_java(env, "java/lang/IllegalStateException", e.what());
+	}
+	return {};
+}
+
+void check(JNIEnv *env)
+{
+	if (env->ExceptionCheck())
+		throw JavaExceptionPending{};
+}
+
+std::string to_string(JNIEnv *env, jstring s)
+{
+	if (!s) {
+		throw_java(env, "java/lang/NullPointerException", "null string");
+		throw JavaExceptionPending{};
+	}
+	const char *chars = env->GetStringUTFChars(s, nullptr);
+	check(env);
+	std::string out(chars);
+	env->ReleaseStringUTFChars(s, chars);
+	return out;
+}
+
+std::vector<int> to_ints(JNIEnv *env, jintArray a)
+{
+	if (!a) {
+		throw_java(env, "java/lang/NullPointerException", "null int array");
+		throw JavaExceptionPending{};
+	}
+	std::vector<int> out(env->GetArrayLength(a));
+	env->GetIntArrayRegion(a, 0, static_cast<jsize>(out.size()), out.data());
+	check(env);
+	return out;
+}
+
+std::vector<double> to_doubles(JNIEnv *env, jdoubleArray a)
+{
+	if (!a) {
+		throw_java(env, "java/lang/NullPointerException", "null double array");
+		throw JavaExceptionPending{};
+	}
+	std::vector<double> out(env->GetArrayLength(a));
+	env->GetDoubleArrayRegion(a, 0, static_cast<jsize>(out.size()), out.data());
+	check(env);
+	return out;
+}
+
+jintArray to_java(JNIEnv *env, const std::vector<int> &v)
+{
+	jintArray a = env->NewIntArray(static_cast<jsize>(v.size()));
+	check(env);
+	env->SetIntArrayRegion(a, 0, static_cast<jsize>(v.size()), v.data());
+	return a;
+}
+
+jobjectArray to_java(JNIEnv *env, const smtcheck::Topology &topo)
+{
+	jclass int_array = env->FindClass("[I");
+	check(env);
+	jobjectArray out = env->NewObjectArray(static_cast<jsize>(topo.size()), int_array, nullptr);
+	check(env);
+	for (size_t i = 0; i < topo.size(); i++) {
+		jintArray core = to_java(env, topo[i]);
+		env->SetObjectArrayElement(out, static_cast<jsize>(i), core);
+		env->DeleteLocalRef(core);
+	}
+	return out;
+}
+
+smtcheck::Topology to_topology(JNIEnv *env, jobjectArray cores)
+{
+	if (!cores) {
+		throw_java(env, "java/lang/NullPointerException", "null topology");
+		throw JavaExceptionPending{};
+	}
+	smtcheck::Topology topo;
+	jsize n = env->GetArrayLength(cores);
+	for (jsize i = 0; i < n; i++) {
+		auto core = static_cast<jintArray>(env->GetObjectArrayElement(cores, i));
+		check(env);
+		topo.push_back(to_ints(env, core));
+		env->DeleteLocalRef(core);
+	}
+	return topo;
+}
+
+jobjectArray read_topology(JNIEnv *env, jclass, jstring root)
+{
+	return guarded(env, [&] { return to_java(env, smtcheck::read_topology(to_string(env, root))); });
+}
+
+jobjectArray parse_topology(JNIEnv *env, jclass, jstring spec, jstring root)
+{
+	return guarded(env, [&] {
+		auto online = smtcheck::online_cpus(to_string(env, root));
+		return to_java(env, smtcheck::parse_topology(to_string(env, spec), online));
+	});
+}
+
+// Result layout: [mode used, then per core its two occupants (workload index or -1)].
+jintArray plan(JNIEnv *env, jclass, jintArray workers, jdoubleArray scores, jdouble solo, jobjectArray cores,
+	       jint mode)
+{
+	return guarded(env, [&] {
+		if (mode < 0 || mode > 2)
+			throw std::invalid_argument("unknown pairing mode " + std::to_string(mode));
+		smtcheck::PairingInput in;
+		in.workers = to_ints(env, workers);
+		in.scores = to_doubles(env, scores);
+		in.solo = solo;
+		in.cores = to_topology(env, cores);
+		smtcheck::PairingPlan p = smtcheck::plan_pairs(in, static_cast<smtcheck::Mode>(mode));
+		std::vector<int> out{static_cast<int>(p.mode)};
+		for (const auto &core : p.occupants)
+			out.insert(out.end(), core.begin(), core.end());
+		return to_java(env, out);
+	});
+}
+
+// Result layout: [processes found, tasks pinned].
+jintArray set_group_affinity(JNIEnv *env, jclass, jint pgid, jintArray cpus)
+{
+	return guarded(env, [&] {
+		smtcheck::AffinityResult r = smtcheck::set_group_affinity(pgid, to_ints(env, cpus));
+		return to_java(env, std::vector<int>{r.processes, r.tasks});
+	});
+}
+
+jintArray get_affinity(JNIEnv *env, jclass, jint tid)
+{
+	return guarded(env, [&] { return to_java(env, smtcheck::get_affinity(tid)); });
+}
+
+const JNINativeMethod kMethods[] = {
+	{const_cast<char *>("readTopology"), const_cast<char *>("(Ljava/lang/String;)[[I"),
+	 reinterpret_cast<void *>(read_topology)},
+	{const_cast<char *>("parseTopology"), const_cast<char *>("(Ljava/lang/String;Ljava/lang/String;)[[I"),
+	 reinterpret_cast<void *>(parse_topology)},
+	{const_cast<char *>("plan"), const_cast<char *>("([I[DD[[II)[I"), reinterpret_cast<void *>(plan)},
+	{const_cast<char *>("setGroupAffinity"), const_cast<char *>("(I[I)[I"),
+	 reinterpret_cast<void *>(set_group_affinity)},
+	{const_cast<char *>("getAffinity"), const_cast<char *>("(I)[I"), reinterpret_cast<void *>(get_affinity)},
+};
+
+}  // namespace
+
+extern "C" JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *)
+{
+	JNIEnv *env;
+	if (vm->GetEnv(reinterpret_cast<void **>(&env), JNI_VERSION_1_8) != JNI_OK)
+		return JNI_ERR;
+	jclass mapper = env->FindClass(kMapperClass);
+	if (!mapper)
+		return JNI_ERR;
+	if (env->RegisterNatives(mapper, kMethods, sizeof(kMethods) / sizeof(kMethods[0])) != 0)
+		return JNI_ERR;
+	jclass ex = env->FindClass(kCallExceptionClass);
+	if (!ex)
+		return JNI_ERR;
+	g_call_exception = static_cast<jclass>(env->NewGlobalRef(ex));
+	g_call_exception_init = env->GetMethodID(g_call_exception, "<init>",
+						 "(Ljava/lang/String;ILjava/lang/String;)V");
+	if (!g_call_exception || !g_call_exception_init)
+		return JNI_ERR;
+	return JNI_VERSION_1_8;
+}
+
+extern "C" JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *)
+{
+	JNIEnv *env;
+	if (vm->GetEnv(reinterpret_cast<void **>(&env), JNI_VERSION_1_8) == JNI_OK && g_call_exception)
+		env->DeleteGlobalRef(g_call_exception);
+}

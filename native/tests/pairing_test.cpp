@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "instances.h"
+#include "smtcheck/pairing.h"
+
+namespace smtcheck {
+namespace {
+
+using instances::Scores;
+
+int total_threads(const PairingInput &in)
+{
+	int t = 0;
+	for (int w : in.workers)
+		t += w;
+	return t;
+}
+
+int hardware_threads(const PairingInput &in)
+{
+	int h = 0;
+	for (const auto &c : in.cores)
+		h += static_cast<int>(c.size());
+	return h;
+}
+
+// Every thread placed at most once, no core over-filled, worker counts respected, only the surplus
+// unplaced, and the reported total is the input's score of the placement.
+void expect_valid(const PairingInput &in, const PairingPlan &plan)
+{
+	ASSERT_EQ(plan.occupants.size(), in.cores.size());
+	std::vector<int> placed(in.workers.size(), 0);
+	for (size_t c = 0; c < in.cores.size(); c++) {
+		int used = 0;
+		for (int slot = 0; slot < 2; slot++) {
+			int w = plan.occupants[c][slot];
+			if (w == kEmpty)
+				continue;
+			ASSERT_GE(w, 0);
+			ASSERT_LT(w, static_cast<int>(in.workers.size()));
+			placed[w]++;
+			used++;
+		}
+		EXPECT_LE(used, static_cast<int>(in.cores[c].size())) << "core " << c << " over-filled";
+		if (plan.occupants[c][1] != kEmpty) {
+			EXPECT_NE(plan.occupants[c][0], kEmpty);
+		}
+	}
+	int unplaced = 0;
+	for (size_t w = 0; w < in.workers.size(); w++) {
+		EXPECT_EQ(placed[w] + plan.unplaced[w], in.workers[w]) << "workload " << w;
+		unplaced += plan.unplaced[w];
+	}
+	EXPECT_EQ(unplaced, std::max(0, total_threads(in) - hardware_threads(in)));
+	EXPECT_NEAR(plan.total, plan_score(in, plan.occupants), 1e-9);
+}
+
+// The optimum by enumeration of every placement of every thread (tiny instances only).
+double brute_force(const PairingInput &in)
+{
+	std::vector<int> threads;
+	for (size_t w = 0; w < in.workers.size(); w++)
+		for (int k = 0; k < in.workers[w]; k++)
+			threads.push_back(static_cast<int>(w));
+	int drops_needed = std::max(0, total_threads(in) - hardware_threads(in));
+	std::vector<std::array<int, 2>> occ(in.cores.size(), {kEmpty, kEmpty});
+	double best = -INFINITY;
+	std::function<void(size_t, int)> place = [&](size_t i, int drops) {
+		if (i == threads.size()) {
+			if (drops == drops_needed)
+				best = std::max(best, plan_score(in, occ));
+			return;
+		}
+		if (drops < drops_needed)
+			place(i + 1, drops + 1);
+		for (size_t c = 0; c < in.cores.size(); c++) {
+			int slot = occ[c][0] == kEmpty ? 0 : 1;
+			if (slot >= static_cast<int>(in.cores[c].size()) || occ[c][slot] != kEmpty)
+				continue;
+			occ[c][slot] = threads[i];
+			place(i + 1, drops);
+			occ[c][slot] = kEmpty;
+		}
+	};
+	place(0, 0);
+	return best;
+}
+
+Topology mixed_cores(int two_cpu, int one_cpu)
+{
+	Topology t;
+	int cpu = 0;
+	for (int i = 0; i < two_cpu; i++, cpu += 2)
+		t.push_back({cpu, cpu + 1});
+	for (int i = 0; i < one_cpu; i++)
+		t.push_back({cpu++});
+	return t;
+}
+
+TEST(Pairing, ExactEqualsBruteForceOnSmallInstances)
+{
+	std::mt19937_64 rng(1);
+	std::uniform_int_distribution<int> count(0, 3);
+	std::uniform_real_distribution<double> solo(-0.5, 1.5);
+	for (int round = 0; round < 300; round++) {
+		int n = 1 + round % 4;
+		Topology cores = mixed_cores(count(rng), count(rng));
+		if (cores.empty())
+			cores = mixed_cores(1, 0);
+		PairingInput in = instances::random_input(n, 2, cores, round % 2 ? Scores::Uniform : Scores::Profiles, rng);
+		in.solo = solo(rng);
+		if (total_threads(in) > 7)
+			continue;
+		PairingPlan exact = plan_pairs(in, Mode::Exact);
+		expect_valid(in, exact);
+		EXPECT_NEAR(exact.total, brute_force(in), 1e-9) << "round " << round;
+		PairingPlan greedy = plan_pairs(in, Mode::Greedy);
+		expect_valid(in, greedy);
+		EXPECT_LE(greedy.total, exact.total + 1e-9) << "round " << round;
+	}
+}
+
+TEST(Pairing, HeuristicNeverBeatsExactAndComesClose)
+{
+	std::mt19937_64 rng(2);
+	for (Scores kind : {Scores::Uniform, Scores::Profiles}) {
+		double ratio_sum = 0;
+		int rounds = 0;
+		for (int n = 20; n <= 120; n += 10) {
+			for (int max_workers : {1, 3}) {
+				PairingInput in = instances::random_input(n, max_workers, instances::smt_cores(n / 2 + 3),
+									 kind, rng);
+				PairingPlan exact = plan_pairs(in, Mode::Exact);
+				PairingPlan greedy = plan_pairs(in, Mode::Greedy);
+				expect_valid(in, exact);
+				expect_valid(in, greedy);
+				ASSERT_GT(exact.total, 0);
+				EXPECT_LE(greedy.total, exact.total + 1e-9);
+				ratio_sum += greedy.total / exact.total;
+				rounds++;
+			}
+		}
+		EXPECT_GE(ratio_sum / rounds, 0.995) << "score kind " << static_cast<int>(kind);
+	}
+}
+
+TEST(Pairing, SurplusThreadsStayUnplaced)
+{
+	PairingInput in;
+	in.workers = {1, 1, 1, 1, 1};
+	in.scores.assign(25, 1.0);
+	in.scores[4 * 5 + 4] = 0;  // make workload 4 the least attractive partner
+	for (int i = 0; i < 4; i++)
+		in.scores[i * 5 + 4] = in.scores[4 * 5 + i] = 0.1;
+	in.cores = {{0, 1}, {2, 3}};
+	for (Mode mode : {Mode::Greedy, Mode::Exact}) {
+		PairingPlan plan = plan_pairs(in, mode);
+		expect_valid(in, plan);
+		EXPECT_EQ(plan.unplaced[4], 1);
+		EXPECT_DOUBLE_EQ(plan.total, 2.0);
+	}
+}
+
+TEST(Pairing, WorkloadMayPairWithItself)
+{
+	PairingInput in;
+	in.workers = {2, 1, 1};
+	in.scores = {1.9, 0.2, 0.2,
+		     0.2, 0.1, 1.0,
+		     0.2, 1.0, 0.1};
+	in.cores = {{0, 1}, {2, 3}};
+	for (Mode mode : {Mode::Greedy, Mode::Exact}) {
+		PairingPlan plan = plan_pairs(in, mode);
+		expect_valid(in, plan);
+		EXPECT_DOUBLE_EQ(plan.total, 2.9);
+		EXPECT_EQ(plan.occupants[0], (std::array<int, 2>{0, 0}));
+		EXPECT_EQ(plan.occupants[1], (std::array<int, 2>{1, 2}));
+	}
+}
+
+TEST(Pairing, LoneThreadsWhenSoloBeatsEveryPair)
+{
+	PairingInput in;
+	in.workers = {1, 1, 1};
+	in.scores.assign(9, 1.5);
+	in.solo = 1.0;
+	in.cores = instances::smt_cores(4);
+	for (Mode mode : {Mode::Greedy, Mode::Exact}) {
+		PairingPlan plan = plan_pairs(in, mode);
+		expect_valid(in, plan);
+		EXPECT_DOUBLE_EQ(plan.total, 3.0);
+		for (const auto &core : plan.occupants)
+			EXPECT_EQ(core[1], kEmpty);
+	}
+}
+
+TEST(Pairing, PairsAreForcedWhenThreadsOutnumberCores)
+{
+	PairingInput in;
+	in.workers = {1, 1, 1};
+	in.scores.assign(9, 0.5);
+	in.solo = 1.0;
+	in.cores = {{0, 1}, {2}};
+	for (Mode mode : {Mode::Greedy, Mode::Exact}) {
+		PairingPlan plan = plan_pairs(in, mode);
+		expect_valid(in, plan);
+		EXPECT_DOUBLE_EQ(plan.total, 1.5);
+		EXPECT_NE(plan.occupants[1][0], kEmpty) << "the one-CPU core is used";
+	}
+}
+
+TEST(Pairing, AutoModeChoosesBySize)
+{
+	std::mt19937_64 rng(3);
+	PairingInput small = instances::random_input(8, 1, instances::smt_cores(4), Scores::Uniform, rng);
+	PairingInput large = instances::random_input(200, 1, instances::smt_cores(100), Scores::Uniform, rng);
+	EXPECT_EQ(plan_pairs(small, Mode::Auto).mode, Mode::Exact);
+	EXPECT_EQ(plan_pairs(large, Mode::Auto).mode, Mode::Greedy);
+}
+
+TEST(Pairing, NoWorkloads)
+{
+	PairingInput in;
+	in.cores = instances::smt_cores(2);
+	PairingPlan plan = plan_pairs(in, Mode::Exact);
+	EXPECT_EQ(plan.total, 0);
+	EXPECT_EQ(plan.occupants.size(), 2u);
+}
+
+TEST(Pairing, RejectsMalformedInput)
+{
+	PairingInput good;
+	good.workers = {1, 1};
+	good.scores = {0, 1, 1, 0};
+	good.cores = {{0, 1}};
+	EXPECT_NO_THROW(plan_pairs(good, Mode::Exact));
+
+	PairingInput bad = good;
+	bad.scores = {0, 1, 0.5, 0};
+	EXPECT_THROW(plan_pairs(bad, Mode::Exact), std::invalid_argument);
+	bad = good;
+	bad.scores[1] = bad.scores[2] = NAN;
+	EXPECT_THROW(plan_pairs(bad, Mode::Greedy), std::invalid_argument);
+	bad = good;
+	bad.scores.pop_back();
+	EXPECT_THROW(plan_pairs(bad, Mode::Exact), std::invalid_argument);
+	bad = good;
+	bad.workers[0] = 0;
+	EXPECT_THROW(plan_pairs(bad, Mode::Exact), std::invalid_argument);
+	bad = good;
+	bad.cores = {{0, 1, 2, 3}};
+	EXPECT_THROW(plan_pairs(bad, Mode::Exact), std::invalid_argument);
+	bad = good;
+	bad.cores = {};
+	EXPECT_THROW(plan_pairs(bad, Mode::Exact), std::invalid_argument);
+	bad = good;
+	bad.solo = INFINITY;
+	EXPECT_THROW(plan_pairs(bad, Mode::Exact), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace smtcheck

@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# Installs the named Debian packages that are missing (one apt-get update, only when needed).
+ensure_packages() {
+	local missing=()
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}" >&2
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# What building the jar (Java, the native library and its tests) needs.
+BUILD_PACKAGES=(openjdk-17-jdk-headless maven cmake make g++ liblemon-dev libgtest-dev)

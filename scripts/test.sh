@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, then runs every test: the native library's C++ tests
+# (ctest) and the Java tests (JUnit), both from Maven; checks of the built jar's command line; and
+# the kernel modules' tests inside a QEMU guest. Ends with one line "N passed, N failed" over all
+# of them and exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=lib/packages.sh
+. scripts/lib/packages.sh
+ensure_packages "${BUILD_PACKAGES[@]}" libxml2-utils || exit 1
+
+passed=0
+failed=0
+failed_stages=()
+
+# Sums the tests/failures/errors attributes of JUnit XML reports.
+count_junit() {
+	local f tests fails errs skips
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		tests=$(xmllint --xpath 'string((//testsuite)[1]/@tests)' "$f")
+		fails=$(xmllint --xpath 'string((//testsuite)[1]/@failures)' "$f")
+		errs=$(xmllint --xpath 'string((//testsuite)[1]/@errors)' "$f")
+		skips=$(xmllint --xpath 'string((//testsuite)[1]/@skipped)' "$f")
+		fails=$(( ${fails:-0} + ${errs:-0} ))
+		passed=$(( passed + ${tests:-0} - fails - ${skips:-0} ))
+		failed=$(( failed + fails ))
+	done
+}
+
+stage() {
+	echo
+	echo "=== $1"
+}
+
+stage "build, C++ tests and Java tests (mvn verify)"
+if ! mvn -B -ntp verify; then
+	failed_stages+=("mvn verify")
+fi
+count_junit target/native/ctest-results.xml target/surefire-reports/TEST-*.xml
+
+stage "command line of the built jar"
+if [ -f target/smtcheck-daemon.jar ]; then
+	out=$(scripts/jar-test.sh 2>&1)
+	echo "$out"
+	line=$(echo "$out" | tail -n 1)
+	if [[ "$line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$(( passed + BASH_REMATCH[1] ))
+		failed=$(( failed + BASH_REMATCH[2] ))
+		[ "${BASH_REMATCH[2]}" -eq 0 ] || failed_stages+=("jar checks")
+	else
+		failed_stages+=("jar checks")
+	fi
+else
+	failed_stages+=("jar checks (no jar was built)")
+fi
+
+if [ -x scripts/vm-test.sh ]; then
+	stage "kernel modules in a QEMU guest (scripts/vm-test.sh)"
+	out_file=$(mktemp)
+	scripts/vm-test.sh 2>&1 | tee "$out_file"
+	rc=${PIPESTATUS[0]}
+	line=$(tail -n 1 "$out_file")
+	rm -f "$out_file"
+	if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		passed=$(( passed + BASH_REMATCH[1] ))
+		failed=$(( failed + BASH_REMATCH[2] ))
+	fi
+	[ "$rc" -eq 0 ] || failed_stages+=("vm-test (exit $rc)")
+fi
+
+echo
+if [ ${#failed_stages[@]} -gt 0 ]; then
+	echo "failed: ${failed_stages[*]}"
+	[ "$failed" -gt 0 ] || failed=1
+fi
+echo "$passed passed, $failed failed"
+[ ${#failed_stages[@]} -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.cli;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Process exit codes shared by every subcommand; listed in each command's --help. */
+public final class ExitCodes {
+    public static final int OK = 0;
+    /** An input file or value is invalid (the message says which and why). */
+    public static final int BAD_INPUT = 1;
+    /** The command line itself is wrong (unknown option, missing argument). */
+    public static final int USAGE = 2;
+    /** The system refused: a failed system call, a missing library. */
+    public static final int FAILURE = 3;
+
+    /** The list shown under "Exit codes" in every command's --help. */
+    static final Map<String, String> HELP = help();
+
+    private static Map<String, String> help() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(Integer.toString(OK), "Success.");
+        m.put(Integer.toString(BAD_INPUT), "Invalid input (file, matrix, topology): the reason is printed on one line.");
+        m.put(Integer.toString(USAGE), "Invalid command line.");
+        m.put(Integer.toString(FAILURE), "System failure (a failed system call or a missing native library).");
+        return Collections.unmodifiableMap(m);
+    }
+
+    private ExitCodes() {
+    }
+}

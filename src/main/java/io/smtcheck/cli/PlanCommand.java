@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.smtcheck.sched.PairingInput;
+import io.smtcheck.sched.Plan;
+import io.smtcheck.sched.PlanMode;
+import io.smtcheck.sched.Planner;
+import io.smtcheck.sched.Topology;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "plan",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Shows which workloads would share which physical core. Touches no process.",
+            "%nThe scores file: {\"workloads\":[{\"id\":\"a\",\"workers\":1},...], \"matrix\":[[...],...], \"solo\":0.0}"
+                + " where matrix[i][j] is the symbiotic score of workload i sharing a core with workload j"
+                + " (symmetric; the diagonal counts only for workloads with 2+ workers) and solo the score of"
+                + " a thread alone on a core.",
+        })
+final class PlanCommand implements Callable<Integer> {
+    @Option(names = "--scores", required = true, paramLabel = "FILE", description = "Score matrix (JSON).")
+    Path scores;
+
+    @Option(names = "--topology", paramLabel = "SPEC",
+            description = "Cores separated by ';', siblings by ',' (e.g. \"0,1;2,3\"). Default: this machine's.")
+    String topology;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "auto",
+            description = "auto (exact when small, else greedy), greedy, or exact. Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    @Option(names = "--json", description = "Print the plan as JSON.")
+    boolean json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    @Override
+    public Integer call() throws Exception {
+        PlanMode planMode = parseMode(mode);
+        PairingInput input = ScoresFile.read(scores);
+        Topology topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+        Plan plan = Planner.plan(input, topo, planMode);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(JSON.writeValueAsString(toJson(plan)));
+        } else {
+            printTable(out, plan, input);
+        }
+        return ExitCodes.OK;
+    }
+
+    private PlanMode parseMode(String text) {
+        try {
+            return PlanMode.valueOf(text.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "unknown --mode '" + text + "': use auto, greedy or exact");
+        }
+    }
+
+    static Map<String, Object> toJson(Plan plan) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mode", plan.mode().label());
+        m.put("total", plan.total());
+        m.put("cores", plan.cores());
+        m.put("unplaced", plan.unplaced());
+        return m;
+    }
+
+    private static void printTable(PrintWriter out, Plan plan, PairingInput input) {
+        int cores = plan.cores().size();
+        out.printf(Locale.ROOT, "mode %s, total score %.4f, %d workloads (%d threads) on %d %s%n",
+                plan.mode().label(), plan.total(), input.size(), input.threads(), cores, cores == 1 ? "core" : "cores");
+        out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
+        for (Plan.CoreAssignment c : plan.cores()) {
+            String cpus = join(c.cpus());
+            String workloads = c.workloads().isEmpty() ? "-" : String.join(" + ", c.workloads());
+            out.printf(Locale.ROOT, "%-5d %-10s %-40s %8.4f%n", c.core(), cpus, workloads, c.score());
+        }
+        if (!plan.unplaced().isEmpty()) {
+            StringBuilder s = new StringBuilder();
+            for (Plan.Unplaced u : plan.unplaced()) {
+                s.append(s.length() == 0 ? "" : ", ").append(u.id()).append(" (").append(u.threads())
+                        .append(u.threads() == 1 ? " thread)" : " threads)");
+            }
+            out.println("unplaced (more threads than hardware threads): " + s);
+        }
+    }
+
+    private static String join(List<Integer> cpus) {
+        StringBuilder s = new StringBuilder();
+        for (int cpu : cpus) {
+            s.append(s.length() == 0 ? "" : ",").append(cpu);
+        }
+        return s.toString();
+    }
+}

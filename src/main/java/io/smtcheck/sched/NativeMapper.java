@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.sched;
+
+/** The JNI entry points of libsmtcheck.so; registered by the library's JNI_OnLoad. */
+final class NativeMapper {
+    static {
+        NativeLibrary.load();
+    }
+
+    private NativeMapper() {
+    }
+
+    /** Cores of the online CPUs under a sysfs CPU directory, each an ascending CPU list. */
+    static native int[][] readTopology(String sysfsCpuRoot);
+
+    /** An explicit topology spec ("0,1;2,3"), every CPU checked against the online ones. */
+    static native int[][] parseTopology(String spec, String sysfsCpuRoot);
+
+    /**
+     * Pair selection. Returns the mode that ran (0 auto, 1 greedy, 2 exact), then for each core the
+     * workload index on each of its two hardware threads, or -1.
+     */
+    static native int[] plan(int[] workers, double[] scores, double solo, int[][] cores, int mode);
+
+    /** Pins a process group and its descendants; returns {processes found, tasks pinned}. */
+    static native int[] setGroupAffinity(int pgid, int[] cpus);
+
+    /** The CPUs a task may run on. */
+    static native int[] getAffinity(int tid);
+}

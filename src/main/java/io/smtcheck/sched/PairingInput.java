@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.sched;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What pair selection needs: the workloads with their worker counts, the symbiotic score of every
+ * pair (a workload with two or more workers may pair with itself: the diagonal), and the score of
+ * a core holding a lone thread.
+ *
+ * @param ids     workload ids, unique and non-empty
+ * @param workers hardware threads each workload occupies, at least 1
+ * @param scores  square, symmetric, finite
+ * @param solo    finite
+ */
+public record PairingInput(List<String> ids, int[] workers, double[][] scores, double solo) {
+
+    /** @throws IllegalArgumentException naming the first workload or entry that is wrong */
+    public PairingInput {
+        int n = ids.size();
+        if (workers.length != n) {
+            throw new IllegalArgumentException(workers.length + " worker counts for " + n + " workloads");
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            String id = ids.get(i);
+            if (id == null || id.isBlank()) {
+                throw new IllegalArgumentException("workload " + i + " has no id");
+            }
+            if (!seen.add(id)) {
+                throw new IllegalArgumentException("workload id '" + id + "' appears twice");
+            }
+            if (workers[i] < 1) {
+                throw new IllegalArgumentException("workload '" + id + "' has " + workers[i]
+                        + " workers; at least 1 is needed");
+            }
+        }
+        if (scores.length != n) {
+            throw new IllegalArgumentException("score matrix has " + scores.length + " rows for " + n + " workloads");
+        }
+        for (int i = 0; i < n; i++) {
+            if (scores[i] == null || scores[i].length != n) {
+                throw new IllegalArgumentException("score matrix row " + i + " ('" + ids.get(i) + "') has "
+                        + (scores[i] == null ? 0 : scores[i].length) + " entries; the matrix must be " + n + "x" + n);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                if (!Double.isFinite(scores[i][j])) {
+                    throw new IllegalArgumentException("score of '" + ids.get(i) + "' with '" + ids.get(j)
+                            + "' is " + scores[i][j]);
+                }
+                if (scores[i][j] != scores[j][i]) {
+                    throw new IllegalArgumentException("score matrix is not symmetric: '" + ids.get(i) + "' with '"
+                            + ids.get(j) + "' is " + scores[i][j] + " but the reverse is " + scores[j][i]);
+                }
+            }
+        }
+        if (!Double.isFinite(solo)) {
+            throw new IllegalArgumentException("solo score is " + solo);
+        }
+        ids = List.copyOf(ids);
+    }
+
+    public int size() {
+        return ids.size();
+    }
+
+    public int threads() {
+        int t = 0;
+        for (int w : workers) {
+            t += w;
+        }
+        return t;
+    }
+
+    public double score(int a, int b) {
+        return scores[a][b];
+    }
+}

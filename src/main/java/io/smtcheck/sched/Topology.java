@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.sched;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.StringJoiner;
+
+/** Physical cores, each with the CPU numbers of its sibling hardware threads. */
+public final class Topology {
+    public static final String SYSFS_CPU_ROOT = "/sys/devices/system/cpu";
+
+    private final int[][] cores;
+
+    private Topology(int[][] cores) {
+        this.cores = cores;
+    }
+
+    /** This machine's cores, online CPUs only. */
+    public static Topology ofThisMachine() {
+        return new Topology(NativeMapper.readTopology(SYSFS_CPU_ROOT));
+    }
+
+    /**
+     * An explicit topology: cores separated by ';', siblings by ',' ("0,1;2,3"). Every CPU must be
+     * online on this machine and named once.
+     *
+     * @throws IllegalArgumentException with the reason when the spec is malformed
+     */
+    public static Topology parse(String spec) {
+        return new Topology(NativeMapper.parseTopology(spec, SYSFS_CPU_ROOT));
+    }
+
+    public int coreCount() {
+        return cores.length;
+    }
+
+    /** The CPUs of core {@code index}, ascending. */
+    public List<Integer> cpus(int index) {
+        return Arrays.stream(cores[index]).boxed().toList();
+    }
+
+    public int hardwareThreads() {
+        return Arrays.stream(cores).mapToInt(c -> c.length).sum();
+    }
+
+    int[][] toArray() {
+        return cores;
+    }
+
+    /** The spec form, which {@link #parse} reads back. */
+    @Override
+    public String toString() {
+        StringJoiner spec = new StringJoiner(";");
+        for (int[] core : cores) {
+            StringJoiner siblings = new StringJoiner(",");
+            for (int cpu : core) {
+                siblings.add(Integer.toString(cpu));
+            }
+            spec.add(siblings.toString());
+        }
+        return spec.toString();
+    }
+
+    /** Every CPU of the topology. */
+    public List<Integer> allCpus() {
+        List<Integer> all = new ArrayList<>();
+        for (int[] core : cores) {
+            for (int cpu : core) {
+                all.add(cpu);
+            }
+        }
+        return all;
+    }
+}
