@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * runtime_monitor - finds long-running process groups and hands them to
+ * the smtcheck daemon.
+ *
+ * Process groups are registered with RTMON_IOC_ADD_PGID.  A delayed work
+ * item scans them every scan_interval_ms: a group whose oldest process has
+ * run longer than the threshold is reported once (RTMON_NL_LONG_RUNNING) by
+ * netlink unicast to the data loader; when the data loader acknowledges
+ * (RTMON_NL_ACK) the group gets a slot in IPC_monitor's table and the
+ * answer (RTMON_NL_REGISTERED) tells which.  Groups whose processes have
+ * all exited lose their slot and the data loader gets RTMON_NL_RELEASED.
+ *
+ * Locking: rtmon_lock (mutex) protects the group table and the settings;
+ * it is taken by the ioctls, the netlink input (sender's context) and the
+ * scan work, and nests outside IPC_monitor's own lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include "smtcheck_uapi.h"
+#include "ipc_monitor_kapi.h"
+
+#define RTMON_HASH_BITS		10
+#define RTMON_MAX_GROUPS_LIMIT	65536
+#define RTMON_SCAN_MIN_MS	10
+#define RTMON_SCAN_MAX_MS	60000
+/* Scans a RELEASED message is retried for while the reader is full. */
+#define RTMON_RELEASE_RETRIES	10
+
+struct rtmon_group {
+	struct hlist_node hnode;	/* rtmon_groups, keyed by pgid */
+	struct pid *pgrp;		/* reference held */
+	s32 pgid;
+	s32 jobid;
+	s32 worker_num;
+	int slot;			/* IPC_monitor slot or -1 */
+	u64 start_ns;			/* boottime of oldest process */
+	bool reported;			/* LONG_RUNNING delivered */
+	bool exited;			/* waiting to deliver RELEASED */
+	int release_slot;		/* slot that RELEASED reports */
+	int release_tries;
+};
+
+static DEFINE_MUTEX(rtmon_lock);
+static DEFINE_HASHTABLE(rtmon_groups, RTMON_HASH_BITS);
+static unsigned int rtmon_nr_groups;
+static struct sock *rtmon_nl;
+static u32 rtmon_nl_seq;
+static struct delayed_work rtmon_scan_work;
+
+/* ---- module parameters ------------------------------------------------ */
+
+static unsigned int threshold = RTMON_THRESHOLD_DEFAULT;
+module_param(threshold, uint, 0444);
+MODULE_PARM_DESC(threshold,
+		 "seconds a group runs before it is reported (RTMON_IOC_SET_THRESHOLD)");
+
+static int data_loader_pid;
+module_param(data_loader_pid, int, 0444);
+MODULE_PARM_DESC(data_loader_pid,
+		 "netlink port (pid) of the data loader, 0 = none (RTMON_IOC_SET_DATA_LOADER_PID)");
+
+static unsigned int max_groups = 16384;
+module_param(max_groups, uint, 0444);
+MODULE_PARM_DESC(max_groups, "most groups registered at once (load time)");
+
+static unsigned int scan_interval_ms = 1000;
+module_param(scan_interval_ms, uint, 0444);
+MODULE_PARM_DESC(scan_interval_ms, "how often groups are checked, ms (load time)");
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static struct rtmon_group *rtmon_find(s32 pgid)
+{
+	struct rtmon_group *g;
+
+	hash_for_each_possible(rtmon_groups, g, hnode, pgid)
+		if (g->pgid == pgid && !g->exited)
+			return g;
+	return NULL;
+}
+
+static bool rtmon_group_alive(struct rtmon_group *g)
+{
+	bool alive;
+
+	rcu_read_lock();
+	alive = pid_task(g->pgrp, PIDTYPE_PGID) != NULL;
+	rcu_read_unlock();
+	return alive;
+}
+
+/* Boottime at which the oldest process of @pgrp started; false if empty. */
+static bool rtmon_group_start(struct pid *pgrp, u64 *start)
+{
+	struct task_struct *t;
+	bool found = false;
+
+	*start = U64_MAX;
+	rcu_read_lock();
+	do_each_pid_task(pgrp, PIDTYPE_PGID, t) {
+		found = true;
+		if (t->start_boottime < *start)
+			*start = t->start_boottime;
+	} while_each_pid_task(pgrp, PIDTYPE_PGID, t);
+	rcu_read_unlock();
+	return found;
+}
+
+static int rtmon_send(int type, u32 seq, const void *payload, size_t len)
+{
+	struct sk_buff *skb;
+	struct nlmsghdr *nlh;
+	int portid = data_loader_pid;
+
+	if (!portid)
+		return -ENOTCONN;
+	skb = nlmsg_new(len, GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	nlh = nlmsg_put(skb, 0, seq, type, len, 0);
+	if (!nlh) {
+		kfree_skb(skb);
+		return -EMSGSIZE;
+	}
+	memcpy(nlmsg_data(nlh), payload, len);
+	/* Consumes skb; never blocks on a full receiver. */
+	return nlmsg_unicast(rtmon_nl, skb, portid);
+}
+
+static int rtmon_send_long_running(struct rtmon_group *g, u32 reason)
+{
+	struct rtmon_nl_long_running m = {
+		.pgid = g->pgid,
+		.global_jobid = g->jobid,
+		.worker_num = g->worker_num,
+		.reason = reason,
+	};
+	u64 now = ktime_get_boottime_ns();
+
+	if (now > g->start_ns)
+		m.runtime_sec = div_u64(now - g->start_ns, NSEC_PER_SEC);
+	return rtmon_send(RTMON_NL_LONG_RUNNING, ++rtmon_nl_seq, &m, sizeof(m));
+}
+
+static int rtmon_send_released(struct rtmon_group *g, u32 reason)
+{
+	struct rtmon_nl_released m = {
+		.pgid = g->pgid,
+		.global_jobid = g->jobid,
+		.slot = g->release_slot,
+		.reason = reason,
+	};
+
+	return rtmon_send(RTMON_NL_RELEASED, ++rtmon_nl_seq, &m, sizeof(m));
+}
+
+static void rtmon_free_group(struct rtmon_group *g)
+{
+	hash_del(&g->hnode);
+	rtmon_nr_groups--;
+	put_pid(g->pgrp);
+	kfree(g);
+}
+
+static void rtmon_drop_slot(struct rtmon_group *g)
+{
+	g->release_slot = g->slot;
+	if (g->slot >= 0)
+		WARN_ON(ipcmon_release_slot(g->slot, g->pgrp));
+	g->slot = -1;
+}
+
+/*
+ * The group is gone (all processes exited, or removed): free its slot and
+ * tell the data loader if it knew about the group.  Keeps the entry only
+ * while a RELEASED message waits for room in the reader's socket.
+ */
+static void rtmon_retire(struct rtmon_group *g, u32 reason)
+{
+	int ret;
+
+	rtmon_drop_slot(g);
+	if (!g->reported && g->release_slot < 0) {
+		rtmon_free_group(g);
+		return;
+	}
+	ret = rtmon_send_released(g, reason);
+	if (ret == -EAGAIN && reason == RTMON_RELEASE_EXITED &&
+	    ++g->release_tries < RTMON_RELEASE_RETRIES) {
+		g->exited = true;
+		return;
+	}
+	rtmon_free_group(g);
+}
+
+/* ---- periodic scan ---------------------------------------------------- */
+
+static void rtmon_scan(struct work_struct *work)
+{
+	u64 limit_ns, now = ktime_get_boottime_ns();
+	struct rtmon_group *g;
+	struct hlist_node *tmp;
+	int bkt;
+
+	mutex_lock(&rtmon_lock);
+	limit_ns = (u64)threshold * NSEC_PER_SEC;
+	hash_for_each_safe(rtmon_groups, bkt, tmp, g, hnode) {
+		if (g->exited) {
+			if (rtmon_send_released(g, RTMON_RELEASE_EXITED) != -EAGAIN ||
+			    ++g->release_tries >= RTMON_RELEASE_RETRIES)
+				rtmon_free_group(g);
+			continue;
+		}
+		if (!rtmon_group_alive(g)) {
+			rtmon_retire(g, RTMON_RELEASE_EXITED);
+			continue;
+		}
+		if (!g->reported && data_loader_pid &&
+		    now - g->start_ns >= limit_ns &&
+		    !rtmon_send_long_running(g, RTMON_REASON_THRESHOLD))
+			g->reported = true;
+	}
+	mutex_unlock(&rtmon_lock);
+
+	schedule_delayed_work(&rtmon_scan_work,
+			      msecs_to_jiffies(scan_interval_ms));
+}
+
+/* ---- netlink input ---------------------------------------------------- */
+
+static void rtmon_handle_ack(const struct nlmsghdr *nlh)
+{
+	const struct rtmon_nl_ack *ack = nlmsg_data(nlh);
+	struct rtmon_nl_registered r = {
+		.pgid = ack->pgid,
+		.global_jobid = ack->global_jobid,
+	};
+	struct rtmon_group *g;
+
+	mutex_lock(&rtmon_lock);
+	g = ack->pgid > 0 ? rtmon_find(ack->pgid) : NULL;
+	if (!g || !rtmon_group_alive(g)) {
+		r.slot = -ESRCH;
+	} else if (g->jobid != ack->global_jobid) {
+		r.slot = -EINVAL;
+	} else if (g->slot >= 0) {
+		r.slot = g->slot;
+	} else {
+		r.slot = ipcmon_claim_slot(g->pgrp, g->pgid, g->jobid,
+					   g->worker_num);
+		if (r.slot >= 0)
+			g->slot = r.slot;
+	}
+	rtmon_send(RTMON_NL_REGISTERED, nlh->nlmsg_seq, &r, sizeof(r));
+	mutex_unlock(&rtmon_lock);
+}
+
+static void rtmon_nl_input(struct sk_buff *skb)
+{
+	const struct nlmsghdr *nlh = nlmsg_hdr(skb);
+	int remaining = skb->len;
+	int loader = READ_ONCE(data_loader_pid);
+
+	/* Only the registered, privileged data loader may talk to us. */
+	if (!loader || NETLINK_CB(skb).portid != (u32)loader ||
+	    !netlink_capable(skb, CAP_SYS_ADMIN))
+		return;
+
+	while (nlmsg_ok(nlh, remaining)) {
+		if (nlh->nlmsg_type == RTMON_NL_ACK &&
+		    nlh->nlmsg_len == NLMSG_LENGTH(sizeof(struct rtmon_nl_ack)))
+			rtmon_handle_ack(nlh);
+		else
+			pr_debug("dropped netlink message type %u len %u\n",
+				 nlh->nlmsg_type, nlh->nlmsg_len);
+		nlh = nlmsg_next(nlh, &remaining);
+	}
+}
+
+/* ---- ioctls ----------------------------------------------------------- */
+
+static int rtmon_add(const struct rtmon_add_pgid_args *a)
+{
+	struct rtmon_group *g, *old;
+	struct pid *pgrp;
+	u64 start;
+	int ret = 0;
+
+	if (a->flags || a->pgid <= 0 || a->global_jobid < 0 ||
+	    a->worker_num < 1 || a->worker_num > RTMON_WORKERS_MAX)
+		return -EINVAL;
+
+	pgrp = find_get_pid(a->pgid);
+	if (!pgrp)
+		return -ESRCH;
+	if (!rtmon_group_start(pgrp, &start)) {
+		ret = -ESRCH;
+		goto out_put;
+	}
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+
+	mutex_lock(&rtmon_lock);
+	old = rtmon_find(a->pgid);
+	if (old) {
+		if (old->pgrp == pgrp && rtmon_group_alive(old)) {
+			ret = -EEXIST;
+			goto out_unlock;
+		}
+		/* The pgid number was reused: the old group is gone. */
+		rtmon_retire(old, RTMON_RELEASE_EXITED);
+	}
+	if (rtmon_nr_groups >= max_groups) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+
+	g->pgrp = pgrp;
+	g->pgid = a->pgid;
+	g->jobid = a->global_jobid;
+	g->worker_num = a->worker_num;
+	g->slot = -1;
+	g->release_slot = -1;
+	g->start_ns = start;
+	hash_add(rtmon_groups, &g->hnode, g->pgid);
+	rtmon_nr_groups++;
+	mutex_unlock(&rtmon_lock);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&rtmon_lock);
+	kfree(g);
+out_put:
+	put_pid(pgrp);
+	return ret;
+}
+
+static int rtmon_remove(s32 pgid)
+{
+	struct rtmon_group *g;
+	int ret = 0;
+
+	mutex_lock(&rtmon_lock);
+	g = rtmon_find(pgid);
+	if (g)
+		rtmon_retire(g, RTMON_RELEASE_REMOVED);
+	else
+		ret = -ESRCH;
+	mutex_unlock(&rtmon_lock);
+	return ret;
+}
+
+static int rtmon_request_profile(s32 pgid)
+{
+	struct rtmon_group *g;
+	int ret;
+
+	mutex_lock(&rtmon_lock);
+	g = rtmon_find(pgid);
+	if (!g || !rtmon_group_alive(g)) {
+		ret = -ESRCH;
+	} else if (!data_loader_pid) {
+		ret = -ENOTCONN;
+	} else {
+		ret = rtmon_send_long_running(g, RTMON_REASON_REQUEST);
+		if (!ret)
+			g->reported = true;
+	}
+	mutex_unlock(&rtmon_lock);
+	return ret;
+}
+
+static int rtmon_set_data_loader(s32 pid)
+{
+	struct rtmon_group *g;
+	struct pid *p;
+	int bkt;
+
+	if (pid < 0)
+		return -EINVAL;
+	if (pid) {
+		p = find_get_pid(pid);
+		if (!p)
+			return -ESRCH;
+		put_pid(p);
+	}
+
+	mutex_lock(&rtmon_lock);
+	if (pid != data_loader_pid) {
+		WRITE_ONCE(data_loader_pid, pid);
+		/* A new data loader hears about every long-running group. */
+		hash_for_each(rtmon_groups, bkt, g, hnode)
+			g->reported = false;
+	}
+	mutex_unlock(&rtmon_lock);
+	return 0;
+}
+
+static long rtmon_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case RTMON_IOC_ADD_PGID:
+	case RTMON_IOC_REMOVE_PGID:
+	case RTMON_IOC_SET_THRESHOLD:
+	case RTMON_IOC_SET_DATA_LOADER_PID:
+	case RTMON_IOC_REQUEST_PROFILE:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	switch (cmd) {
+	case RTMON_IOC_ADD_PGID: {
+		struct rtmon_add_pgid_args a;
+
+		if (copy_from_user(&a, uarg, sizeof(a)))
+			return -EFAULT;
+		return rtmon_add(&a);
+	}
+	case RTMON_IOC_REMOVE_PGID:
+	case RTMON_IOC_REQUEST_PROFILE: {
+		struct rtmon_pgid_args a;
+
+		if (copy_from_user(&a, uarg, sizeof(a)))
+			return -EFAULT;
+		if (a.reserved || a.pgid <= 0)
+			return -EINVAL;
+		if (cmd == RTMON_IOC_REMOVE_PGID)
+			return rtmon_remove(a.pgid);
+		return rtmon_request_profile(a.pgid);
+	}
+	case RTMON_IOC_SET_THRESHOLD: {
+		__u32 secs;
+
+		if (copy_from_user(&secs, uarg, sizeof(secs)))
+			return -EFAULT;
+		if (secs < 1 || secs > RTMON_THRESHOLD_MAX)
+			return -EINVAL;
+		mutex_lock(&rtmon_lock);
+		threshold = secs;
+		mutex_unlock(&rtmon_lock);
+		return 0;
+	}
+	case RTMON_IOC_SET_DATA_LOADER_PID: {
+		__s32 pid;
+
+		if (copy_from_user(&pid, uarg, sizeof(pid)))
+			return -EFAULT;
+		return rtmon_set_data_loader(pid);
+	}
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations rtmon_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.unlocked_ioctl = rtmon_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice rtmon_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "runtime_monitor",
+	.fops = &rtmon_fops,
+	.mode = 0600,
+};
+
+/* ---- load / unload ---------------------------------------------------- */
+
+static void rtmon_free_all(void)
+{
+	struct rtmon_group *g;
+	struct hlist_node *tmp;
+	int bkt;
+
+	mutex_lock(&rtmon_lock);
+	hash_for_each_safe(rtmon_groups, bkt, tmp, g, hnode) {
+		rtmon_drop_slot(g);
+		rtmon_free_group(g);
+	}
+	mutex_unlock(&rtmon_lock);
+}
+
+static int __init rtmon_init(void)
+{
+	struct netlink_kernel_cfg cfg = {
+		.input = rtmon_nl_input,
+	};
+	int ret;
+
+	if (threshold < 1 || threshold > RTMON_THRESHOLD_MAX ||
+	    data_loader_pid < 0 ||
+	    max_groups < 1 || max_groups > RTMON_MAX_GROUPS_LIMIT ||
+	    scan_interval_ms < RTMON_SCAN_MIN_MS ||
+	    scan_interval_ms > RTMON_SCAN_MAX_MS) {
+		pr_err("invalid module parameter\n");
+		return -EINVAL;
+	}
+
+	rtmon_nl = netlink_kernel_create(&init_net, SMTCHECK_NETLINK_PROTO, &cfg);
+	if (!rtmon_nl) {
+		pr_err("netlink unit %d is taken\n", SMTCHECK_NETLINK_PROTO);
+		return -EBUSY;
+	}
+
+	INIT_DELAYED_WORK(&rtmon_scan_work, rtmon_scan);
+	schedule_delayed_work(&rtmon_scan_work,
+			      msecs_to_jiffies(scan_interval_ms));
+
+	ret = misc_register(&rtmon_dev);
+	if (ret)
+		goto err_work;
+
+	pr_info("loaded: threshold %u s, netlink unit %d\n", threshold,
+		SMTCHECK_NETLINK_PROTO);
+	return 0;
+
+err_work:
+	cancel_delayed_work_sync(&rtmon_scan_work);
+	netlink_kernel_release(rtmon_nl);
+	return ret;
+}
+
+static void __exit rtmon_exit(void)
+{
+	/*
+	 * Open files and user netlink sockets of our unit pin the module, so
+	 * neither an ioctl nor netlink input can run any more.
+	 */
+	misc_deregister(&rtmon_dev);
+	cancel_delayed_work_sync(&rtmon_scan_work);
+	netlink_kernel_release(rtmon_nl);
+	rtmon_free_all();
+	pr_info("unloaded\n");
+}
+
+module_init(rtmon_init);
+module_exit(rtmon_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("smtcheck developers");
+MODULE_DESCRIPTION("Long-running process group detection for smtcheck");
+MODULE_SOFTDEP("pre: IPC_monitor");

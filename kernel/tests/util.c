@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers shared by the kernel module tests. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ktest.h"
+
+int kt_failures;
+const char *kt_moddir = "/ktest";
+
+void kt_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	kt_failures++;
+	printf("  failed at %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+void kt_abort(void)
+{
+	fflush(stdout);
+	exit(1);
+}
+
+void kt_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+uint64_t kt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void kt_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ---- modules ---------------------------------------------------------- */
+
+int kt_load(const char *mod, const char *params)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s.ko", kt_moddir, mod);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+int kt_unload(const char *mod)
+{
+	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
+}
+
+bool kt_loaded(const char *mod)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", mod);
+	return access(path, F_OK) == 0;
+}
+
+void kt_reload(const char *ipc_params, const char *rt_params)
+{
+	int ret;
+
+	if (kt_loaded("runtime_monitor")) {
+		ret = kt_unload("runtime_monitor");
+		REQUIRE(ret == 0, "rmmod runtime_monitor: %s", strerror(-ret));
+	}
+	if (kt_loaded("IPC_monitor")) {
+		ret = kt_unload("IPC_monitor");
+		REQUIRE(ret == 0, "rmmod IPC_monitor: %s", strerror(-ret));
+	}
+	ret = kt_load("IPC_monitor", ipc_params);
+	REQUIRE(ret == 0, "insmod IPC_monitor: %s", strerror(-ret));
+	ret = kt_load("runtime_monitor", rt_params);
+	REQUIRE(ret == 0, "insmod runtime_monitor: %s", strerror(-ret));
+}
+
+int kt_read_param(const char *mod, const char *param, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, param);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return 0;
+}
+
+/* ---- devices ---------------------------------------------------------- */
+
+int kt_open_ipc(void)
+{
+	int fd = open("/dev/IPC_monitor", O_RDONLY | O_CLOEXEC);
+
+	REQUIRE(fd >= 0, "open /dev/IPC_monitor: %s", strerror(errno));
+	return fd;
+}
+
+int kt_open_rt(void)
+{
+	int fd = open("/dev/runtime_monitor", O_RDWR | O_CLOEXEC);
+
+	REQUIRE(fd >= 0, "open /dev/runtime_monitor: %s", strerror(errno));
+	return fd;
+}
+
+const struct ipc_shared *kt_map(int ipcfd)
+{
+	void *p = mmap(NULL, MAP_LEN, PROT_READ, MAP_SHARED, ipcfd, 0);
+
+	REQUIRE(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	/* spawned groups must not inherit it (a mapping pins the module) */
+	REQUIRE(madvise(p, MAP_LEN, MADV_DONTFORK) == 0, "madvise: %s",
+		strerror(errno));
+	return p;
+}
+
+void kt_unmap(const struct ipc_shared *t)
+{
+	munmap((void *)t, MAP_LEN);
+}
+
+unsigned int kt_read_slot(const struct ipc_shared *t, int i,
+			  struct pgid_slot_user *out)
+{
+	const struct pgid_slot_user *s = &t->slots[i];
+	unsigned int retries = 0;
+	uint32_t s1, s2;
+
+	for (;;) {
+		s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		if (!(s1 & 1)) {
+			out->pgid = __atomic_load_n(&s->pgid, __ATOMIC_RELAXED);
+			out->global_jobid = __atomic_load_n(&s->global_jobid,
+							    __ATOMIC_RELAXED);
+			out->worker_num = __atomic_load_n(&s->worker_num,
+							  __ATOMIC_RELAXED);
+			out->cycles = __atomic_load_n(&s->cycles,
+						      __ATOMIC_RELAXED);
+			out->instructions = __atomic_load_n(&s->instructions,
+							    __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			s2 = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+			if (s1 == s2)
+				break;
+		}
+		retries++;
+	}
+	out->seq = s1;
+	return retries;
+}
+
+int kt_find_slot(const struct ipc_shared *t, pid_t pgid)
+{
+	struct pgid_slot_user u;
+	int i;
+
+	for (i = 0; i < IPCMON_MAX_SLOTS; i++) {
+		kt_read_slot(t, i, &u);
+		if (u.pgid == pgid)
+			return i;
+	}
+	return -1;
+}
+
+int kt_mask_popcount(const struct ipc_shared *t)
+{
+	int i, n = 0;
+
+	for (i = 0; i < IPCMON_MASK_WORDS; i++)
+		n += __builtin_popcountll(__atomic_load_n(&t->active_mask[i],
+							  __ATOMIC_RELAXED));
+	return n;
+}
+
+bool kt_mask_test(const struct ipc_shared *t, int slot)
+{
+	return (__atomic_load_n(&t->active_mask[slot / 64], __ATOMIC_RELAXED) >>
+		(slot % 64)) & 1;
+}
+
+int kt_count(const struct ipc_shared *t)
+{
+	return __atomic_load_n(&t->count, __ATOMIC_ACQUIRE);
+}
+
+bool kt_wait_count(const struct ipc_shared *t, int want, int ms)
+{
+	uint64_t end = kt_now_ms() + ms;
+
+	while (kt_count(t) != want) {
+		if (kt_now_ms() > end)
+			return false;
+		kt_sleep_ms(20);
+	}
+	return true;
+}
+
+static int kt_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+int kt_add(int rtfd, pid_t pgid, int jobid, int workers)
+{
+	struct rtmon_add_pgid_args a = { pgid, jobid, workers, 0 };
+
+	return kt_ioctl(rtfd, RTMON_IOC_ADD_PGID, &a);
+}
+
+int kt_remove(int rtfd, pid_t pgid)
+{
+	struct rtmon_pgid_args a = { pgid, 0 };
+
+	return kt_ioctl(rtfd, RTMON_IOC_REMOVE_PGID, &a);
+}
+
+int kt_request(int rtfd, pid_t pgid)
+{
+	struct rtmon_pgid_args a = { pgid, 0 };
+
+	return kt_ioctl(rtfd, RTMON_IOC_REQUEST_PROFILE, &a);
+}
+
+int kt_set_threshold(int rtfd, unsigned int secs)
+{
+	__u32 v = secs;
+
+	return kt_ioctl(rtfd, RTMON_IOC_SET_THRESHOLD, &v);
+}
+
+int kt_set_loader(int rtfd, pid_t pid)
+{
+	__s32 v = pid;
+
+	return kt_ioctl(rtfd, RTMON_IOC_SET_DATA_LOADER_PID, &v);
+}
+
+int kt_reset(int ipcfd, int slot)
+{
+	struct ipcmon_reset_args a = { slot, 0 };
+
+	return kt_ioctl(ipcfd, IPCMON_IOC_RESET, &a);
+}
+
+/* ---- processes -------------------------------------------------------- */
+
+pid_t kt_spawn_group(int busy)
+{
+	pid_t pid = fork();
+
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		volatile unsigned long spin = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* hold no device or socket of the test */
+		close_range(3, ~0U, 0);
+		setpgid(0, 0);
+		if (busy)
+			for (;;)
+				spin++;
+		for (;;)
+			pause();
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+void kt_kill_group(pid_t pgid)
+{
+	kill(-pgid, SIGKILL);
+	kill(pgid, SIGKILL);
+	while (waitpid(pgid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int kt_in_child(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fflush(stdout);
+		_exit(fn(arg) | (kt_failures ? 0x80 : 0));
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	if (WEXITSTATUS(status) & 0x80)
+		kt_failures++;	/* the child already said why */
+	return WEXITSTATUS(status) & 0x7f;
+}
+
+void kt_become_nobody(void)
+{
+	REQUIRE(setgroups(0, NULL) == 0, "setgroups: %s", strerror(errno));
+	REQUIRE(setgid(65534) == 0, "setgid: %s", strerror(errno));
+	REQUIRE(setuid(65534) == 0, "setuid: %s", strerror(errno));
+}
+
+void kt_drop_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	REQUIRE(syscall(SYS_capget, &hdr, data) == 0, "capget");
+	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	data[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+	data[CAP_SYS_ADMIN / 32].inheritable &= ~(1u << (CAP_SYS_ADMIN % 32));
+	REQUIRE(prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) == 0,
+		"PR_CAPBSET_DROP: %s", strerror(errno));
+	REQUIRE(syscall(SYS_capset, &hdr, data) == 0, "capset: %s",
+		strerror(errno));
+}
+
+/* ---- netlink ---------------------------------------------------------- */
+
+int kt_nl_open(uint32_t portid, uint32_t groups)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_pid = portid,
+		.nl_groups = groups,
+	};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+			SMTCHECK_NETLINK_PROTO);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int kt_nl_recv(int fd, int timeout_ms, struct kt_nlmsg *m)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	unsigned char buf[4096] __attribute__((aligned(8)));
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	ssize_t n;
+	int r;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n < (ssize_t)NLMSG_HDRLEN || h->nlmsg_len > n ||
+	    h->nlmsg_len < NLMSG_HDRLEN)
+		return -EBADMSG;
+	memset(m, 0, sizeof(*m));
+	m->type = h->nlmsg_type;
+	m->seq = h->nlmsg_seq;
+	m->len = h->nlmsg_len - NLMSG_HDRLEN;
+	if (m->len > sizeof(m->u.raw))
+		m->len = sizeof(m->u.raw);
+	memcpy(m->u.raw, NLMSG_DATA(h), m->len);
+	return 1;
+}
+
+int kt_nl_wait(int fd, uint16_t type, pid_t pgid, int timeout_ms,
+	       struct kt_nlmsg *m)
+{
+	uint64_t end = kt_now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left = (int64_t)(end - kt_now_ms());
+		int r;
+
+		if (left < 0)
+			return 0;
+		r = kt_nl_recv(fd, (int)left, m);
+		if (r <= 0)
+			return r;
+		/* pgid is the first field of every kernel payload */
+		if (m->type == type && m->u.lr.pgid == pgid)
+			return 1;
+	}
+}
+
+int kt_nl_send(int fd, uint16_t type, uint32_t seq, const void *p, size_t len)
+{
+	unsigned char buf[512] __attribute__((aligned(8)));
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+
+	memset(buf, 0, sizeof(buf));
+	h->nlmsg_len = NLMSG_LENGTH(len);
+	h->nlmsg_type = type;
+	h->nlmsg_flags = NLM_F_REQUEST;
+	h->nlmsg_seq = seq;
+	h->nlmsg_pid = 0;
+	memcpy(NLMSG_DATA(h), p, len);
+	if (sendto(fd, buf, h->nlmsg_len, 0, (struct sockaddr *)&to,
+		   sizeof(to)) < 0)
+		return -errno;
+	return 0;
+}
+
+int kt_nl_send_ack(int fd, pid_t pgid, int jobid, uint32_t seq)
+{
+	struct rtmon_nl_ack a = { pgid, jobid };
+
+	return kt_nl_send(fd, RTMON_NL_ACK, seq, &a, sizeof(a));
+}
+
+int kt_nl_drain(int fd)
+{
+	struct kt_nlmsg m;
+	int n = 0;
+
+	while (kt_nl_recv(fd, 0, &m) > 0)
+		n++;
+	return n;
+}
+
+int kt_claim(int rtfd, int nlfd, pid_t pgid, int jobid)
+{
+	static uint32_t seq = 1000;
+	struct kt_nlmsg m;
+	int r;
+
+	r = kt_request(rtfd, pgid);
+	if (r)
+		return r;
+	r = kt_nl_wait(nlfd, RTMON_NL_LONG_RUNNING, pgid, 5000, &m);
+	if (r <= 0)
+		return -ETIMEDOUT;
+	r = kt_nl_send_ack(nlfd, pgid, jobid, ++seq);
+	if (r)
+		return r;
+	r = kt_nl_wait(nlfd, RTMON_NL_REGISTERED, pgid, 5000, &m);
+	if (r <= 0)
+		return -ETIMEDOUT;
+	if (m.seq != seq)
+		return -EPROTO;
+	return m.u.reg.slot;
+}
