@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
+import jnr.unixsocket.UnixSocketOptions;
+
+/** Sends one request to the daemon's control socket and returns its answer. */
+public final class ControlClient {
+    /** Nothing listens on the socket. */
+    public static final class NotRunningException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotRunningException(String message) {
+            super(message);
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int TIMEOUT_MS = 10_000;
+
+    private ControlClient() {
+    }
+
+    /** The answer object: {@code ok} true with a {@code result}, or false with an {@code error}. */
+    public static JsonNode request(Path socket, JsonNode request) throws IOException {
+        if (!Files.exists(socket)) {
+            throw new NotRunningException("daemon is not running (no socket at " + socket + ")");
+        }
+        UnixSocketChannel channel;
+        try {
+            channel = UnixSocketChannel.open(new UnixSocketAddress(socket.toFile()));
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("refused") || m.contains("No such file")) {
+                throw new NotRunningException("daemon is not running (nothing listens on " + socket + ")");
+            }
+            if (m.contains("ermission")) {
+                throw new IOException("permission denied on " + socket
+                        + ": run as root or as a member of the socket's group");
+            }
+            throw new IOException(socket + ": " + m);
+        }
+        try (channel) {
+            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, TIMEOUT_MS);
+            OutputStream out = Channels.newOutputStream(channel);
+            out.write((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = Channels.newInputStream(channel);
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) >= 0 && b != '\n') {
+                line.write(b);
+            }
+            if (line.size() == 0) {
+                throw new IOException("the daemon closed the connection without answering");
+            }
+            return JSON.readTree(line.toString(StandardCharsets.UTF_8));
+        }
+    }
+}

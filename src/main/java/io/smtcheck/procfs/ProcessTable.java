@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.procfs;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads process groups from /proc. Processes that exit during a scan are simply left out. */
+public final class ProcessTable {
+    /** /proc reports times in USER_HZ, 100 per second on every architecture Linux exposes it. */
+    private static final double TICKS_PER_SECOND = 100.0;
+
+    private final Path proc;
+
+    public ProcessTable() {
+        this(Path.of("/proc"));
+    }
+
+    public ProcessTable(Path proc) {
+        this.proc = proc;
+    }
+
+    /** Fields of /proc/PID/stat that matter here. */
+    record Stat(int pid, String comm, int ppid, int pgid, long startTicks) {
+    }
+
+    /** Every process group with at least one live process, kernel threads excluded. */
+    public List<ProcessGroup> groups() throws IOException {
+        double uptime = uptimeSeconds();
+        Map<Integer, List<Stat>> byGroup = new HashMap<>();
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(proc, p -> isNumber(p.getFileName().toString()))) {
+            for (Path p : dir) {
+                Stat s = stat(Integer.parseInt(p.getFileName().toString()));
+                if (s != null && s.pgid() > 0 && s.ppid() != 2 && s.pid() != 2) {
+                    byGroup.computeIfAbsent(s.pgid(), k -> new ArrayList<>()).add(s);
+                }
+            }
+        }
+        List<ProcessGroup> out = new ArrayList<>();
+        for (var e : byGroup.entrySet()) {
+            List<Stat> members = e.getValue();
+            Stat leader = members.stream().filter(s -> s.pid() == e.getKey()).findFirst()
+                    .orElse(members.stream().min((a, b) -> Long.compare(a.startTicks(), b.startTicks())).get());
+            long oldest = members.stream().mapToLong(Stat::startTicks).min().getAsLong();
+            String cmdline = cmdline(leader.pid());
+            if (cmdline == null) {
+                continue; // gone meanwhile
+            }
+            out.add(new ProcessGroup(e.getKey(), leader.comm(), cmdline,
+                    Math.max(0, uptime - oldest / TICKS_PER_SECOND),
+                    members.stream().map(Stat::pid).sorted().toList()));
+        }
+        out.sort((a, b) -> Integer.compare(a.pgid(), b.pgid()));
+        return out;
+    }
+
+    /** Whether any process still belongs to group {@code pgid}. */
+    public boolean groupAlive(int pgid) throws IOException {
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(proc, p -> isNumber(p.getFileName().toString()))) {
+            for (Path p : dir) {
+                Stat s = stat(Integer.parseInt(p.getFileName().toString()));
+                if (s != null && s.pgid() == pgid) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    Stat stat(int pid) {
+        String text;
+        try {
+            text = Files.readString(proc.resolve(pid + "/stat"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+        // The command name is in parentheses and may itself hold spaces and parentheses.
+        int open = text.indexOf('(');
+        int close = text.lastIndexOf(')');
+        if (open < 0 || close < open) {
+            return null;
+        }
+        String[] f = text.substring(close + 2).split(" ");
+        // After the name: state(0) ppid(1) pgrp(2) session(3) ... starttime is field 22 overall, index 19 here.
+        if (f.length < 20) {
+            return null;
+        }
+        try {
+            return new Stat(pid, text.substring(open + 1, close), Integer.parseInt(f[1]), Integer.parseInt(f[2]),
+                    Long.parseLong(f[19]));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private String cmdline(int pid) {
+        try {
+            byte[] raw = Files.readAllBytes(proc.resolve(pid + "/cmdline"));
+            String s = new String(raw, StandardCharsets.UTF_8);
+            return s.replace('\0', ' ').strip();
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private double uptimeSeconds() throws IOException {
+        String text = Files.readString(proc.resolve("uptime")).trim();
+        return Double.parseDouble(text.substring(0, text.indexOf(' ')));
+    }
+
+    private static boolean isNumber(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (!Character.isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.procfs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.smtcheck.sched.TestGroup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProcessTableTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void findsARealGroupWithItsMembers() throws Exception {
+        ProcessTable table = new ProcessTable();
+        try (TestGroup group = new TestGroup(1, 2, false)) {
+            ProcessGroup g = table.groups().stream().filter(x -> x.pgid() == group.pgid()).findFirst().orElseThrow();
+            assertEquals("smtcheck-testpr", g.leaderComm()); // the kernel keeps 15 characters
+            assertTrue(g.leaderCmdline().endsWith("smtcheck-testproc --threads 1 --children 2"), g.leaderCmdline());
+            assertEquals(3, g.pids().size());
+            assertTrue(g.pids().contains((int) group.leaderPid()));
+            assertTrue(g.ageSeconds() >= 0 && g.ageSeconds() < 60, "age " + g.ageSeconds());
+            assertTrue(table.groupAlive(group.pgid()));
+        }
+        assertFalse(table.groupAlive(Integer.MAX_VALUE - 1));
+    }
+
+    @Test
+    void oddCommandNamesAreParsed() throws Exception {
+        Path proc = dir.resolve("proc");
+        Files.createDirectories(proc.resolve("42"));
+        Files.writeString(proc.resolve("uptime"), "1000.50 10.00\n");
+        // A name with spaces and parentheses; starttime (field 22) 50000 ticks = 500 s after boot.
+        Files.writeString(proc.resolve("42/stat"),
+                "42 (a (b) c) S 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 50000 0 0 0\n");
+        Files.write(proc.resolve("42/cmdline"), "./a (b) c\0--x\0".getBytes());
+        Files.createDirectories(proc.resolve("self"));
+        List<ProcessGroup> groups = new ProcessTable(proc).groups();
+        assertEquals(List.of(new ProcessGroup(42, "a (b) c", "./a (b) c --x", 500.5, List.of(42))), groups);
+    }
+
+    @Test
+    void launchRegistryRoundTripAndBadFilesSkipped() throws Exception {
+        LaunchRegistry reg = new LaunchRegistry(dir.resolve("launched"));
+        assertEquals(List.of(), reg.entries());
+        LaunchRegistry.Entry a = new LaunchRegistry.Entry(100, 7, 2, "sleep 100", 1_700_000_000L);
+        LaunchRegistry.Entry b = new LaunchRegistry.Entry(99, 8, 1, "yes", 1_700_000_001L);
+        reg.add(a);
+        reg.add(b);
+        Files.writeString(reg.directory().resolve("5.json"), "{not json");
+        Files.writeString(reg.directory().resolve("6.json"), "{\"pgid\":7,\"jobId\":1,\"workers\":1}");
+        assertEquals(List.of(b, a), reg.entries());
+        reg.remove(100);
+        reg.remove(100);
+        assertEquals(List.of(b), reg.entries());
+    }
+}
