@@ -10,6 +10,7 @@
 
 #include "smtcheck/affinity.h"
 #include "smtcheck/pairing.h"
+#include "smtcheck/process.h"
 #include "smtcheck/topology.h"
 
 namespace {
@@ -189,7 +190,38 @@ jintArray get_affinity(JNIEnv *env, jclass, jint tid)
 	return guarded(env, [&] { return to_java(env, smtcheck::get_affinity(tid)); });
 }
 
+jint spawn_group_leader(JNIEnv *env, jclass, jobjectArray argv)
+{
+	return guarded(env, [&]() -> jint {
+		if (!argv) {
+			throw std::invalid_argument("no command to start");
+		}
+		std::vector<std::string> args;
+		for (jsize i = 0; i < env->GetArrayLength(argv); i++) {
+			auto s = static_cast<jstring>(env->GetObjectArrayElement(argv, i));
+			check(env);
+			args.push_back(to_string(env, s));
+			env->DeleteLocalRef(s);
+		}
+		return smtcheck::spawn_group_leader(args);
+	});
+}
+
+jint wait_exit(JNIEnv *env, jclass, jint pid)
+{
+	return guarded(env, [&]() -> jint { return smtcheck::wait_exit(pid); });
+}
+
+jboolean signal_group(JNIEnv *env, jclass, jint pgid, jint sig)
+{
+	return guarded(env, [&]() -> jboolean { return smtcheck::signal_group(pgid, sig); });
+}
+
 const JNINativeMethod kMethods[] = {
+	{const_cast<char *>("spawnGroupLeader"), const_cast<char *>("([Ljava/lang/String;)I"),
+	 reinterpret_cast<void *>(spawn_group_leader)},
+	{const_cast<char *>("waitExit"), const_cast<char *>("(I)I"), reinterpret_cast<void *>(wait_exit)},
+	{const_cast<char *>("signalGroup"), const_cast<char *>("(II)Z"), reinterpret_cast<void *>(signal_group)},
 	{const_cast<char *>("readTopology"), const_cast<char *>("(Ljava/lang/String;)[[I"),
 	 reinterpret_cast<void *>(read_topology)},
 	{const_cast<char *>("parseTopology"), const_cast<char *>("(Ljava/lang/String;Ljava/lang/String;)[[I"),

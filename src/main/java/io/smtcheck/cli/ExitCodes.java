@@ -14,6 +14,10 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** The system refused: a failed system call, a missing library. */
     public static final int FAILURE = 3;
+    /** No daemon answers on the control socket. */
+    public static final int NOT_RUNNING = 4;
+    /** The daemon answered with an error (for example: permission denied). */
+    public static final int REFUSED = 5;
 
     /** The list shown under "Exit codes" in every command's --help. */
     static final Map<String, String> HELP = help();
@@ -24,6 +28,8 @@ public final class ExitCodes {
         m.put(Integer.toString(BAD_INPUT), "Invalid input (file, matrix, topology): the reason is printed on one line.");
         m.put(Integer.toString(USAGE), "Invalid command line.");
         m.put(Integer.toString(FAILURE), "System failure (a failed system call or a missing native library).");
+        m.put(Integer.toString(NOT_RUNNING), "The daemon is not running (status, reset).");
+        m.put(Integer.toString(REFUSED), "The daemon refused the request; the reason is printed (status, reset).");
         return Collections.unmodifiableMap(m);
     }
 

@@ -27,4 +27,13 @@ final class NativeMapper {
 
     /** The CPUs a task may run on. */
     static native int[] getAffinity(int tid);
+
+    /** Starts a command (searched in PATH) as the leader of a new process group; returns its pid. */
+    static native int spawnGroupLeader(String[] argv);
+
+    /** Waits for a child to end: its exit code, or 128 + the signal that killed it. */
+    static native int waitExit(int pid);
+
+    /** Signals every process of a group; false when the group is gone. */
+    static native boolean signalGroup(int pgid, int signal);
 }

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.cli;
+
+import io.smtcheck.kernel.KernelCallException;
+import io.smtcheck.kernel.RuntimeMonitorDevice;
+import io.smtcheck.kernel.Uapi;
+import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.sched.GroupLauncher;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+@Command(name = "launch", mixinStandardHelpOptions = true,
+        description = {"Runs a command as a job the daemon manages: in a process group of its own, registered with"
+                + " runtime_monitor when the kernel modules are loaded, otherwise recorded for the daemon's userspace"
+                + " monitor. Waits for it, forwards SIGINT, SIGTERM and SIGHUP to its group, and exits with its"
+                + " exit code (128 + N when signal N ended it).",
+            "Example: smtcheck launch --job 7 --workers 2 -- ./simulate --steps 1000000"})
+final class LaunchCommand implements Callable<Integer> {
+    static final String DEFAULT_STATE_DIR = "/run/smtcheck";
+
+    @Option(names = "--job", required = true, paramLabel = "ID", description = "The job's id (its profile's job id).")
+    int job;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+            description = "Hardware threads the job occupies. Default: ${DEFAULT-VALUE}.")
+    int workers;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = DEFAULT_STATE_DIR,
+            description = "Where launched jobs are recorded when the kernel modules are absent. Default: ${DEFAULT-VALUE}.")
+    Path stateDir;
+
+    @Option(names = "--device", paramLabel = "PATH", defaultValue = Uapi.RUNTIME_MONITOR_DEVICE, hidden = true)
+    Path device;
+
+    @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
+    List<String> command;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (job < 0) {
+            throw new IllegalArgumentException("--job must be 0 or more, not " + job);
+        }
+        if (workers < 1 || workers > Uapi.WORKERS_MAX) {
+            throw new IllegalArgumentException("--workers must be 1.." + Uapi.WORKERS_MAX + ", not " + workers);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        int pgid = GroupLauncher.start(command);
+        Map<Signal, SignalHandler> previous = new HashMap<>();
+        for (String name : List.of("INT", "TERM", "HUP")) {
+            Signal signal = new Signal(name);
+            previous.put(signal, Signal.handle(signal, s -> GroupLauncher.signal(pgid, s.getNumber())));
+        }
+        LaunchRegistry registry = null;
+        if (Files.exists(device)) {
+            try (RuntimeMonitorDevice dev = RuntimeMonitorDevice.open(device.toString())) {
+                dev.addGroup(pgid, job, workers);
+                err.println("launch: job " + job + " runs as process group " + pgid + ", registered with runtime_monitor");
+            } catch (KernelCallException e) {
+                err.println("launch: job " + job + " runs as process group " + pgid
+                        + " but is NOT managed: " + e.getMessage() + (e.errno() == 1 ? " (registering needs root)" : ""));
+            }
+        } else {
+            registry = new LaunchRegistry(stateDir.resolve("launched"));
+            try {
+                registry.add(new LaunchRegistry.Entry(pgid, job, workers, String.join(" ", command),
+                        Instant.now().getEpochSecond()));
+                err.println("launch: job " + job + " runs as process group " + pgid + ", recorded in "
+                        + registry.directory() + " for the userspace monitor");
+            } catch (IOException e) {
+                err.println("launch: job " + job + " runs as process group " + pgid + " but is NOT managed: cannot"
+                        + " record it in " + registry.directory() + ": " + e.getMessage());
+                registry = null;
+            }
+        }
+        try {
+            return GroupLauncher.waitFor(pgid);
+        } finally {
+            previous.forEach(Signal::handle);
+            if (registry != null) {
+                registry.remove(pgid);
+            }
+        }
+    }
+}

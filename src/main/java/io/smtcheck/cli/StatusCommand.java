@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Shows what the running daemon manages: monitor, model, store, workloads, cores, counters.")
+final class StatusCommand extends DaemonClientCommand {
+    @Override
+    ObjectNode request() {
+        return command("status");
+    }
+
+    @Override
+    void print(PrintWriter out, JsonNode s) {
+        out.printf(Locale.ROOT, "smtcheck daemon, pid %d, up %s%s%n", s.path("pid").asLong(),
+                duration(s.path("uptimeSeconds").asLong()), s.path("dryRun").asBoolean() ? " (dry run: pins nothing)" : "");
+        out.println("monitor:  " + s.path("monitor").asText());
+        out.println("model:    " + s.path("model").asText());
+        out.println("profiles: " + s.path("store").asText());
+        out.println("topology: " + s.path("topology").asText());
+        out.println();
+        out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-12s %-14s %s%n", "pgid", "job", "name", "workers", "profile",
+                "ipc", "cpus");
+        for (JsonNode w : s.path("workloads")) {
+            out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-12s %-14s %s%n", w.path("pgid").asInt(), w.path("job").asInt(),
+                    w.path("name").asText("-"), w.path("workers").asInt(),
+                    w.path("profileKnown").asBoolean() ? "known" : "unknown", ipc(w.path("ipc")),
+                    w.path("cpus").isEmpty() ? "unpinned" : join(w.path("cpus")));
+        }
+        if (s.path("workloads").isEmpty()) {
+            out.println("(no workloads)");
+        }
+        out.println();
+        out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
+        for (JsonNode c : s.path("cores")) {
+            StringBuilder names = new StringBuilder();
+            for (JsonNode n : c.path("workloads")) {
+                names.append(names.length() == 0 ? "" : " + ").append(n.asText());
+            }
+            out.printf(Locale.ROOT, "%-5d %-10s %-40s %8.4f%n", c.path("core").asInt(), join(c.path("cpus")),
+                    names.length() == 0 ? "-" : names, c.path("score").asDouble());
+        }
+        out.println();
+        JsonNode k = s.path("counters");
+        out.printf(Locale.ROOT, "events %d, plans %d, pins %d, errors %d%n", k.path("events").asLong(),
+                k.path("plans").asLong(), k.path("pins").asLong(), k.path("errors").asLong());
+    }
+
+    private static String ipc(JsonNode ipc) {
+        if (ipc.isMissingNode() || ipc.isNull()) {
+            return "unknown";
+        }
+        if (ipc.has("value")) {
+            return String.format(Locale.ROOT, "%.3f", ipc.get("value").asDouble());
+        }
+        return String.format(Locale.ROOT, "%.1fs on-CPU", ipc.path("onCpuSeconds").asDouble());
+    }
+
+    private static String join(JsonNode array) {
+        StringBuilder s = new StringBuilder();
+        for (JsonNode n : array) {
+            s.append(s.length() == 0 ? "" : ",").append(n.asText());
+        }
+        return s.toString();
+    }
+
+    private static String duration(long seconds) {
+        return seconds >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", seconds / 3600, seconds % 3600 / 60)
+                : String.format(Locale.ROOT, "%dm%02ds", seconds / 60, seconds % 60);
+    }
+}
