@@ -31,6 +31,29 @@ public final class Topology {
         return new Topology(NativeMapper.parseTopology(spec, SYSFS_CPU_ROOT));
     }
 
+    /**
+     * A topology of any shape, for planning what a machine would do without being on it (tests,
+     * offline plans). CPUs need not be online here, but must be non-negative and named once.
+     *
+     * @throws IllegalArgumentException for an empty core or a repeated or negative CPU
+     */
+    public static Topology shape(List<List<Integer>> cores) {
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        int[][] out = new int[cores.size()][];
+        for (int c = 0; c < out.length; c++) {
+            if (cores.get(c).isEmpty()) {
+                throw new IllegalArgumentException("core " + c + " has no CPU");
+            }
+            out[c] = cores.get(c).stream().mapToInt(Integer::intValue).sorted().toArray();
+            for (int cpu : out[c]) {
+                if (cpu < 0 || !seen.add(cpu)) {
+                    throw new IllegalArgumentException("CPU " + cpu + " is negative or named twice");
+                }
+            }
+        }
+        return new Topology(out);
+    }
+
     public int coreCount() {
         return cores.length;
     }
