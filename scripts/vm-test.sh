@@ -8,7 +8,9 @@
 # Usage: scripts/vm-test.sh      (as root; installs what it needs)
 # Env:   VM_TEST_TIMEOUT=secs    guest wall-clock limit (default 480)
 #        VM_TEST_KEEP=1          keep the work directory
-#        VM_TEST_ONLY="a b"      run only these tests (names: ktest -l)
+#        VM_TEST_ONLY="a b"      ktest arguments: only these tests (names:
+#                                ktest -l), "-r N" repeats them
+#        VM_TEST_QEMU_ARGS=...   extra QEMU arguments (e.g. a monitor socket)
 # Last line of output: "N passed, N failed"; exit status 0 only if all pass.
 set -uo pipefail
 
@@ -85,7 +87,8 @@ vm_pack_root "$R" "$WORK/initrd.gz" || { fail "setup (cpio)"; finish; }
 vm_log "booting (limit ${TIMEOUT}s)"
 # ttyS0: test output; ttyS1 (the kernel console): the whole kernel log
 vm_boot "/boot/vmlinuz-$KVER" "$WORK/initrd.gz" "$WORK/console.raw" "$TIMEOUT" \
-	"console=ttyS1 ignore_loglevel" -serial "file:$WORK/kmsg.raw"
+	"console=ttyS1 ignore_loglevel" -serial "file:$WORK/kmsg.raw" \
+	${VM_TEST_QEMU_ARGS:-}
 qrc=$?
 tr -d '\r' <"$WORK/console.raw" >"$WORK/console.log"
 tr -d '\r' <"$WORK/kmsg.raw" >"$WORK/kmsg.log" 2>/dev/null

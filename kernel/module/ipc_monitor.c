@@ -132,11 +132,13 @@ MODULE_PARM_DESC(flush_interval_ms,
 static inline void slot_write_begin(struct pgid_slot_user *u)
 {
 	WRITE_ONCE(u->seq, u->seq + 1);
+	/* odd seq is visible before any field changes; pairs with reader */
 	smp_wmb();
 }
 
 static inline void slot_write_end(struct pgid_slot_user *u)
 {
+	/* fields are visible before seq turns even again */
 	smp_wmb();
 	WRITE_ONCE(u->seq, u->seq + 1);
 }
@@ -494,6 +496,7 @@ static void __ipcmon_release(int slot)
 
 	clear_bit(slot, ipcmon_mask());
 	WRITE_ONCE(ipcmon_table->count, ipcmon_table->count - 1);
+	/* the bit is clear before userspace can see the slot emptied */
 	smp_mb__after_atomic();
 
 	raw_spin_lock_irqsave(&ks->lock, flags);
@@ -599,6 +602,7 @@ static int ipcmon_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EACCES;
 	if (vma->vm_pgoff || size > ipcmon_map_size)
 		return -EINVAL;
+	/* vm_flags became read-only (vm_flags_clear()) in 6.3 */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 	vm_flags_clear(vma, VM_MAYWRITE | VM_MAYEXEC);
 #else
@@ -613,7 +617,6 @@ static const struct file_operations ipcmon_fops = {
 	.unlocked_ioctl = ipcmon_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = ipcmon_mmap,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice ipcmon_dev = {

@@ -105,7 +105,7 @@ static bool rtmon_group_alive(struct rtmon_group *g)
 	bool alive;
 
 	rcu_read_lock();
-	alive = pid_task(g->pgrp, PIDTYPE_PGID) != NULL;
+	alive = !!pid_task(g->pgrp, PIDTYPE_PGID);
 	rcu_read_unlock();
 	return alive;
 }
@@ -486,7 +486,6 @@ static const struct file_operations rtmon_fops = {
 	.open = nonseekable_open,
 	.unlocked_ioctl = rtmon_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice rtmon_dev = {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test runner: ktest [-m MODDIR] [-l] [NAME...]
+ * Test runner: ktest [-m MODDIR] [-r ROUNDS] [-l] [NAME...]
  * Runs every test (or the named ones) in its own child with a timeout.
  */
 #define _GNU_SOURCE
@@ -112,12 +112,15 @@ static int run_one(const struct ktest *t)
 
 int main(int argc, char **argv)
 {
-	int opt, passed = 0, failed = 0;
+	int opt, passed = 0, failed = 0, rounds = 1, round;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "m:l")) != -1) {
+	while ((opt = getopt(argc, argv, "m:lr:")) != -1) {
 		switch (opt) {
+		case 'r':
+			rounds = atoi(optarg);
+			break;
 		case 'm':
 			kt_moddir = optarg;
 			break;
@@ -126,25 +129,28 @@ int main(int argc, char **argv)
 				printf("%s\n", tests[i].name);
 			return 0;
 		default:
-			fprintf(stderr, "usage: %s [-m moddir] [-l] [test...]\n",
+			fprintf(stderr,
+				"usage: %s [-m moddir] [-r rounds] [-l] [test...]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-	for (i = 0; i < NTESTS; i++) {
-		int j, want = optind >= argc;
+	for (round = 0; round < rounds; round++) {
+		for (i = 0; i < NTESTS; i++) {
+			int j, want = optind >= argc;
 
-		for (j = optind; j < argc; j++)
-			if (!strcmp(argv[j], tests[i].name))
-				want = 1;
-		if (!want)
-			continue;
-		if (run_one(&tests[i]))
-			passed++;
-		else
-			failed++;
+			for (j = optind; j < argc; j++)
+				if (!strcmp(argv[j], tests[i].name))
+					want = 1;
+			if (!want)
+				continue;
+			if (run_one(&tests[i]))
+				passed++;
+			else
+				failed++;
+		}
 	}
 	printf("KTEST DONE %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

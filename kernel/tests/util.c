@@ -299,23 +299,37 @@ int kt_reset(int ipcfd, int slot)
 
 pid_t kt_spawn_group(int busy)
 {
-	pid_t pid = fork();
+	int pfd[2];
+	pid_t pid;
+	char x;
 
+	REQUIRE(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	pid = fork();
 	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		volatile unsigned long spin = 0;
+		int w = pfd[1];
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* hold no device or socket of the test */
-		close_range(3, ~0U, 0);
+		/* hold no device or socket of the test: they pin modules */
+		if (w > 3)
+			close_range(3, w - 1, 0);
+		close_range(w + 1, ~0U, 0);
 		setpgid(0, 0);
+		if (write(w, "x", 1) != 1)
+			_exit(1);
+		close(w);
 		if (busy)
 			for (;;)
 				spin++;
 		for (;;)
 			pause();
 	}
+	close(pfd[1]);
 	setpgid(pid, pid);
+	/* returns once the child has let go of our files */
+	REQUIRE(read(pfd[0], &x, 1) == 1, "group leader %d died", pid);
+	close(pfd[0]);
 	return pid;
 }
 

@@ -95,7 +95,8 @@ vm_boot() {
 	esac
 	# -cpu max alone reports an AMD CPU without TOPOEXT: no SMT siblings
 	timeout --kill-after=10 "$secs" \
-		qemu-system-x86_64 -accel tcg -cpu max,vendor=GenuineIntel \
+		qemu-system-x86_64 -accel "${VM_ACCEL:-tcg,thread=single}" \
+		-cpu max,vendor=GenuineIntel \
 		-smp 4,sockets=1,cores=2,threads=2 -m 1G \
 		-display none -no-reboot -monitor none -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
