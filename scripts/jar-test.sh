@@ -37,8 +37,28 @@ echo '{"workloads":[{"id":"a"}],"matrix":[[0,1]]}' >"$tmp/bad.json"
 check "bad matrix" 1 "^plan: .*bad.json: score matrix row 0 \('a'\) has 2 entries" \
 	java -jar "$jar" plan --scores "$tmp/bad.json"
 check "offline CPU" 1 "is not online" java -jar "$jar" plan --scores "$examples" --topology "0;9999"
-check "usage error" 2 "Missing required option" java -jar "$jar" plan
+check "usage error" 2 "Missing required (option|argument)" java -jar "$jar" plan
 check "help lists exit codes" 0 "Exit codes:" java -jar "$jar" plan --help
+
+# Scores, profiles and models: the shipped model and sample data inside the jar.
+sample=trained_model/sample_dataset.json
+check "scores board from the shipped model" 0 '^solo \(one thread, idle sibling\): ' \
+	java -jar "$jar" scores --profiles "$sample" --job dgemm --job stream-copy
+check "plan from profiles" 0 '^mode (exact|greedy), total score' \
+	java -jar "$jar" plan --profiles "$sample" --job dgemm --job stream-copy --job nbody --topology "0,1"
+check "model show" 0 '^resources: fp_unit \(parallel\)' java -jar "$jar" model show
+check "train from the sample data" 0 '^wrote .*/prediction_model_[0-9]{8}T[0-9]{6}Z\.json$' \
+	java -jar "$jar" train --samples "$sample" --out "$tmp/models"
+check "profiles import into an embedded store" 0 '^imported 5 baselines, 16 profiles' \
+	java -jar "$jar" profiles import "$sample" --data-dir "$tmp/db"
+check "scores from the embedded store" 0 '"solo"' \
+	java -jar "$jar" scores --data-dir "$tmp/db" --job dgemm --job gzip --json
+echo '{"format_version": 1}' >"$tmp/prediction_model_20250101T000000Z.json"
+check "invalid model" 1 '^show: .*: resources: missing$' java -jar "$jar" model show "$tmp/prediction_model_20250101T000000Z.json"
+check "invalid model not deployed" 1 'resources: missing' \
+	java -jar "$jar" model deploy "$tmp/prediction_model_20250101T000000Z.json" --dir "$tmp/deployed"
+check "unreachable MongoDB" 3 'is unreachable' \
+	java -jar "$jar" profiles export --mongo-uri mongodb://127.0.0.1:1
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import io.smtcheck.profiles.StoreUnavailableException;
 import io.smtcheck.sched.NativeCallException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "SMT-aware co-scheduling: pairs long-running workloads on sibling hyperthreads.",
         subcommands = {PlanCommand.class, StatusCommand.class, ResetCommand.class, LaunchCommand.class,
+            ScoresCommand.class, TrainCommand.class, ModelCommand.class, ProfilesCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -64,7 +66,8 @@ public final class Main implements Runnable {
 
     private static String oneLine(Throwable e) {
         String message = e instanceof NativeCallException || e instanceof IllegalArgumentException
-                || e instanceof InputException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+                || e instanceof InputException || e instanceof StoreUnavailableException
+                ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
         return String.valueOf(message).replaceAll("\\s*\\R\\s*", " ");
     }
 

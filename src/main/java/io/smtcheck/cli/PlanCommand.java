@@ -24,14 +24,33 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Shows which workloads would share which physical core. Touches no process.",
+            "%nScores come from a matrix (--scores) or from profiles and the prediction model (--profiles).",
             "%nThe scores file: {\"workloads\":[{\"id\":\"a\",\"workers\":1},...], \"matrix\":[[...],...], \"solo\":0.0}"
                 + " where matrix[i][j] is the symbiotic score of workload i sharing a core with workload j"
                 + " (symmetric; the diagonal counts only for workloads with 2+ workers) and solo the score of"
                 + " a thread alone on a core.",
         })
 final class PlanCommand implements Callable<Integer> {
-    @Option(names = "--scores", required = true, paramLabel = "FILE", description = "Score matrix (JSON).")
-    Path scores;
+    /** Exactly one source of scores: a matrix, or profiles put through the model. */
+    static final class Source {
+        @Option(names = "--scores", required = true, paramLabel = "FILE", description = "Score matrix (JSON).")
+        Path scores;
+
+        @Option(names = "--profiles", required = true, paramLabel = "FILE",
+                description = "Profiles (data file); scores come from them and the model, as `smtcheck scores` prints.")
+        Path profiles;
+    }
+
+    @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--model", paramLabel = "FILE|DIR",
+            description = "With --profiles: model file or directory (newest wins). Default: the shipped model.")
+    Path model;
+
+    @Option(names = "--job", paramLabel = "NAME|ID[:WORKERS]",
+            description = "With --profiles: a workload to plan (repeatable; twice gives two instances). Default: every profile.")
+    List<String> jobs;
 
     @Option(names = "--topology", paramLabel = "SPEC",
             description = "Cores separated by ';', siblings by ',' (e.g. \"0,1;2,3\"). Default: this machine's.")
@@ -52,7 +71,11 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PlanMode planMode = parseMode(mode);
-        PairingInput input = ScoresFile.read(scores);
+        if (source.scores != null && (model != null || jobs != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--model and --job need --profiles");
+        }
+        PairingInput input = source.scores != null ? ScoresFile.read(source.scores)
+                : ScoresCommand.buildTable(spec, source.profiles, null, model, jobs).table().toPairingInput();
         Topology topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
         Plan plan = Planner.plan(input, topo, planMode);
         PrintWriter out = spec.commandLine().getOut();

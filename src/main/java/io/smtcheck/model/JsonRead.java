@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Strict reading of JSON trees: every failure names the field by its path
+ * ({@code profiles[3].resources.mem_bw.usage}) and says what was wrong.
+ */
+final class JsonRead {
+    private JsonRead() {
+    }
+
+    static String child(String path, String field) {
+        return path.isEmpty() ? field : path + "." + field;
+    }
+
+    static JsonNode object(JsonNode node, String path) {
+        if (node == null || node.isMissingNode() || node.isNull()) {
+            throw new InvalidDataException(label(path) + "missing");
+        }
+        if (!node.isObject()) {
+            throw new InvalidDataException(label(path) + "expected an object, found " + kind(node));
+        }
+        return node;
+    }
+
+    /** Rejects fields outside {@code allowed}: a typo must not pass silently. */
+    static void onlyFields(JsonNode object, String path, Set<String> allowed) {
+        Iterator<String> names = object.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!allowed.contains(name)) {
+                throw new InvalidDataException(label(child(path, name)) + "unknown field (expected one of "
+                        + allowed.stream().sorted().toList() + ")");
+            }
+        }
+    }
+
+    static JsonNode required(JsonNode object, String field, String path) {
+        JsonNode v = object.get(field);
+        if (v == null || v.isNull()) {
+            throw new InvalidDataException(label(child(path, field)) + "missing");
+        }
+        return v;
+    }
+
+    static boolean present(JsonNode object, String field) {
+        JsonNode v = object.get(field);
+        return v != null && !v.isNull();
+    }
+
+    /** A finite number. NaN and infinities (possible in BSON documents) are rejected. */
+    static double number(JsonNode object, String field, String path) {
+        JsonNode v = required(object, field, path);
+        return number(v, child(path, field));
+    }
+
+    static double number(JsonNode v, String path) {
+        if (!v.isNumber()) {
+            throw new InvalidDataException(label(path) + "expected a number, found " + kind(v));
+        }
+        double d = v.doubleValue();
+        if (!Double.isFinite(d)) {
+            throw new InvalidDataException(label(path) + d + " is not a finite number");
+        }
+        return d;
+    }
+
+    static double numberOr(JsonNode object, String field, String path, double fallback) {
+        return present(object, field) ? number(object, field, path) : fallback;
+    }
+
+    static int integer(JsonNode object, String field, String path) {
+        JsonNode v = required(object, field, path);
+        if (!v.isIntegralNumber() && !(v.isNumber() && v.doubleValue() == Math.rint(v.doubleValue()))) {
+            throw new InvalidDataException(label(child(path, field)) + "expected an integer, found " + kind(v));
+        }
+        double d = v.doubleValue();
+        if (d < Integer.MIN_VALUE || d > Integer.MAX_VALUE) {
+            throw new InvalidDataException(label(child(path, field)) + v.asText() + " is out of range");
+        }
+        return (int) d;
+    }
+
+    static int integerOr(JsonNode object, String field, String path, int fallback) {
+        return present(object, field) ? integer(object, field, path) : fallback;
+    }
+
+    static String text(JsonNode object, String field, String path) {
+        JsonNode v = required(object, field, path);
+        if (!v.isTextual()) {
+            throw new InvalidDataException(label(child(path, field)) + "expected a string, found " + kind(v));
+        }
+        return v.textValue();
+    }
+
+    static String textOr(JsonNode object, String field, String path, String fallback) {
+        return present(object, field) ? text(object, field, path) : fallback;
+    }
+
+    static List<JsonNode> array(JsonNode object, String field, String path) {
+        JsonNode v = required(object, field, path);
+        if (!v.isArray()) {
+            throw new InvalidDataException(label(child(path, field)) + "expected an array, found " + kind(v));
+        }
+        List<JsonNode> out = new ArrayList<>(v.size());
+        v.forEach(out::add);
+        return out;
+    }
+
+    private static String label(String path) {
+        return path.isEmpty() ? "" : path + ": ";
+    }
+
+    private static String kind(JsonNode v) {
+        if (v.isTextual()) {
+            return "the string \"" + abbreviate(v.textValue()) + "\"";
+        }
+        return switch (v.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case BOOLEAN -> v.asText();
+            case NUMBER -> v.asText();
+            case NULL -> "null";
+            default -> v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+    }
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Model files in a directory. A model file is named {@code prediction_model_<TIMESTAMP>.json}
+ * with the UTC timestamp {@code yyyyMMdd'T'HHmmss'Z'} (for example
+ * {@code prediction_model_20250314T092653Z.json}); the newest timestamp wins. Other files,
+ * including the hidden temporary files that {@link #writeNew} renames into place, are ignored.
+ */
+public final class ModelFiles {
+    private static final Pattern NAME = Pattern.compile("prediction_model_(\\d{8}T\\d{6}Z)\\.json");
+    private static final DateTimeFormatter STAMP =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private ModelFiles() {
+    }
+
+    /** Whether {@code file}'s name is a model file name. */
+    public static boolean isModelFile(Path file) {
+        return NAME.matcher(file.getFileName().toString()).matches();
+    }
+
+    /** The model files in {@code dir}, newest first. */
+    public static List<Path> list(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "not a directory");
+        }
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.filter(ModelFiles::isModelFile).filter(Files::isRegularFile).forEach(files::add);
+        }
+        // The timestamp is fixed-width, so name order is time order.
+        files.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        return files;
+    }
+
+    /** The newest model file in {@code dir}, if there is one. */
+    public static Optional<Path> newest(Path dir) throws IOException {
+        List<Path> files = list(dir);
+        return files.isEmpty() ? Optional.empty() : Optional.of(files.get(0));
+    }
+
+    /** Reads and validates one model file. */
+    public static PredictionModel read(Path file) {
+        byte[] content;
+        try {
+            content = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new InvalidDataException(file + ": no such file");
+        } catch (IOException e) {
+            throw new InvalidDataException(file + ": cannot be read: " + e.getMessage());
+        }
+        return ModelJson.parse(content, file.toString());
+    }
+
+    /**
+     * Reads a model from a file, or the newest model of a directory.
+     *
+     * @throws InvalidDataException when there is none or it is invalid
+     */
+    public static PredictionModel readFileOrNewest(Path fileOrDir) {
+        return read(resolve(fileOrDir));
+    }
+
+    /** {@code fileOrDir} itself, or the newest model file in it when it is a directory. */
+    public static Path resolve(Path fileOrDir) {
+        if (!Files.isDirectory(fileOrDir)) {
+            return fileOrDir;
+        }
+        try {
+            return newest(fileOrDir).orElseThrow(() -> new InvalidDataException(fileOrDir
+                    + ": no prediction_model_<yyyyMMddTHHmmssZ>.json file in this directory"));
+        } catch (IOException e) {
+            throw new InvalidDataException(fileOrDir + ": cannot be listed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes {@code content} as a new model file in {@code dir} whose timestamp is {@code now},
+     * or one second past the newest file there when that is later (clock skew must not hide a new
+     * model behind an older one). The file appears atomically: it is written under a hidden
+     * temporary name and renamed, so a reader never sees it half written.
+     *
+     * @return the new file
+     */
+    public static Path writeNew(Path dir, byte[] content, Instant now) throws IOException {
+        Files.createDirectories(dir);
+        Instant stamp = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Optional<Path> newest = newest(dir);
+        if (newest.isPresent()) {
+            Instant last = timestamp(newest.get());
+            if (!stamp.isAfter(last)) {
+                stamp = last.plusSeconds(1);
+            }
+        }
+        Path target = dir.resolve("prediction_model_" + STAMP.format(stamp) + ".json");
+        Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
+        Files.write(tmp, content);
+        try {
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return target;
+    }
+
+    /** The timestamp in a model file's name. */
+    public static Instant timestamp(Path file) {
+        Matcher m = NAME.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(file + " is not a model file name");
+        }
+        return STAMP.parse(m.group(1), Instant::from);
+    }
+}

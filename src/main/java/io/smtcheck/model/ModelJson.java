@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The model file format, version 1 ({@code trained_model/prediction_model_<TIMESTAMP>.json}):
+ * <pre>
+ * {
+ *   "format_version": 1,
+ *   "resources": [{"name": "l1_dcache", "type": "sequential"}, {"name": "fp_unit", "type": "parallel"}],
+ *   "coefficients": [0.61, 0.44, 0.30],       // min_base_slowdown, then one per resource, in order
+ *   "intercept": 0.02,
+ *   "trained": {"at": "2025-01-01T00:00:00Z", "from": "what the samples were",
+ *               "samples": 240, "held_out_samples": 60, "ridge": 0.0001, "r2": 0.97, "mae": 0.008}
+ * }
+ * </pre>
+ * Every field is required except {@code r2} and {@code mae} (null when nothing was held out);
+ * unknown fields are rejected, so a typo cannot pass as a default.
+ */
+public final class ModelJson {
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
+    private static final Set<String> TOP = Set.of("format_version", "resources", "coefficients", "intercept", "trained");
+    private static final Set<String> RESOURCE = Set.of("name", "type");
+    private static final Set<String> TRAINED = Set.of("at", "from", "samples", "held_out_samples", "ridge", "r2", "mae");
+
+    private ModelJson() {
+    }
+
+    /**
+     * Parses and validates a model file's content.
+     *
+     * @param source named in every error, usually the file's path
+     * @throws InvalidDataException naming {@code source} and the field
+     */
+    public static PredictionModel parse(byte[] content, String source) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(content);
+        } catch (JsonProcessingException e) {
+            throw new InvalidDataException(source + ": not valid JSON: " + e.getOriginalMessage()
+                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        } catch (java.io.IOException e) {
+            throw new InvalidDataException(source + ": " + e.getMessage());
+        }
+        if (root == null || root.isMissingNode()) {
+            throw new InvalidDataException(source + ": empty file");
+        }
+        try {
+            return fromTree(root);
+        } catch (InvalidDataException e) {
+            throw e.in(source);
+        }
+    }
+
+    static PredictionModel fromTree(JsonNode root) {
+        JsonRead.object(root, "");
+        int version = JsonRead.integer(root, "format_version", "");
+        if (version != PredictionModel.FORMAT_VERSION) {
+            throw new InvalidDataException("format_version: " + version + " is not supported (this build reads "
+                    + PredictionModel.FORMAT_VERSION + ")");
+        }
+        JsonRead.onlyFields(root, "", TOP);
+        List<Resource> resources = new ArrayList<>();
+        List<JsonNode> rs = JsonRead.array(root, "resources", "");
+        for (int i = 0; i < rs.size(); i++) {
+            String path = "resources[" + i + "]";
+            JsonNode r = JsonRead.object(rs.get(i), path);
+            JsonRead.onlyFields(r, path, RESOURCE);
+            String name = JsonRead.text(r, "name", path);
+            ResourceType type;
+            try {
+                type = ResourceType.ofLabel(JsonRead.text(r, "type", path));
+                Resource.checkName(name);
+            } catch (InvalidDataException e) {
+                throw e.in(path);
+            }
+            resources.add(new Resource(name, type));
+        }
+        List<JsonNode> cs = JsonRead.array(root, "coefficients", "");
+        double[] coefficients = new double[cs.size()];
+        for (int i = 0; i < coefficients.length; i++) {
+            coefficients[i] = JsonRead.number(cs.get(i), "coefficients[" + i + "]");
+        }
+        double intercept = JsonRead.number(root, "intercept", "");
+        JsonNode t = JsonRead.object(root.get("trained"), "trained");
+        JsonRead.onlyFields(t, "trained", TRAINED);
+        Instant at;
+        String atText = JsonRead.text(t, "at", "trained");
+        try {
+            at = Instant.parse(atText);
+        } catch (DateTimeParseException e) {
+            throw new InvalidDataException("trained.at: '" + atText + "' is not an ISO-8601 instant such as 2025-01-01T00:00:00Z");
+        }
+        Training training = new Training(at, JsonRead.text(t, "from", "trained"),
+                JsonRead.integer(t, "samples", "trained"), JsonRead.integer(t, "held_out_samples", "trained"),
+                JsonRead.number(t, "ridge", "trained"), JsonRead.numberOr(t, "r2", "trained", Double.NaN),
+                JsonRead.numberOr(t, "mae", "trained", Double.NaN));
+        return new PredictionModel(resources, coefficients, intercept, training);
+    }
+
+    /** The file content for {@code model}, ending with a newline. */
+    public static String write(PredictionModel model) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format_version", PredictionModel.FORMAT_VERSION);
+        ArrayNode rs = root.putArray("resources");
+        for (Resource r : model.resources()) {
+            rs.addObject().put("name", r.name()).put("type", r.type().label());
+        }
+        ArrayNode cs = root.putArray("coefficients");
+        for (double c : model.coefficients()) {
+            cs.add(c);
+        }
+        root.put("intercept", model.intercept());
+        Training t = model.training();
+        ObjectNode tn = root.putObject("trained");
+        tn.put("at", t.at().toString());
+        tn.put("from", t.from());
+        tn.put("samples", t.samples());
+        tn.put("held_out_samples", t.heldOutSamples());
+        tn.put("ridge", t.ridge());
+        putMaybe(tn, "r2", t.r2());
+        putMaybe(tn, "mae", t.mae());
+        try {
+            return JSON.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void putMaybe(ObjectNode node, String field, double value) {
+        if (Double.isNaN(value)) {
+            node.putNull(field);
+        } else {
+            node.put(field, value);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.model;
+
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * How to recognise a profiled workload's processes, for processes that were not registered with
+ * a job id by their launcher. A process matches when every rule given holds:
+ * <ul>
+ *   <li>{@code comm}: equals the process's command name exactly ({@code /proc/PID/comm}, which the
+ *       kernel truncates to 15 bytes; longer values could never match and are rejected);</li>
+ *   <li>{@code cmdline}: a Java regular expression found ({@link java.util.regex.Matcher#find()})
+ *       in the command line, its arguments joined by single spaces ({@code /proc/PID/cmdline}
+ *       with NULs turned into spaces). Anchor it with {@code ^...$} to match the whole line.</li>
+ * </ul>
+ * At least one rule is required.
+ *
+ * @param comm    exact command name, or null
+ * @param cmdline regular expression over the command line, or null
+ */
+public record ProcessMatch(String comm, String cmdline) {
+    /** The longest command name the kernel keeps (TASK_COMM_LEN - 1). */
+    public static final int COMM_MAX = 15;
+    /** Only this much of a command line is searched, bounding the cost of one match. */
+    public static final int CMDLINE_MAX = 4096;
+
+    public ProcessMatch {
+        if (comm == null && cmdline == null) {
+            throw new InvalidDataException("match: needs \"comm\", \"cmdline\" or both");
+        }
+        if (comm != null && (comm.isEmpty() || comm.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > COMM_MAX)) {
+            throw new InvalidDataException("match.comm: '" + comm + "' must be 1 to " + COMM_MAX
+                    + " bytes (the kernel's command name length)");
+        }
+        if (cmdline != null) {
+            try {
+                Pattern.compile(cmdline);
+            } catch (PatternSyntaxException e) {
+                throw new InvalidDataException("match.cmdline: not a valid regular expression: "
+                        + e.getDescription() + " near index " + e.getIndex());
+            }
+        }
+    }
+
+    /** Cached compiled pattern; records cannot hold extra state, so compile lazily per call site. */
+    private Pattern pattern() {
+        return PATTERNS.computeIfAbsent(cmdline, Pattern::compile);
+    }
+
+    private static final java.util.Map<String, Pattern> PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Whether a process with this command name and command line matches.
+     *
+     * @param processComm    {@code /proc/PID/comm} without the trailing newline
+     * @param processCmdline the arguments joined by single spaces (may be empty for kernel threads)
+     */
+    public boolean matches(String processComm, String processCmdline) {
+        if (comm != null && !comm.equals(processComm)) {
+            return false;
+        }
+        if (cmdline != null) {
+            String line = processCmdline == null ? "" : processCmdline;
+            if (line.length() > CMDLINE_MAX) {
+                line = line.substring(0, CMDLINE_MAX);
+            }
+            return pattern().matcher(line).find();
+        }
+        return true;
+    }
+}

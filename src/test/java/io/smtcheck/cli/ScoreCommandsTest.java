@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smtcheck.model.DataJson;
+import io.smtcheck.model.ModelFiles;
+import io.smtcheck.model.PredictionModel;
+import io.smtcheck.model.SyntheticDataset;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** scores, plan --profiles, train, model deploy/show, profiles import/export. */
+class ScoreCommandsTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    private Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private Path dataset() throws Exception {
+        Path p = dir.resolve("data.json");
+        if (!Files.exists(p)) {
+            Files.writeString(p, DataJson.writeFile(SyntheticDataset.generate(SyntheticDataset.SEED)));
+        }
+        return p;
+    }
+
+    private Path file(String name, String content) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, content);
+        return p;
+    }
+
+    private static void assertOneLineFailure(Run r, int code, String command, String expected) {
+        assertEquals(code, r.code(), r.out() + r.err());
+        if (code == ExitCodes.USAGE) {
+            // Command-line errors come with the usage text after the reason.
+            assertTrue(r.err().lines().findFirst().orElse("").contains(expected), r.err());
+            return;
+        }
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith(command + ": "), err);
+        assertTrue(err.contains(expected), err);
+    }
+
+    @Test
+    void scoresAsTableAndAsPlanInput() throws Exception {
+        Run r = run("scores", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy:2",
+                "--job", "103", "--job", "dgemm");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("model bundled prediction_model_"), r.out());
+        assertTrue(r.out().contains("dgemm#2"), r.out());
+        assertTrue(r.out().contains("solo (one thread, idle sibling): "), r.out());
+
+        Run json = run("scores", "--profiles", dataset().toString(), "--json");
+        assertEquals(0, json.code(), json.err());
+        Path scores = file("scores.json", json.out());
+        JsonNode tree = new ObjectMapper().readTree(json.out());
+        assertEquals(16, tree.get("workloads").size());
+        assertEquals("video-encode", tree.get("workloads").get(4).get("id").asText());
+        assertEquals(2, tree.get("workloads").get(4).get("workers").asInt());
+        // The JSON is the plan --scores format.
+        Run plan = run("plan", "--scores", scores.toString(), "--topology", "0,1", "--json");
+        assertEquals(0, plan.code(), plan.err());
+    }
+
+    @Test
+    void planFromProfilesInOneCommand() throws Exception {
+        Run r = run("plan", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy",
+                "--job", "nbody", "--job", "graph-bfs", "--topology", "0,1", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode plan = new ObjectMapper().readTree(r.out());
+        assertEquals(1, plan.get("cores").size());
+        assertEquals(2, plan.get("unplaced").size(), "4 threads, 2 CPUs");
+        // The same plan from the scores command's output.
+        Run scores = run("scores", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy",
+                "--job", "nbody", "--job", "graph-bfs", "--json");
+        Run viaFile = run("plan", "--scores", file("s.json", scores.out()).toString(), "--topology", "0,1", "--json");
+        assertEquals(r.out(), viaFile.out());
+    }
+
+    @Test
+    void trainWritesAModelThatDeployAndScoresUse() throws Exception {
+        Path models = dir.resolve("models");
+        Run r = run("train", "--samples", dataset().toString(), "--out", models.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("held-out R² 0.9"), r.out());
+        assertTrue(r.out().contains("contention:mem_bw"), r.out());
+        Path model = ModelFiles.newest(models).orElseThrow();
+        PredictionModel m = ModelFiles.read(model);
+        assertTrue(m.training().from().startsWith("co-run samples in data.json: SYNTHETIC"), m.training().from());
+
+        Path deployed = dir.resolve("deployed");
+        Run first = run("model", "deploy", model.toString(), "--dir", deployed.toString());
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().startsWith("deployed "), first.out());
+        // Same content, reformatted: nothing to do.
+        String reformatted = Files.readString(model).replace("\n", "\n\n");
+        Run second = run("model", "deploy", file("copy.json", reformatted).toString(), "--dir", deployed.toString());
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.out().startsWith("unchanged: "), second.out());
+        try (var files = Files.list(deployed)) {
+            assertEquals(1, files.count());
+        }
+        Run show = run("model", "show", deployed.toString());
+        assertEquals(0, show.code(), show.err());
+        assertTrue(show.out().contains("resources: fp_unit (parallel), int_alu (parallel)"), show.out());
+
+        Run scores = run("scores", "--profiles", dataset().toString(), "--model", deployed.toString(), "--job", "dgemm");
+        assertEquals(0, scores.code(), scores.err());
+        assertTrue(scores.out().startsWith("model " + ModelFiles.newest(deployed).orElseThrow()), scores.out());
+    }
+
+    @Test
+    void profilesImportExportThroughTheEmbeddedStore() throws Exception {
+        Path db = dir.resolve("db");
+        Run imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
+        assertEquals(0, imported.code(), imported.err());
+        assertTrue(imported.out().startsWith("imported 5 baselines, 16 profiles and 272 samples (0 already there)"),
+                imported.out());
+        Path out = dir.resolve("export.json");
+        Run exported = run("profiles", "export", "--data-dir", db.toString(), "--out", out.toString());
+        assertEquals(0, exported.code(), exported.err());
+        var back = DataJson.parseFile(Files.readAllBytes(out), "export.json");
+        assertEquals(SyntheticDataset.generate(SyntheticDataset.SEED).profiles(), back.profiles());
+
+        Run scores = run("scores", "--data-dir", db.toString(), "--job", "dgemm", "--job", "gzip", "--json");
+        assertEquals(0, scores.code(), scores.err());
+        Run train = run("train", "--data-dir", db.toString(), "--out", dir.resolve("m").toString());
+        assertEquals(0, train.code(), train.err());
+    }
+
+    @Test
+    void unknownWorkloadGetsTheNeutralScoreWithAWarning() throws Exception {
+        Path partial = file("partial.json", """
+                {"profiles": [{"job_id": 1, "name": "odd", "single_ipc": 1, "l3_cache_ipc": 1,
+                  "resources": {"mem_bw": {"sensitivity": 0.1, "intensity": 0.1, "usage": 0.1, "base_slowdown": 0}}},
+                 {"job_id": 2, "name": "odd2", "single_ipc": 1, "l3_cache_ipc": 1,
+                  "resources": {"mem_bw": {"sensitivity": 0.1, "intensity": 0.1, "usage": 0.1, "base_slowdown": 0}}}]}
+                """);
+        Run r = run("scores", "--profiles", partial.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("scores: warning: odd gets the neutral score 1.0: profile 'odd' (job 1) has no data"
+                + " for the model's resources fp_unit, int_alu, l1_dcache, l2_cache"), r.err());
+        JsonNode tree = new ObjectMapper().readTree(r.out());
+        assertEquals(1.0, tree.get("matrix").get(0).get(1).asDouble());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            scores: missing file         | scores --profiles @/nope.json                          | 1 | scores   | nope.json: no such file
+            scores: bad JSON             | scores --profiles @/bad.json                           | 1 | scores   | bad.json: not valid JSON
+            scores: invalid profile      | scores --profiles @/invalid.json                       | 1 | scores   | invalid.json: profiles[0].single_ipc: -1.0 is not a finite number > 0
+            scores: unknown job          | scores --profiles @/data.json --job nosuch              | 1 | scores   | --job 'nosuch': no profile named or numbered 'nosuch'
+            scores: bad workers          | scores --profiles @/data.json --job dgemm:0             | 1 | scores   | --job 'dgemm:0': workers must be 1 to 4096
+            scores: bad model            | scores --profiles @/data.json --model @/bad-model.json  | 1 | scores   | bad-model.json: coefficients: 1 values
+            scores: empty model dir      | scores --profiles @/data.json --model @/                | 1 | scores   | no prediction_model_<yyyyMMddTHHmmssZ>.json file in this directory
+            scores: no profiles          | scores --profiles @/empty.json                         | 1 | scores   | empty.json: no profiles
+            scores: bad URI              | scores --mongo-uri http://x                            | 1 | scores   | invalid MongoDB URI 'http://x'
+            scores: both sources         | scores --profiles @/data.json --data-dir @/db           | 2 | scores   | --profiles cannot be combined
+            plan: both inputs            | plan --profiles @/data.json --scores @/data.json        | 2 | plan     | mutually exclusive
+            plan: --job without profiles | plan --scores @/data.json --job dgemm                   | 2 | plan     | --model and --job need --profiles
+            plan: invalid profiles       | plan --profiles @/invalid.json                         | 1 | plan     | invalid.json: profiles[0].single_ipc
+            train: no samples            | train --samples @/empty.json --out @/m                  | 1 | train    | empty.json: no injector baselines
+            train: unknown job           | train --samples @/orphan.json --out @/m                 | 1 | train    | samples[0]: job 7 has no profile
+            train: bad ridge             | train --samples @/data.json --ridge -1                  | 2 | train    | ridge -1.0 is not a finite number >= 0
+            train: bad hold-out          | train --samples @/data.json --hold-out 2                | 2 | train    | hold-out fraction 2.0 is not in [0, 0.9]
+            deploy: invalid model        | model deploy @/bad-model.json --dir @/m                 | 1 | deploy   | bad-model.json: coefficients: 1 values
+            deploy: missing source       | model deploy @/nope.json --dir @/m                      | 1 | deploy   | nope.json: no such file
+            deploy: dir is a file        | model deploy @/good-model.json --dir @/data.json        | 1 | deploy   | data.json: not a directory
+            show: invalid model          | model show @/bad-model.json                            | 1 | show     | bad-model.json: coefficients: 1 values
+            import: invalid file         | profiles import @/invalid.json --data-dir @/db          | 1 | import   | invalid.json: profiles[0].single_ipc
+            import: missing file         | profiles import @/nope.json --data-dir @/db             | 1 | import   | nope.json: no such file
+            import: name conflict        | profiles import @/clash.json --data-dir @/db            | 1 | import   | 1 refused: profile 'dgemm' (job 999): the name is already job 101's
+            """)
+    void badInputExitsWithOneLine(String name, String commandLine, int code, String command, String expected) throws Exception {
+        Path data = dataset();
+        file("bad.json", "{\"profiles\": [");
+        file("invalid.json", "{\"profiles\": [{\"job_id\": 1, \"name\": \"x\", \"single_ipc\": -1, \"l3_cache_ipc\": 1,"
+                + " \"resources\": {}}]}");
+        file("empty.json", "{}");
+        file("orphan.json", Files.readString(data).replaceFirst("\"job_a\" : 101", "\"job_a\" : 7"));
+        file("bad-model.json", Files.readString(Path.of("trained_model").resolve(
+                ModelFiles.newest(Path.of("trained_model")).orElseThrow().getFileName())).replaceFirst(
+                        "\"coefficients\" : \\[[^\\]]*\\]", "\"coefficients\" : [ 1 ]"));
+        file("good-model.json", Files.readString(ModelFiles.newest(Path.of("trained_model")).orElseThrow()));
+        file("clash.json", "{\"profiles\": [" + DataJson.toJson(SyntheticDataset.generate(SyntheticDataset.SEED).profiles()
+                .get(0)).put("job_id", 999) + "]}");
+        if (name.equals("import: name conflict")) {
+            assertEquals(0, run("profiles", "import", data.toString(), "--data-dir", dir.resolve("db").toString()).code());
+        }
+        String[] args = commandLine.trim().replace("@/", dir + "/").split("\\s+");
+        Run r = run(args);
+        assertOneLineFailure(r, code, command, expected);
+        assertTrue(List.of(1, 2).contains(r.code()));
+    }
+}

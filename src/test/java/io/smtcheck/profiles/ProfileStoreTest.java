@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.profiles;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+import io.smtcheck.model.Dataset;
+import io.smtcheck.model.Profile;
+import io.smtcheck.model.SyntheticDataset;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store through the real driver, over loopback TCP, against the embedded server. */
+class ProfileStoreTest {
+    /** Short timeouts so that outages are noticed quickly. */
+    static final StoreSettings FAST = new StoreSettings(Duration.ofMillis(300), Duration.ofMillis(50),
+            Duration.ofMillis(200), 2, Duration.ofMinutes(10));
+
+    @TempDir
+    Path dir;
+
+    private EmbeddedMongo server;
+    private ProfileStore store;
+
+    @AfterEach
+    void tearDown() {
+        if (store != null) {
+            store.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static final Dataset DATA = SyntheticDataset.generate(SyntheticDataset.SEED);
+
+    /** A raw connection to the same server, to look behind the store's back. */
+    private static MongoDatabase raw(MongoClient client) {
+        return client.getDatabase(ProfileStore.DEFAULT_DATABASE);
+    }
+
+    @Test
+    void roundTripThroughTheDriver() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        ProfileStore.ImportResult r = store.importData(DATA);
+        assertEquals(5, r.baselines());
+        assertEquals(16, r.profiles());
+        assertEquals(DATA.samples().size(), r.samplesAdded());
+        assertTrue(r.conflicts().isEmpty());
+
+        ProfileStore.Export export = store.exportData();
+        assertTrue(export.skipped().isEmpty());
+        assertEquals(DATA.profiles(), export.data().profiles());
+        assertEquals(DATA.baselines(), export.data().baselines());
+        assertEquals(Set.copyOf(DATA.samples()), Set.copyOf(export.data().samples()));
+        assertEquals(DATA.profiles().get(0), store.profile(101).orElseThrow());
+        assertTrue(store.profile(5).isEmpty());
+
+        // Importing again changes nothing: same counts, no duplicate samples.
+        ProfileStore.ImportResult again = store.importData(DATA);
+        assertEquals(0, again.samplesAdded());
+        assertEquals(DATA.samples().size(), again.samplesAlreadyThere());
+        assertEquals(DATA.samples().size(), store.samples().items().size());
+    }
+
+    @Test
+    void indexesAreUnique() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        store.importData(DATA);
+        Profile dgemm = DATA.profiles().get(0);
+        try (MongoClient client = MongoClients.create(connectionOf(store))) {
+            Document copy = raw(client).getCollection("profiles").find(new Document("job_id", 101)).first();
+            copy.remove("_id");
+            MongoWriteException e = assertThrows(MongoWriteException.class,
+                    () -> raw(client).getCollection("profiles").insertOne(copy));
+            assertEquals(ErrorCategory.DUPLICATE_KEY, e.getError().getCategory());
+            Document baseline = new Document("resource", "mem_bw").append("type", "sequential");
+            assertThrows(MongoWriteException.class, () -> raw(client).getCollection("injector_baselines").insertOne(baseline));
+        }
+        // A profile under a new job id but a taken name is refused, the rest imported.
+        Profile clash = new Profile(999, dgemm.name(), null, 1, 1, 1, dgemm.resources());
+        ProfileStore.ImportResult r = store.importData(new Dataset(List.of(), List.of(clash, DATA.profiles().get(1)), List.of()));
+        assertEquals(1, r.profiles());
+        assertEquals(List.of("profile 'dgemm' (job 999): the name is already job 101's"), r.conflicts());
+    }
+
+    @Test
+    void profilingRequestsAreIdempotent() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        assertEquals(ProfileStore.RequestOutcome.FILED, store.requestProfiling(42));
+        assertEquals(ProfileStore.RequestOutcome.ALREADY_FILED, store.requestProfiling(42));
+        assertEquals(ProfileStore.RequestOutcome.FILED, store.requestProfiling(43));
+        List<ProfileStore.ProfilingRequest> requests = store.profilingRequests();
+        assertEquals(2, requests.size());
+        assertEquals(42, requests.get(0).jobId());
+        assertEquals("pending", requests.get(0).status());
+        assertEquals(2, requests.get(0).requests());
+        // A profile for the job answers the request.
+        Profile p = DATA.profiles().get(0);
+        store.putProfile(new Profile(42, "job-42", null, 1, p.singleIpc(), p.l3CacheIpc(), p.resources()));
+        assertEquals(List.of(43), store.profilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
+        assertEquals("job-42", store.profile(42).orElseThrow().name());
+    }
+
+    @Test
+    void invalidDocumentsAreSkippedAndReported() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        store.importData(DATA);
+        try (MongoClient client = MongoClients.create(connectionOf(store))) {
+            var profiles = raw(client).getCollection("profiles");
+            Document nan = profiles.find(new Document("job_id", 102)).first();
+            nan.remove("_id");
+            nan.put("job_id", 500);
+            nan.put("name", "nan-ipc");
+            nan.put("single_ipc", Double.NaN);
+            profiles.insertOne(nan);
+            profiles.insertOne(new Document("job_id", 501).append("name", "partial"));
+            profiles.insertOne(new Document("name", "no-job"));
+            raw(client).getCollection("corun_samples").insertOne(new Document("job_a", 1).append("job_b", "x"));
+        }
+        List<Profile> valid = store.profiles();
+        assertEquals(16, valid.size());
+        List<ProfileStore.Skipped> skipped = store.skipped();
+        assertEquals(3, skipped.size(), skipped.toString());
+        assertTrue(skipped.get(0).toString().startsWith("profiles job_id 500, _id "), skipped.get(0).toString());
+        assertTrue(skipped.stream().anyMatch(s -> s.reason().equals("single_ipc: NaN is not a finite number")), skipped.toString());
+        assertTrue(skipped.stream().anyMatch(s -> s.reason().equals("single_ipc: missing")), skipped.toString());
+        assertTrue(skipped.stream().anyMatch(s -> s.reason().equals("job_id: missing")), skipped.toString());
+        assertTrue(store.profile(500).isEmpty(), "an invalid profile is no profile");
+        ProfileStore.Loaded<io.smtcheck.model.CoRunSample> samples = store.samples();
+        assertEquals(DATA.samples().size(), samples.items().size());
+        assertEquals("job_b: expected an integer, found the string \"x\"", samples.skipped().get(0).reason());
+    }
+
+    @Test
+    void dataSurvivesARestartOfTheEmbeddedServer() throws IOException {
+        Path db = dir.resolve("db");
+        store = ProfileStore.embedded(db, FAST);
+        store.importData(DATA);
+        store.requestProfiling(7);
+        store.close();
+        store.close(); // idempotent
+        store = ProfileStore.embedded(db, FAST);
+        assertEquals(DATA.profiles(), store.profiles());
+        assertEquals(1, store.profilingRequests().size());
+        assertEquals(ProfileStore.RequestOutcome.ALREADY_FILED, store.requestProfiling(7));
+    }
+
+    @Test
+    void aDataDirectoryServesOneProcessAtATime() throws IOException {
+        Path db = dir.resolve("db");
+        store = ProfileStore.embedded(db, FAST);
+        IOException e = assertThrows(IOException.class, () -> ProfileStore.embedded(db, FAST));
+        assertTrue(e.getMessage().contains("in use by another process"), e.getMessage());
+    }
+
+    @Test
+    void recoversWhenTheServerStopsAndReturns() throws Exception {
+        Path db = dir.resolve("db");
+        server = EmbeddedMongo.start(db);
+        int port = server.port();
+        store = ProfileStore.connect(server.connectionString(), FAST);
+        store.importData(DATA);
+        assertEquals(16, store.profiles().size());
+        assertTrue(store.available());
+
+        server.close();
+        // Down: cached profiles are still served, new lookups find nothing, requests are queued.
+        assertEquals(16, store.profiles().size());
+        assertFalse(store.available());
+        assertEquals("dgemm", store.profile(101).orElseThrow().name());
+        assertTrue(store.profile(12345).isEmpty());
+        assertEquals(1, store.matching("stream", "./stream").size());
+        assertEquals(ProfileStore.RequestOutcome.QUEUED, store.requestProfiling(77));
+        assertEquals(Set.of(77), store.queuedRequests());
+        StoreUnavailableException e = assertThrows(StoreUnavailableException.class, store::samples);
+        assertTrue(e.getMessage().startsWith("MongoDB at mongodb://127.0.0.1:" + port + " is unreachable"), e.getMessage());
+
+        // Back on the same port with the same data: the store reconnects and files the queued request.
+        server = EmbeddedMongo.start(db, port);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!store.refresh() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(store.available());
+        assertTrue(store.queuedRequests().isEmpty());
+        assertEquals(List.of(77), store.profilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
+        assertEquals(16, store.profiles().size());
+    }
+
+    @Test
+    void matchingUsesCommAndCmdline() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        store.importData(DATA);
+        assertEquals(List.of("ml-train"), names(store.matching("python3", "python3 /srv/train.py --epochs 9")));
+        assertEquals(List.of(), names(store.matching("python3", "python3 /srv/eval.py")));
+        assertEquals(List.of("db-scan"), names(store.matching("postgres", "postgres: app db 10.0.0.1 SELECT")));
+        assertEquals(List.of(), names(store.matching("postgres", "postgres: checkpointer")));
+        assertEquals(List.of("dgemm"), names(store.matching("dgemm", "")));
+    }
+
+    @Test
+    void badUriIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ProfileStore.connect("http://user:secret@host"));
+        assertTrue(e.getMessage().startsWith("invalid MongoDB URI 'http://user:***@host'"), e.getMessage());
+        assertEquals("mongodb://user:***@host/db", ProfileStore.redact("mongodb://user:secret@host/db"));
+    }
+
+    private static List<String> names(List<Profile> profiles) {
+        return profiles.stream().map(Profile::name).toList();
+    }
+
+    private static String connectionOf(ProfileStore store) {
+        return store.connectionString();
+    }
+}
