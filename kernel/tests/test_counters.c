@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Counting: busy groups grow, idle ones stay flat, reset, torn reads. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -269,4 +271,72 @@ void test_seqlock_torn(void)
 	CHECK(c.reads > 10000, "too few reads");
 	CHECK(cycles > 5, "too few writer cycles");
 	kt_unmap(c.t);
+}
+
+static int cpu_online(int cpu, int on)
+{
+	char path[80];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
+		 cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, on ? "1" : "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -errno;
+}
+
+/* Counting follows CPUs going away and coming back (CPU hotplug). */
+void test_cpu_hotplug(void)
+{
+	struct pgid_slot_user u0, u1;
+	const struct ipc_shared *t;
+	int ipc, rt, nl, s;
+	cpu_set_t set;
+	pid_t g;
+
+	REQUIRE(cpu_online(2, 0) == 0, "offline cpu2");
+	/* load with a CPU missing, then bring it up */
+	kt_reload(NULL, NULL);
+	REQUIRE(cpu_online(2, 1) == 0, "online cpu2");
+	ipc = kt_open_ipc();
+	rt = kt_open_rt();
+	t = kt_map(ipc);
+	nl = kt_nl_open(getpid(), 0);
+	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
+	CHECK_OK(kt_set_loader(rt, getpid()));
+
+	g = kt_spawn_group(KT_BUSY);
+	CPU_ZERO(&set);
+	CPU_SET(2, &set);
+	CHECK_OK(sched_setaffinity(g, sizeof(set), &set));
+	CHECK_OK(kt_add(rt, g, 1, 1));
+	s = kt_claim(rt, nl, g, 1);
+	REQUIRE(s >= 0, "claim %d", s);
+	kt_sleep_ms(300);
+	kt_read_slot(t, s, &u0);
+	kt_sleep_ms(700);
+	kt_read_slot(t, s, &u1);
+	CHECK(u1.cycles - u0.cycles > 200000000ULL,
+	      "on the re-plugged CPU: %llu ns in 0.7 s",
+	      (unsigned long long)(u1.cycles - u0.cycles));
+
+	/* take it away under load: the task moves, counting goes on */
+	CHECK_OK(cpu_online(2, 0));
+	kt_sleep_ms(300);
+	kt_read_slot(t, s, &u0);
+	kt_sleep_ms(700);
+	kt_read_slot(t, s, &u1);
+	CHECK(u1.cycles - u0.cycles > 200000000ULL,
+	      "after unplug: %llu ns in 0.7 s",
+	      (unsigned long long)(u1.cycles - u0.cycles));
+	CHECK_OK(cpu_online(2, 1));
+	kt_unmap(t);
+	close(nl);
+	close(rt);
+	close(ipc);
+	/* unload and load again with every CPU up */
+	kt_reload(NULL, NULL);
 }
