@@ -23,14 +23,11 @@ WORK=$(mktemp -d /tmp/smtcheck-vm.XXXXXX)
 passed=0
 failed=0
 
-cleanup() {
-	if [ "${VM_TEST_KEEP:-0}" = 1 ]; then
-		vm_log "work directory kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
+if [ "${VM_TEST_KEEP:-0}" = 1 ]; then
+	vm_log "work directory (kept): $WORK"
+else
+	trap 'rm -rf "$WORK"' EXIT
+fi
 
 pass() { passed=$((passed + 1)); echo "PASS $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
