@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test runner: ktest [-m MODDIR] [-r ROUNDS] [-l] [NAME...]
+ * Test runner: ktest [-m MODDIR] [-r ROUNDS] [-x SKIP]... [-l] [NAME...]
  * Runs every test (or the named ones) in its own child with a timeout.
  */
 #define _GNU_SOURCE
@@ -112,12 +112,17 @@ static int run_one(const struct ktest *t)
 
 int main(int argc, char **argv)
 {
-	int opt, passed = 0, failed = 0, rounds = 1, round;
+	int opt, passed = 0, failed = 0, rounds = 1, round, nexcl = 0;
+	const char *excl[16];
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "m:lr:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:lr:x:")) != -1) {
 		switch (opt) {
+		case 'x':
+			if (nexcl < 16)
+				excl[nexcl++] = optarg;
+			break;
 		case 'r':
 			rounds = atoi(optarg);
 			break;
@@ -130,7 +135,7 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			fprintf(stderr,
-				"usage: %s [-m moddir] [-r rounds] [-l] [test...]\n",
+				"usage: %s [-m moddir] [-r rounds] [-x skip]... [-l] [test...]\n",
 				argv[0]);
 			return 2;
 		}
@@ -144,6 +149,9 @@ int main(int argc, char **argv)
 			for (j = optind; j < argc; j++)
 				if (!strcmp(argv[j], tests[i].name))
 					want = 1;
+			for (j = 0; j < nexcl; j++)
+				if (!strcmp(excl[j], tests[i].name))
+					want = 0;
 			if (!want)
 				continue;
 			if (run_one(&tests[i]))

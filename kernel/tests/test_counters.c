@@ -166,6 +166,29 @@ struct reader_stat {
 	unsigned long reads, retries, bad;
 };
 
+/* Control: the same checks on plain reads that ignore seq (not a test). */
+static void *raw_reader(void *arg)
+{
+	struct torn_ctx *c = arg;
+	struct reader_stat *st = calloc(1, sizeof(*st));
+	const volatile struct pgid_slot_user *s;
+	int i;
+
+	while (!c->stop) {
+		for (i = 0; i < 64; i++) {
+			s = &c->t->slots[i];
+			int32_t pgid = s->pgid, job = s->global_jobid;
+			int32_t w = s->worker_num;
+
+			st->reads++;
+			if (pgid ? job != job_of(pgid) || w != workers_of(pgid) :
+				   job || w)
+				st->bad++;
+		}
+	}
+	return st;
+}
+
 static void *reader(void *arg)
 {
 	struct torn_ctx *c = arg;
@@ -211,7 +234,8 @@ void test_seqlock_torn(void)
 {
 	pid_t churn[NCHURN], busy[NBUSY];
 	struct torn_ctx c = { 0 };
-	pthread_t th[NREADERS];
+	pthread_t th[NREADERS], raw;
+	struct reader_stat *rawst;
 	unsigned long cycles = 0;
 	int ipc, rt, nl, i, k;
 	uint64_t end;
@@ -238,6 +262,8 @@ void test_seqlock_torn(void)
 	for (i = 0; i < NREADERS; i++)
 		REQUIRE(pthread_create(&th[i], NULL, reader, &c) == 0,
 			"pthread_create");
+	REQUIRE(pthread_create(&raw, NULL, raw_reader, &c) == 0,
+		"pthread_create");
 
 	/* writers: busy groups are charged; churn claims and frees slots */
 	end = kt_now_ms() + TORN_SECS * 1000;
@@ -265,8 +291,12 @@ void test_seqlock_torn(void)
 		c.bad += st->bad;
 		free(st);
 	}
+	pthread_join(raw, (void **)&rawst);
 	kt_log("%lu churn cycles, %lu slot reads, %lu retries, %lu torn",
 	       cycles, c.reads, c.retries, c.bad);
+	kt_log("control without seq: %lu of %lu reads inconsistent",
+	       rawst->bad, rawst->reads);
+	free(rawst);
 	CHECK(c.bad == 0, "%lu torn reads", c.bad);
 	CHECK(c.reads > 10000, "too few reads");
 	CHECK(cycles > 5, "too few writer cycles");
