@@ -6,7 +6,8 @@
 # check the guest's kernel log.
 #
 # Usage: scripts/vm-test.sh      (as root; installs what it needs)
-# Env:   VM_TEST_TIMEOUT=secs    guest wall-clock limit (default 480)
+# Env:   VM_TEST_TIMEOUT=secs    guest wall-clock limit (default 300 for the
+#                                main guest, 150 for the parallel one)
 #        VM_TEST_KEEP=1          keep the work directory
 #        VM_TEST_ONLY="a b"      one guest, these ktest arguments: only these
 #                                tests (names: ktest -l), "-r N" repeats them
@@ -20,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=vm/lib.sh
 . "$ROOT/scripts/vm/lib.sh"
 
-TIMEOUT=${VM_TEST_TIMEOUT:-480}
+TIMEOUT=${VM_TEST_TIMEOUT:-300}
 WORK=$(mktemp -d /tmp/smtcheck-vm.XXXXXX)
 passed=0
 failed=0
@@ -79,13 +80,13 @@ else
 fi
 
 # ---- guests --------------------------------------------------------------
-# run_guest NAME ACCEL "KTEST ARGS" "EXTRA KERNEL ARGS"
+# run_guest NAME ACCEL "KTEST ARGS" "EXTRA KERNEL ARGS" [TIMEOUT]
 # Boots one guest, runs ktest with those arguments, counts its results and
 # checks its kernel log.  Returns non-zero if the guest did not finish.
 run_guest() {
 	local name=$1 accel=$2 args=$3 append=$4
 	local g=$WORK/$name R=$WORK/$name/root qrc current line
-	local t0
+	local limit=${5:-$TIMEOUT} t0
 	t0=$(date +%s)
 	mkdir -p "$g"
 	vm_new_root "$R" || { fail "$name: setup (initramfs)"; return 1; }
@@ -96,10 +97,10 @@ run_guest() {
 	vm_set_init "$R" "$g/init"
 	vm_pack_root "$R" "$g/initrd.gz" || { fail "$name: setup (cpio)"; return 1; }
 
-	vm_log "$name: booting ($accel, limit ${TIMEOUT}s)"
+	vm_log "$name: booting ($accel, limit ${limit}s)"
 	# ttyS0: test output; ttyS1 (the kernel console): the whole kernel log
 	VM_ACCEL=$accel vm_boot "/boot/vmlinuz-$KVER" "$g/initrd.gz" \
-		"$g/console.raw" "$TIMEOUT" \
+		"$g/console.raw" "$limit" \
 		"console=ttyS1 ignore_loglevel $append ${VM_TEST_APPEND:-}" \
 		-serial "file:$g/kmsg.raw" ${VM_TEST_QEMU_ARGS:-}
 	qrc=$?
@@ -132,7 +133,7 @@ run_guest() {
 		echo "--- kernel log (tail) ---"
 		tail -n 80 "$g/kmsg.log"
 		if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
-			fail "$name: guest-finished (hung: killed after ${TIMEOUT}s)"
+			fail "$name: guest-finished (hung: killed after ${limit}s)"
 		else
 			fail "$name: guest-finished (guest died, qemu status $qrc)"
 		fi
@@ -166,5 +167,5 @@ run_guest serial tcg,thread=single "-x seqlock_torn" "" || finish
 # sched_switch trace event at boot keeps two probes on the tracepoint, so
 # loading our probe patches no code in __schedule.
 run_guest parallel tcg "seqlock_torn counters" \
-	"trace_event=sched:sched_switch"
+	"trace_event=sched:sched_switch" "${VM_TEST_TIMEOUT:-150}"
 finish
