@@ -40,6 +40,16 @@ check "offline CPU" 1 "is not online" java -jar "$jar" plan --scores "$examples"
 check "usage error" 2 "Missing required (option|argument)" java -jar "$jar" plan
 check "help lists exit codes" 0 "Exit codes:" java -jar "$jar" plan --help
 
+printf 'threshold=600\ndry-run=true\n' >"$tmp/smtcheck.conf"
+check "run reads its configuration file" 0 "Default: 600" env SMTCHECK_CONFIG="$tmp/smtcheck.conf" java -jar "$jar" run --help
+check "status without a daemon" 4 "daemon is not running" java -jar "$jar" status --socket "$tmp/none.sock"
+check "launch returns the command's exit code" 7 "runs as process group" \
+	java -jar "$jar" launch --job 1 --state-dir "$tmp/state" -- sh -c 'exit 7'
+check "staged install" 0 "installed smtcheck under $tmp/stage/usr/local" \
+	env DESTDIR="$tmp/stage" scripts/install.sh --no-build
+check "installed files" 0 "smtcheck-daemon.jar" ls "$tmp/stage/usr/local/lib/smtcheck" "$tmp/stage/etc/systemd/system/smtcheck.service" \
+	"$tmp/stage/etc/smtcheck/smtcheck.conf" "$tmp/stage/usr/local/bin/smtcheck"
+
 # Scores, profiles and models: the shipped model and sample data inside the jar.
 sample=trained_model/sample_dataset.json
 check "scores board from the shipped model" 0 '^solo \(one thread, idle sibling\): ' \

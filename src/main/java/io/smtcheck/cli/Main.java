@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "SMT-aware co-scheduling: pairs long-running workloads on sibling hyperthreads.",
-        subcommands = {PlanCommand.class, StatusCommand.class, ResetCommand.class, LaunchCommand.class,
+        subcommands = {RunCommand.class, PlanCommand.class, StatusCommand.class, ResetCommand.class, LaunchCommand.class,
             ScoresCommand.class, TrainCommand.class, ModelCommand.class, ProfilesCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -35,6 +35,8 @@ public final class Main implements Runnable {
         cli.setErr(err);
         cli.setExitCodeExceptionMapper(Main::exitCode);
         documentExitCodes(cli);
+        configFile().ifPresent(f -> cli.getSubcommands().get("run")
+                .setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(f)));
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println(commandLine.getCommandName() + ": " + oneLine(e));
             return exitCode(e);
@@ -47,6 +49,13 @@ public final class Main implements Runnable {
             err.println("smtcheck: cannot load the native library: " + cause.getMessage());
             return ExitCodes.FAILURE;
         }
+    }
+
+    /** The daemon's configuration file: $SMTCHECK_CONFIG, else /etc/smtcheck/smtcheck.conf when present. */
+    private static java.util.Optional<java.io.File> configFile() {
+        String named = System.getenv(RunCommand.CONFIG_ENV);
+        java.io.File f = new java.io.File(named != null && !named.isBlank() ? named : RunCommand.CONFIG_FILE);
+        return f.isFile() ? java.util.Optional.of(f) : java.util.Optional.empty();
     }
 
     private static void documentExitCodes(CommandLine cli) {

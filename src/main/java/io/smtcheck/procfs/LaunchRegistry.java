@@ -7,8 +7,14 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +32,8 @@ public final class LaunchRegistry {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
+    /** Parsed records by file, with the modification time they were read at: a scan re-reads only what changed. */
+    private final Map<Path, Map.Entry<FileTime, Entry>> parsed = new HashMap<>();
 
     public LaunchRegistry(Path dir) {
         this.dir = dir;
@@ -51,29 +59,51 @@ public final class LaunchRegistry {
         Files.deleteIfExists(dir.resolve(pgid + ".json"));
     }
 
-    /** Every readable entry; an unreadable file is reported and skipped. */
-    public List<Entry> entries() {
+    /** Every readable entry; an unreadable file is reported (once) and skipped. */
+    public synchronized List<Entry> entries() {
         List<Entry> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
+            parsed.clear();
             return out;
         }
+        Set<Path> present = new HashSet<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "[0-9]*.json")) {
             for (Path f : files) {
+                present.add(f);
+                FileTime modified;
                 try {
-                    Entry e = JSON.readValue(f.toFile(), Entry.class);
-                    if (e.pgid() <= 0 || e.workers() < 1 || !f.getFileName().toString().equals(e.pgid() + ".json")) {
-                        LOG.warn("ignoring launch record {}: inconsistent fields", f);
-                        continue;
-                    }
-                    out.add(e);
+                    modified = Files.getLastModifiedTime(f);
                 } catch (IOException ex) {
-                    LOG.warn("ignoring launch record {}: {}", f, ex.getMessage());
+                    continue; // removed meanwhile
+                }
+                Map.Entry<FileTime, Entry> known = parsed.get(f);
+                if (known == null || !known.getKey().equals(modified)) {
+                    known = new AbstractMap.SimpleImmutableEntry<>(modified, read(f));
+                    parsed.put(f, known);
+                }
+                if (known.getValue() != null) {
+                    out.add(known.getValue());
                 }
             }
         } catch (IOException e) {
             LOG.warn("cannot list launch records in {}: {}", dir, e.getMessage());
         }
+        parsed.keySet().retainAll(present);
         out.sort((a, b) -> Integer.compare(a.pgid(), b.pgid()));
         return out;
+    }
+
+    private static Entry read(Path f) {
+        try {
+            Entry e = JSON.readValue(f.toFile(), Entry.class);
+            if (e.pgid() <= 0 || e.workers() < 1 || !f.getFileName().toString().equals(e.pgid() + ".json")) {
+                LOG.warn("ignoring launch record {}: inconsistent fields", f);
+                return null;
+            }
+            return e;
+        } catch (IOException ex) {
+            LOG.warn("ignoring launch record {}: {}", f, ex.getMessage());
+            return null;
+        }
     }
 }

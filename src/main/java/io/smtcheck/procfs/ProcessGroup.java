@@ -6,11 +6,11 @@ import java.util.List;
 /**
  * A process group as /proc shows it at one moment.
  *
- * @param pgid          the group id
- * @param leaderComm    the command name of the leader, or of the oldest member when the leader has exited
- * @param leaderCmdline the command line of that process, arguments joined by spaces (empty for kernel threads)
- * @param ageSeconds    how long the group's oldest process has run
- * @param pids          its processes
+ * @param pgid       the group id
+ * @param leaderPid  the leader, or the oldest member when the leader has exited
+ * @param leaderComm the command name of that process
+ * @param ageSeconds how long the group's oldest process has run
+ * @param pids       its processes
  */
-public record ProcessGroup(int pgid, String leaderComm, String leaderCmdline, double ageSeconds, List<Integer> pids) {
+public record ProcessGroup(int pgid, int leaderPid, String leaderComm, double ageSeconds, List<Integer> pids) {
 }

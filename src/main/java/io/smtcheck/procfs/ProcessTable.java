@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,11 +48,7 @@ public final class ProcessTable {
             Stat leader = members.stream().filter(s -> s.pid() == e.getKey()).findFirst()
                     .orElse(members.stream().min((a, b) -> Long.compare(a.startTicks(), b.startTicks())).get());
             long oldest = members.stream().mapToLong(Stat::startTicks).min().getAsLong();
-            String cmdline = cmdline(leader.pid());
-            if (cmdline == null) {
-                continue; // gone meanwhile
-            }
-            out.add(new ProcessGroup(e.getKey(), leader.comm(), cmdline,
+            out.add(new ProcessGroup(e.getKey(), leader.pid(), leader.comm(),
                     Math.max(0, uptime - oldest / TICKS_PER_SECOND),
                     members.stream().map(Stat::pid).sorted().toList()));
         }
@@ -100,13 +95,14 @@ public final class ProcessTable {
         }
     }
 
-    private String cmdline(int pid) {
+    /**
+     * A process's command line, arguments joined by spaces (empty for kernel threads), or null when
+     * it is gone. Read on demand: most scans need no command line at all.
+     */
+    public String cmdline(int pid) {
         try {
             byte[] raw = Files.readAllBytes(proc.resolve(pid + "/cmdline"));
-            String s = new String(raw, StandardCharsets.UTF_8);
-            return s.replace('\0', ' ').strip();
-        } catch (NoSuchFileException e) {
-            return null;
+            return new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
         } catch (IOException e) {
             return null;
         }

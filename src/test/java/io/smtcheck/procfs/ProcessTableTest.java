@@ -22,7 +22,9 @@ class ProcessTableTest {
         try (TestGroup group = new TestGroup(1, 2, false)) {
             ProcessGroup g = table.groups().stream().filter(x -> x.pgid() == group.pgid()).findFirst().orElseThrow();
             assertEquals("smtcheck-testpr", g.leaderComm()); // the kernel keeps 15 characters
-            assertTrue(g.leaderCmdline().endsWith("smtcheck-testproc --threads 1 --children 2"), g.leaderCmdline());
+            assertEquals((int) group.leaderPid(), g.leaderPid());
+            String cmdline = table.cmdline(g.leaderPid());
+            assertTrue(cmdline.endsWith("smtcheck-testproc --threads 1 --children 2"), cmdline);
             assertEquals(3, g.pids().size());
             assertTrue(g.pids().contains((int) group.leaderPid()));
             assertTrue(g.ageSeconds() >= 0 && g.ageSeconds() < 60, "age " + g.ageSeconds());
@@ -42,7 +44,9 @@ class ProcessTableTest {
         Files.write(proc.resolve("42/cmdline"), "./a (b) c\0--x\0".getBytes());
         Files.createDirectories(proc.resolve("self"));
         List<ProcessGroup> groups = new ProcessTable(proc).groups();
-        assertEquals(List.of(new ProcessGroup(42, "a (b) c", "./a (b) c --x", 500.5, List.of(42))), groups);
+        assertEquals(List.of(new ProcessGroup(42, 42, "a (b) c", 500.5, List.of(42))), groups);
+        assertEquals("./a (b) c --x", new ProcessTable(proc).cmdline(42));
+        assertEquals(null, new ProcessTable(proc).cmdline(43));
     }
 
     @Test

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How the daemon runs.
+ *
+ * @param threshold       seconds a group must run before it is placed
+ * @param interval        how often counters are read and /proc is scanned
+ * @param dryRun          plan and log, pin nothing
+ * @param minGain         the relative improvement that justifies moving running workloads
+ * @param restoreOnExit   put every pinned group's original affinity back on a clean stop
+ * @param socket          the control socket
+ * @param socketGroup     the group that may read status over the socket, or null
+ * @param stateDir        where `smtcheck launch` records groups for the userspace monitor
+ * @param forceUserspace  use the /proc monitor even when the kernel modules are loaded
+ */
+public record DaemonOptions(int threshold, Duration interval, boolean dryRun, double minGain, boolean restoreOnExit,
+        Path socket, String socketGroup, Path stateDir, boolean forceUserspace) {
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import io.smtcheck.control.ControlServer;
+import io.smtcheck.model.ModelLoader;
+import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.profiles.BundledData;
+import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.sched.Replanner;
+import io.smtcheck.sched.Topology;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything a running daemon owns, opened in order and closed once in the reverse order: the
+ * profile store, the model, the monitor, the daemon loop and its control socket.
+ */
+public final class DaemonRuntime implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DaemonRuntime.class);
+
+    private final ProfileSource profiles;
+    private final Monitor monitor;
+    private final Daemon daemon;
+    private final ControlServer control;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private DaemonRuntime(ProfileSource profiles, Monitor monitor, Daemon daemon, ControlServer control) {
+        this.profiles = profiles;
+        this.monitor = monitor;
+        this.daemon = daemon;
+        this.control = control;
+    }
+
+    /**
+     * Opens the store (the embedded server when {@code mongoUri} is null; filled with the shipped
+     * synthetic sample profiles when empty and {@code sampleProfiles} is set), loads the newest model
+     * ({@code modelDir} or the shipped one), picks the monitor and binds the control socket.
+     */
+    public static DaemonRuntime start(DaemonOptions options, Topology topology, String mongoUri, Path dataDir,
+            Path modelDir, boolean sampleProfiles) throws IOException {
+        ProfileStore store = mongoUri != null ? ProfileStore.connect(mongoUri) : ProfileStore.embedded(dataDir);
+        ProfileSource profiles = new StoreProfileSource(store);
+        Monitor monitor = null;
+        try {
+            if (sampleProfiles) {
+                store.importIfEmpty(BundledData.sampleDataset()).ifPresent(r -> LOG.warn(
+                        "empty profile store: imported the shipped SYNTHETIC sample profiles; their process rules"
+                                + " match programs such as sort and gzip"));
+            }
+            ModelLoader models = new ModelLoader(modelDir != null ? modelDir : BundledData.modelDirectory());
+            ModelLoader.Result loaded = models.reload();
+            loaded.problems().forEach(p -> LOG.warn("model: {}", p));
+            if (loaded.current().isEmpty()) {
+                throw new IllegalArgumentException("no valid prediction model in " + models.directory());
+            }
+            monitor = chooseMonitor(options, profiles);
+            Daemon daemon = new Daemon(options, monitor, profiles, models, new Replanner(topology, options.minGain()));
+            ControlServer control = ControlServer.start(options.socket(), options.socketGroup(), daemon.controlCommands());
+            LOG.info("control socket: {}", options.socket());
+            return new DaemonRuntime(profiles, monitor, daemon, control);
+        } catch (IOException | RuntimeException e) {
+            if (monitor != null) {
+                monitor.close();
+            }
+            profiles.close();
+            throw e;
+        }
+    }
+
+    private static Monitor chooseMonitor(DaemonOptions options, ProfileSource profiles) {
+        if (!options.forceUserspace() && KernelMonitor.available()) {
+            return KernelMonitor.open(options.threshold());
+        }
+        if (!options.forceUserspace()) {
+            LOG.info("kernel modules not loaded (no /dev/runtime_monitor): using the userspace monitor");
+        }
+        return new UserspaceMonitor(new ProcessTable(), new LaunchRegistry(options.stateDir().resolve("launched")),
+                profiles, options.threshold(), options.interval());
+    }
+
+    public Daemon daemon() {
+        return daemon;
+    }
+
+    /** Runs the daemon loop in this thread until {@link #close()}. */
+    public void run() {
+        daemon.run();
+    }
+
+    /** Stops the loop (restoring affinity), then closes the socket, the monitor and the store. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        daemon.stop();
+        control.close();
+        monitor.close();
+        profiles.close();
+        LOG.info("stopped");
+    }
+}

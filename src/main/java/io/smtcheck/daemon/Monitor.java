@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where the daemon learns about long-running process groups and their counters: the kernel
+ * modules when they are loaded, a /proc scan otherwise. One thread polls; counters and resets may
+ * come from others.
+ */
+public interface Monitor extends AutoCloseable {
+    /** What a monitor reports. */
+    sealed interface Event permits Detected, Exited, SlotAssigned {
+    }
+
+    /** A group has run past the threshold (or was asked about): the daemon should place it. */
+    record Detected(int pgid, int jobId, int workers, long runtimeSeconds, String name) implements Event {
+    }
+
+    /** Every process of the group has exited (or the group was removed). */
+    record Exited(int pgid) implements Event {
+    }
+
+    /** The kernel answered an acknowledgement: the group's IPC slot, or a negative errno. */
+    record SlotAssigned(int pgid, int slot) implements Event {
+    }
+
+    /** Cumulative counters of a group: cycles and instructions, or on-CPU nanoseconds in software mode. */
+    record Counters(long cycles, long instructions, boolean hardware) {
+    }
+
+    /** One line for logs and status: which monitor, and how it counts. */
+    String describe();
+
+    /** Waits a short while (at most about the poll interval) and returns what happened meanwhile. */
+    List<Event> poll() throws Exception;
+
+    /** Tells the monitor the daemon has taken the group in (the kernel then starts counting it). */
+    void acknowledge(int pgid, int jobId);
+
+    /** The group's counters, when this monitor has them. */
+    Optional<Counters> counters(int pgid);
+
+    /** Zeroes every group's counters. */
+    void resetCounters();
+
+    @Override
+    void close();
+}

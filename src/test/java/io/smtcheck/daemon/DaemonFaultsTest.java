@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.smtcheck.model.ModelLoader;
+import io.smtcheck.model.Profile;
+import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.profiles.BundledData;
+import io.smtcheck.profiles.EmbeddedMongo;
+import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.sched.Replanner;
+import io.smtcheck.sched.TestGroup;
+import io.smtcheck.sched.Topology;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The daemon under faults: the store going away, a bad model, groups that vanish, pgids reused. */
+@Timeout(120)
+class DaemonFaultsTest {
+    @TempDir
+    Path dir;
+
+    private static Path testModels() {
+        return Path.of(System.getProperty("smtcheck.test.models", "trained_model"));
+    }
+
+    private DaemonOptions options(boolean userspace) {
+        return new DaemonOptions(1, Duration.ofMillis(200), false, 0.02, true, dir.resolve("run/control.sock"), null,
+                dir.resolve("run"), userspace);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static JsonNode workload(JsonNode status, int pgid) {
+        for (JsonNode w : status.path("workloads")) {
+            if (w.path("pgid").asInt() == pgid) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** A monitor that reports what the test scripts. */
+    static final class ScriptedMonitor implements Monitor {
+        private final Deque<Event> pending = new ArrayDeque<>();
+
+        synchronized void report(Event... events) {
+            pending.addAll(List.of(events));
+        }
+
+        synchronized boolean drained() {
+            return pending.isEmpty();
+        }
+
+        @Override
+        public String describe() {
+            return "scripted";
+        }
+
+        @Override
+        public List<Event> poll() throws InterruptedException {
+            Thread.sleep(20);
+            synchronized (this) {
+                List<Event> out = new ArrayList<>(pending);
+                pending.clear();
+                return out;
+            }
+        }
+
+        @Override
+        public void acknowledge(int pgid, int jobId) {
+        }
+
+        @Override
+        public Optional<Counters> counters(int pgid) {
+            return Optional.empty();
+        }
+
+        @Override
+        public void resetCounters() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Profiles straight from the shipped sample, no store involved. */
+    static final class SampleProfiles implements ProfileSource {
+        private final List<Profile> profiles = BundledData.sampleDataset().profiles();
+
+        @Override
+        public Optional<Profile> byJob(int jobId) {
+            return profiles.stream().filter(p -> p.jobId() == jobId).findFirst();
+        }
+
+        @Override
+        public List<Profile> all() {
+            return profiles;
+        }
+
+        @Override
+        public void requestProfile(int jobId, String name) {
+        }
+
+        @Override
+        public String describe() {
+            return "sample";
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private Daemon scripted(ScriptedMonitor monitor) {
+        ModelLoader models = new ModelLoader(testModels());
+        models.reload();
+        return new Daemon(options(true), monitor, new SampleProfiles(), models,
+                new Replanner(Topology.parse("0,1"), 0.02));
+    }
+
+    @Test
+    void aGroupGoneBeforePinningIsDroppedQuietly() throws Exception {
+        ScriptedMonitor monitor = new ScriptedMonitor();
+        Daemon daemon = scripted(monitor);
+        Thread loop = new Thread(daemon::run);
+        loop.start();
+        try {
+            int gone;
+            try (TestGroup g = new TestGroup(1, 0, false)) {
+                gone = g.pgid();
+            }
+            monitor.report(new Monitor.Detected(gone, 101, 1, 5, "dgemm"));
+            await("the event", monitor::drained);
+            Thread.sleep(200);
+            JsonNode s = daemon.status();
+            assertEquals(0, s.path("workloads").size(), s.toString());
+            assertEquals(0, s.path("counters").path("errors").asInt());
+        } finally {
+            daemon.stop();
+        }
+    }
+
+    @Test
+    void aReusedPgidIsANewWorkload() throws Exception {
+        ScriptedMonitor monitor = new ScriptedMonitor();
+        Daemon daemon = scripted(monitor);
+        Thread loop = new Thread(daemon::run);
+        loop.start();
+        try (TestGroup g = new TestGroup(1, 0, false)) {
+            monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
+            await("the first job", () -> workload(daemon.status(), g.pgid()) != null);
+            assertEquals(101, workload(daemon.status(), g.pgid()).path("job").asInt());
+            // The group ends and its number comes back as another job's group.
+            monitor.report(new Monitor.Exited(g.pgid()), new Monitor.Detected(g.pgid(), 102, 1, 5, ""));
+            await("the second job", () -> {
+                JsonNode w = workload(daemon.status(), g.pgid());
+                return w != null && w.path("job").asInt() == 102;
+            });
+            JsonNode s = daemon.status();
+            assertEquals(1, s.path("workloads").size(), s.toString());
+            assertEquals("stream-copy", workload(s, g.pgid()).path("name").asText());
+            assertEquals(1, workload(s, g.pgid()).path("cpus").size(), "placed again");
+        } finally {
+            daemon.stop();
+        }
+    }
+
+    @Test
+    void aMalformedModelIsRejectedAndTheGoodOneKept() throws Exception {
+        Path models = dir.resolve("models");
+        Files.createDirectories(models);
+        try (var files = Files.list(testModels())) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("prediction_model_")).toList()) {
+                Files.copy(f, models.resolve(f.getFileName()));
+            }
+        }
+        ScriptedMonitor monitor = new ScriptedMonitor();
+        ModelLoader loader = new ModelLoader(models);
+        loader.reload();
+        Path good = loader.current().orElseThrow().file();
+        Daemon daemon = new Daemon(options(true), monitor, new SampleProfiles(), loader,
+                new Replanner(Topology.parse("0,1"), 0.02));
+        Thread loop = new Thread(daemon::run);
+        loop.start();
+        try (TestGroup g = new TestGroup(1, 0, false)) {
+            monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
+            await("placement", () -> workload(daemon.status(), g.pgid()) != null);
+            Files.writeString(models.resolve("prediction_model_29991231T235959Z.json"), "{\"format_version\": 1, \"resou");
+            await("the rejection", () -> daemon.status().path("model").asText().contains("rejected"));
+            JsonNode s = daemon.status();
+            assertTrue(s.path("model").asText().startsWith(good.toString()), s.path("model").asText());
+            assertTrue(s.path("model").asText().contains("prediction_model_29991231T235959Z.json"), s.path("model").asText());
+            // Still working: a second group is placed with the good model.
+            try (TestGroup h = new TestGroup(1, 0, false)) {
+                monitor.report(new Monitor.Detected(h.pgid(), 102, 1, 5, ""));
+                await("the second placement", () -> workload(daemon.status(), h.pgid()) != null
+                        && !workload(daemon.status(), h.pgid()).path("cpus").isEmpty());
+            }
+        } finally {
+            daemon.stop();
+        }
+    }
+
+    @Test
+    void mongoStoppedMidRunThenBack() throws Exception {
+        Path data = dir.resolve("mongo");
+        EmbeddedMongo server = EmbeddedMongo.start(data);
+        int port = server.port();
+        try (ProfileStore seed = ProfileStore.connect(server.connectionString())) {
+            seed.importData(BundledData.sampleDataset());
+        }
+        LaunchRegistry launched = new LaunchRegistry(dir.resolve("run/launched"));
+        DaemonRuntime runtime = DaemonRuntime.start(options(true), Topology.parse("0,1"), server.connectionString(),
+                dir.resolve("unused"), testModels(), false);
+        Thread loop = new Thread(runtime::run);
+        loop.start();
+        try (TestGroup a = new TestGroup(1, 0, false); TestGroup b = new TestGroup(1, 0, false)) {
+            launched.add(new LaunchRegistry.Entry(a.pgid(), 101, 1, "a", Instant.now().getEpochSecond()));
+            await("the first group", () -> workload(runtime.daemon().status(), a.pgid()) != null);
+            server.close(); // MongoDB goes away
+
+            // A job that has no profile anywhere arrives meanwhile: placed with neutral scores.
+            launched.add(new LaunchRegistry.Entry(b.pgid(), 4343, 1, "b", Instant.now().getEpochSecond()));
+            await("the second group", () -> workload(runtime.daemon().status(), b.pgid()) != null);
+            JsonNode s = runtime.daemon().status();
+            assertFalse(workload(s, b.pgid()).path("profileKnown").asBoolean(), s.toString());
+            assertEquals(1, workload(s, b.pgid()).path("cpus").size(), "placed all the same");
+            assertTrue(workload(s, a.pgid()).path("profileKnown").asBoolean(), "the cached profile is still used");
+
+            // MongoDB returns on the same port with its data, and the job gets a profile: it is scored.
+            server = EmbeddedMongo.start(data, port);
+            Profile like = new SampleProfiles().byJob(103).orElseThrow();
+            try (ProfileStore other = ProfileStore.connect(server.connectionString())) {
+                other.putProfile(new Profile(4343, "late-job", like.match(), 1, like.singleIpc(), like.l3CacheIpc(),
+                        like.resources()));
+            }
+            await("the profile after the outage", () -> {
+                JsonNode w = workload(runtime.daemon().status(), b.pgid());
+                return w != null && w.path("profileKnown").asBoolean();
+            });
+            try (ProfileStore other = ProfileStore.connect(server.connectionString())) {
+                assertTrue(other.profilingRequests().stream().anyMatch(r -> r.jobId() == 4343),
+                        "the request filed during the outage reached MongoDB");
+            }
+        } finally {
+            runtime.close();
+            server.close();
+        }
+    }
+}

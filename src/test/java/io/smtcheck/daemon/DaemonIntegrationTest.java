@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smtcheck.cli.Main;
+import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.sched.GroupLauncher;
+import io.smtcheck.sched.TestGroup;
+import io.smtcheck.sched.Topology;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon end to end in this JVM: userspace monitor, embedded store with the shipped sample
+ * profiles, real process groups, affinity checked in /proc, status and reset through the real
+ * control socket and the real CLI.
+ */
+@Timeout(120)
+class DaemonIntegrationTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private DaemonOptions options() {
+        return new DaemonOptions(1, Duration.ofMillis(200), false, 0.02, true, dir.resolve("run/control.sock"), null,
+                dir.resolve("run"), true);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private JsonNode cli(String... args) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, String.join(" ", args) + ": " + err);
+        return JSON.readTree(out.toString());
+    }
+
+    private JsonNode status() throws Exception {
+        return cli("status", "--socket", options().socket().toString(), "--json");
+    }
+
+    /** The Cpus_allowed_list of every task of a group, as a set (one value when they all agree). */
+    private static Set<String> cpusOfGroup(TestGroup g) {
+        try {
+            Set<String> s = new HashSet<>();
+            for (long tid : g.tasks()) {
+                s.add(TestGroup.cpusAllowed(tid));
+            }
+            return s;
+        } catch (Exception e) {
+            return Set.of("gone");
+        }
+    }
+
+    private static JsonNode workload(JsonNode status, int pgid) {
+        for (JsonNode w : status.path("workloads")) {
+            if (w.path("pgid").asInt() == pgid) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void detectsScoresPinsReportsAndRestores() throws Exception {
+        String original = TestGroup.cpusAllowed(ProcessHandle.current().pid());
+        LaunchRegistry launched = new LaunchRegistry(dir.resolve("run/launched"));
+        Path fifo = dir.resolve("never-written");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        List<AutoCloseable> cleanup = new ArrayList<>();
+        DaemonRuntime runtime = DaemonRuntime.start(options(), Topology.parse("0,1"), null, dir.resolve("data"),
+                Path.of(System.getProperty("smtcheck.test.models", "trained_model")), true);
+        Thread loop = new Thread(runtime::run, "daemon-under-test");
+        loop.start();
+        try (TestGroup known = new TestGroup(2, 1, false); TestGroup unknown = new TestGroup(1, 0, false)) {
+            // `sort` blocked opening a FIFO: a real process recognised by the sample profile of job 109.
+            int sort = GroupLauncher.start(List.of("sort", fifo.toString()));
+            cleanup.add(() -> {
+                GroupLauncher.signal(sort, GroupLauncher.SIGKILL);
+                GroupLauncher.waitFor(sort);
+            });
+            long now = Instant.now().getEpochSecond();
+            launched.add(new LaunchRegistry.Entry(known.pgid(), 101, 1, "testproc", now));
+            launched.add(new LaunchRegistry.Entry(unknown.pgid(), 4242, 1, "testproc", now));
+
+            // Three single-thread workloads, one two-CPU core: two get a CPU each, one is surplus.
+            await("three workloads", () -> {
+                try {
+                    return status().path("workloads").size() == 3;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            JsonNode s = status();
+            assertEquals(3, s.path("workloads").size(), s.toString());
+            assertTrue(workload(s, sort).path("profileKnown").asBoolean());
+            assertEquals("sort", workload(s, sort).path("name").asText());
+            assertTrue(workload(s, known.pgid()).path("profileKnown").asBoolean());
+            assertFalse(workload(s, unknown.pgid()).path("profileKnown").asBoolean());
+            int pinned = 0;
+            Set<String> cpusUsed = new HashSet<>();
+            for (JsonNode w : s.path("workloads")) {
+                if (!w.path("cpus").isEmpty()) {
+                    pinned++;
+                    assertEquals(1, w.path("cpus").size());
+                    cpusUsed.add(w.path("cpus").get(0).asText());
+                }
+            }
+            assertEquals(2, pinned, s.toString());
+            assertEquals(Set.of("0", "1"), cpusUsed);
+            for (TestGroup g : List.of(known, unknown)) {
+                JsonNode w = workload(s, g.pgid());
+                String expected = w.path("cpus").isEmpty() ? original : w.path("cpus").get(0).asText();
+                assertEquals(Set.of(expected), cpusOfGroup(g), "group " + g.pgid());
+            }
+            assertEquals("0,1", s.path("topology").asText());
+            assertEquals(1, s.path("cores").size());
+            assertEquals(2, s.path("cores").get(0).path("workloads").size());
+            assertTrue(s.path("counters").path("pins").asInt() >= 2);
+            assertTrue(s.path("eventToPinMs").path("samples").asInt() >= 3);
+
+            // The sort group leaves: the one that was left over takes the free CPU; nobody else moves.
+            JsonNode before = status();
+            cleanup.remove(0).close();
+            await("the exit", () -> {
+                try {
+                    return status().path("workloads").size() == 2;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            JsonNode after = status();
+            for (TestGroup g : List.of(known, unknown)) {
+                JsonNode was = workload(before, g.pgid());
+                JsonNode now2 = workload(after, g.pgid());
+                assertEquals(1, now2.path("cpus").size(), after.toString());
+                if (!was.path("cpus").isEmpty()) {
+                    assertEquals(was.path("cpus"), now2.path("cpus"), "a placed group did not move");
+                }
+                assertEquals(Set.of(now2.path("cpus").get(0).asText()), cpusOfGroup(g));
+            }
+            assertNotEquals(workload(after, known.pgid()).path("cpus"), workload(after, unknown.pgid()).path("cpus"));
+
+            // reset --affinity through the CLI puts the original mask back on every task.
+            JsonNode reset = cli("reset", "--affinity", "--socket", options().socket().toString(), "--json");
+            assertEquals(2, reset.path("restoredGroups").asInt());
+            assertEquals(Set.of(original), cpusOfGroup(known));
+            assertEquals(Set.of(original), cpusOfGroup(unknown));
+
+            // A newcomer makes the daemon plan again; stopping it restores every group.
+            try (TestGroup third = new TestGroup(1, 0, false)) {
+                launched.add(new LaunchRegistry.Entry(third.pgid(), 102, 1, "testproc", now));
+                await("a new plan", () -> !cpusOfGroup(known).equals(Set.of(original)));
+                runtime.close();
+                loop.join(10_000);
+                assertFalse(loop.isAlive());
+                for (TestGroup g : List.of(known, unknown, third)) {
+                    assertEquals(Set.of(original), cpusOfGroup(g), "restored on stop: group " + g.pgid());
+                }
+            }
+        } finally {
+            runtime.close();
+            for (AutoCloseable c : cleanup) {
+                c.close();
+            }
+        }
+        // The profiling request for the unknown job outlived the daemon, in the embedded store's files.
+        try (ProfileStore store = ProfileStore.embedded(dir.resolve("data"))) {
+            List<Integer> requested = store.profilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList();
+            assertEquals(List.of(4242), requested);
+        }
+        assertFalse(Files.exists(options().socket()), "the socket is removed on stop");
+    }
+
+    @Test
+    void sigtermRestoresAffinityInARealProcess() throws Exception {
+        String original = TestGroup.cpusAllowed(ProcessHandle.current().pid());
+        Path run = dir.resolve("run");
+        LaunchRegistry launched = new LaunchRegistry(run.resolve("launched"));
+        try (TestGroup g = new TestGroup(2, 1, false)) {
+            launched.add(new LaunchRegistry.Entry(g.pgid(), 101, 1, "testproc", Instant.now().getEpochSecond()));
+            Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "io.smtcheck.cli.Main", "run", "--userspace", "--sample-profiles",
+                    "--threshold", "1", "--interval", "0.2", "--topology", "0", "--socket",
+                    run.resolve("control.sock").toString(), "--state-dir", run.toString(), "--data-dir",
+                    dir.resolve("data").toString(), "--model-dir",
+                    System.getProperty("smtcheck.test.models", "trained_model"))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
+            try {
+                await("the group pinned by the daemon process", () -> cpusOfGroup(g).equals(Set.of("0")));
+            } finally {
+                daemon.destroy(); // SIGTERM
+                assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), Files.readString(dir.resolve("daemon.log")));
+            }
+            String log = Files.readString(dir.resolve("daemon.log"));
+            assertEquals(Set.of(original), cpusOfGroup(g), log);
+            assertTrue(log.contains("stopping: restored the original affinity of 1 groups"), log);
+            assertFalse(Files.exists(run.resolve("control.sock")), log);
+        }
+    }
+}
