@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Measures the daemon with N managed process groups (default 64): event-to-pin latency from its
-# own timestamps (status: eventToPinMs), then its resident memory and CPU share while idle.
-# Runs the packaged jar with the service's JVM options and the userspace monitor.
+# Measures the daemon with the packaged jar, the service's JVM options and the userspace monitor:
+#  1. N groups (default 64) arrive at once and are placed: the start-up burst, also JIT warm-up;
+#  2. after `reset --counters`, M more groups (default 40) arrive one at a time, about a second
+#     apart: event-to-pin latency from the daemon's own timestamps (status: eventToPinMs);
+#  3. they leave, and with N groups managed the daemon sits idle: its RSS and CPU share.
 #
-#   scripts/bench-daemon.sh [GROUPS] [IDLE_SECONDS]
+#   scripts/bench-daemon.sh [N] [IDLE_SECONDS] [M]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 groups=${1:-64}
 idle=${2:-60}
+singles=${3:-40}
 jar=target/smtcheck-daemon.jar
 tools=target/native
 [ -f "$jar" ] || { echo "build first: mvn package" >&2; exit 1; }
@@ -25,37 +28,56 @@ mkdir -p "$work/run/launched"
 # The groups: each a leader with one extra thread, sleeping; recorded as launched jobs of the
 # shipped sample profiles, so that the daemon scores them for real.
 jobs=(101 102 103 104 106 107 108 109 110 111)
-for i in $(seq 1 "$groups"); do
+# start_group I: a sleeping group (leader + one thread), recorded as a launched job.
+start_group() {
+	local i=$1 fd pgid
 	exec {fd}< <(sleep infinity)
 	"$tools/smtcheck-testproc" --threads 1 --children 0 <&$fd >"$work/ready.$i" &
 	pids+=($!)
-done
-for i in $(seq 1 "$groups"); do
-	until grep -q ready "$work/ready.$i" 2>/dev/null; do sleep 0.05; done
+	until grep -q ready "$work/ready.$i" 2>/dev/null; do sleep 0.01; done
 	pgid=$(awk '{print $2}' "$work/ready.$i")
-	job=${jobs[$(( (i - 1) % ${#jobs[@]} ))]}
 	printf '{"pgid":%d,"jobId":%d,"workers":1,"command":"bench","startedEpochSeconds":%d}\n' \
-		"$pgid" "$job" "$(date +%s)" >"$work/run/launched/$pgid.json"
+		"$pgid" "${jobs[$(( (i - 1) % ${#jobs[@]} ))]}" "$(date +%s)" >"$work/run/launched/$pgid.json"
+}
+for i in $(seq 1 "$groups"); do
+	start_group "$i"
 done
 
 # shellcheck disable=SC2086
-JAVA_TOOL_OPTIONS="$opts" java -jar "$jar" run --userspace --sample-profiles --threshold 1 --interval 1 \
+JAVA_TOOL_OPTIONS="$opts ${BENCH_JAVA_OPTS:-}" java -jar "$jar" run --userspace --sample-profiles --threshold 1 --interval 1 \
 	--socket "$work/run/control.sock" --state-dir "$work/run" --data-dir "$work/data" >"$work/daemon.log" 2>&1 &
 daemon=$!
 status() { java -jar "$jar" status --socket "$work/run/control.sock" --json 2>/dev/null; }
+managed() { status | grep -c '"pgid"' || true; }
 for _ in $(seq 1 240); do
-	n=$(status | grep -c '"pgid"' || true)
-	[ "$n" -ge "$groups" ] && break
+	[ "$(managed)" -ge "$groups" ] && break
+	sleep 0.5
+done
+burst=$(status | python3 -c 'import json,sys; print(json.load(sys.stdin)["eventToPinMs"])')
+java -jar "$jar" reset --counters --socket "$work/run/control.sock" >/dev/null
+first_single=${#pids[@]}
+for i in $(seq 1 "$singles"); do
+	start_group $((groups + i))
+	sleep 1.05
+done
+for _ in $(seq 1 60); do
+	[ "$(managed)" -ge $((groups + singles)) ] && break
 	sleep 0.5
 done
 status >"$work/status.json"
-managed=$(grep -c '"pgid"' "$work/status.json")
+# The single arrivals leave again, so that the idle phase has N groups.
+for p in "${pids[@]:$first_single}"; do kill "$p" 2>/dev/null || true; done
+for _ in $(seq 1 60); do
+	[ "$(managed)" -le "$groups" ] && break
+	sleep 0.5
+done
+managed=$(managed)
 sleep 20 # let start-up work settle before measuring idle
 ticks() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }
 # Per thread: name and CPU ticks, to see where idle time goes.
 threads() {
 	for t in /proc/"$daemon"/task/*; do
-		printf '%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+		printf '%s\t%s\t%s\n' "${t##*/}" "$(awk '{print $14 + $15}' "$t/stat")" "$(cat "$t/comm")"
 	done | sort
 }
 threads >"$work/threads.0"
@@ -67,16 +89,19 @@ s1=$(date +%s.%N)
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
 threads >"$work/threads.1"
 echo "busiest threads while idle (ticks of 1/$(getconf CLK_TCK) s):"
-join -t $'\t' "$work/threads.0" "$work/threads.1" 2>/dev/null | awk -F'\t' '{d=$3-$2; if (d>0) print d"\t"$1}' | sort -rn | head -8
+join -t $'\t' "$work/threads.0" "$work/threads.1" 2>/dev/null | awk -F'\t' '{d=$4-$2; if (d>0) print d"\t"$3}' | sort -rn | head -8
 hz=$(getconf CLK_TCK)
+echo "start-up burst of $groups (before the reset): $burst"
 python3 - "$work/status.json" "$managed" "$t0" "$t1" "$s0" "$s1" "$hz" "$rss" <<'PY'
 import json, sys
 status = json.load(open(sys.argv[1]))
 managed, t0, t1, s0, s1, hz, rss = sys.argv[2:]
 lat = status["eventToPinMs"]
+if not lat.get("samples"):
+    lat = {"median": float("nan"), "p99": float("nan"), "max": float("nan"), "samples": 0}
 cpu = (int(t1) - int(t0)) / int(hz) / (float(s1) - float(s0)) * 100
-print(f"managed groups: {managed}")
-print(f"event-to-pin ms: median {lat['median']:.3f}, p99 {lat['p99']:.3f}, max {lat['max']:.3f} ({lat['samples']} events)")
+print(f"managed groups while idle: {managed}")
+print(f"event-to-pin ms, single arrivals: median {lat['median']:.3f}, p99 {lat['p99']:.3f}, max {lat['max']:.3f} ({lat['samples']} events)")
 print(f"idle CPU: {cpu:.2f} % of one core over {float(s1) - float(s0):.0f} s")
 print(f"RSS: {int(rss) / 1024:.1f} MiB")
 PY

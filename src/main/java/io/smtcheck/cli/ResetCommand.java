@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
                 + " (the default). Needs root.",
             "Restored groups stay unpinned until the daemon plans again: on the next workload that arrives or leaves."})
 final class ResetCommand extends DaemonClientCommand {
-    @Option(names = "--counters", description = "Zero the IPC counters.")
+    @Option(names = "--counters", description = "Zero the IPC counters (and the event-to-pin latency samples).")
     boolean counters;
 
     @Option(names = "--affinity", description = "Restore each managed group's original affinity.")

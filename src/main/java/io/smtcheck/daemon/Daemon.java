@@ -58,6 +58,7 @@ public final class Daemon {
     private long lastCountersRead;
     private long lastModelCheck;
     private volatile boolean running = true;
+    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Daemon(DaemonOptions options, Monitor monitor, ProfileSource profiles, ModelLoader models,
             Replanner replanner) {
@@ -98,8 +99,11 @@ public final class Daemon {
                 });
     }
 
-    /** Runs until {@link #stop()}; then restores affinity if so configured. */
+    /** Runs until {@link #stop()}; then restores affinity if so configured. Runs once. */
     public void run() {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("the daemon loop runs once");
+        }
         LOG.info("monitor: {}", monitor.describe());
         LOG.info("profiles: {}", profiles.describe());
         LOG.info("model: {}", models.current().map(l -> l.file().toString()).orElse("none"));
@@ -141,9 +145,12 @@ public final class Daemon {
         }
     }
 
-    /** Asks the loop to end; returns once it has (and has restored affinity). */
+    /** Asks the loop to end; returns once it has (and has restored affinity), or at once if it never ran. */
     public void stop() {
         running = false;
+        if (!started.get()) {
+            return;
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {
@@ -403,6 +410,7 @@ public final class Daemon {
                 w.ipc = Double.NaN;
                 w.onCpuSeconds = Double.NaN;
             }
+            latencyCount = 0; // the event-to-pin samples start over too
             r.put("counters", true);
             LOG.info("counters reset");
         }

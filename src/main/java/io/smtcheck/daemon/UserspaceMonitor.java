@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import io.smtcheck.kernel.GroupCounters;
+import io.smtcheck.kernel.KernelCallException;
 import io.smtcheck.model.Profile;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.procfs.ProcessGroup;
@@ -19,7 +21,8 @@ import java.util.Set;
  * The monitor for machines without the kernel modules: every interval it scans /proc for process
  * groups that either were started with {@code smtcheck launch} or match a profile's process rule,
  * and reports those that have run past the threshold; groups whose processes are all gone are
- * reported as exited. It has no counters (IPC is reported as unknown).
+ * reported as exited. Reported groups are counted with perf_event_open (hardware cycles and
+ * instructions where the CPU has them, on-CPU time otherwise); without perf, IPC is unknown.
  */
 final class UserspaceMonitor implements Monitor {
     private final ProcessTable processes;
@@ -27,8 +30,12 @@ final class UserspaceMonitor implements Monitor {
     private final ProfileSource profiles;
     private final double thresholdSeconds;
     private final Duration interval;
+    private final GroupCounters counters; // null when perf_event_open is unavailable
+    private final String countersProblem;
     private final int ownGroup = (int) ProcessHandle.current().pid();
     private final Set<Integer> reported = new HashSet<>();
+    /** Reported groups whose tasks are counted: their later tasks are inherited, so once is enough. */
+    private final Set<Integer> counted = new HashSet<>();
     /** Groups that matched no profile, and the profile list they were checked against. */
     private final Map<Integer, List<Profile>> unmatched = new HashMap<>();
     private long nextScan;
@@ -40,12 +47,24 @@ final class UserspaceMonitor implements Monitor {
         this.profiles = profiles;
         this.thresholdSeconds = thresholdSeconds;
         this.interval = interval;
+        GroupCounters c = null;
+        String problem = null;
+        try {
+            c = GroupCounters.open();
+        } catch (KernelCallException e) {
+            problem = e.getMessage();
+        }
+        this.counters = c;
+        this.countersProblem = problem;
     }
 
     @Override
     public String describe() {
+        String ipc = counters == null ? "IPC unknown (" + countersProblem + ")"
+                : counters.mode() == GroupCounters.Mode.HARDWARE ? "IPC from perf hardware counters"
+                : "on-CPU time from perf (no hardware counters)";
         return "userspace (/proc scan every " + interval.toMillis() + " ms; launched groups from "
-                + launched.directory() + "; IPC unknown)";
+                + launched.directory() + "; " + ipc + ")";
     }
 
     @Override
@@ -71,7 +90,13 @@ final class UserspaceMonitor implements Monitor {
         Set<Integer> alive = new HashSet<>();
         for (ProcessGroup g : processes.groups()) {
             alive.add(g.pgid());
-            if (reported.contains(g.pgid()) || g.pgid() == ownGroup || g.ageSeconds() < thresholdSeconds) {
+            if (reported.contains(g.pgid())) {
+                if (counted.add(g.pgid())) {
+                    count(g);
+                }
+                continue;
+            }
+            if (g.pgid() == ownGroup || g.ageSeconds() < thresholdSeconds) {
                 continue;
             }
             LaunchRegistry.Entry e = registered.get(g.pgid());
@@ -101,10 +126,30 @@ final class UserspaceMonitor implements Monitor {
             int pgid = it.next();
             if (!alive.contains(pgid)) {
                 it.remove();
+                counted.remove(pgid);
+                if (counters != null) {
+                    counters.forget(pgid);
+                }
                 events.add(new Exited(pgid));
             }
         }
         return events;
+    }
+
+    /** Counts every task of a reported group; new tasks of counted ones are inherited anyway. */
+    private void count(ProcessGroup g) {
+        if (counters == null) {
+            return;
+        }
+        List<Integer> tids = new ArrayList<>();
+        for (int pid : g.pids()) {
+            tids.addAll(processes.tasks(pid));
+        }
+        try {
+            counters.track(g.pgid(), tids);
+        } catch (KernelCallException e) {
+            // Counting is best effort: a group that cannot be counted is still placed.
+        }
     }
 
     private Profile match(ProcessGroup g, List<Profile> known) {
@@ -133,16 +178,22 @@ final class UserspaceMonitor implements Monitor {
 
     @Override
     public Optional<Counters> counters(int pgid) {
-        return Optional.empty();
+        GroupCounters.Values v = counters == null ? null : counters.read(pgid);
+        return v == null ? Optional.empty()
+                : Optional.of(new Counters(v.cycles(), v.instructions(), counters.mode() == GroupCounters.Mode.HARDWARE));
     }
 
     @Override
     public void resetCounters() {
-        // No counters to reset.
+        if (counters != null) {
+            counters.reset();
+        }
     }
 
     @Override
     public void close() {
-        // Owns nothing.
+        if (counters != null) {
+            counters.close();
+        }
     }
 }

@@ -30,6 +30,8 @@ final class Libc {
     static final int ENOTTY = 25;
     static final int EPROTONOSUPPORT = 93;
     static final int NETLINK_USERSOCK = 2;
+    static final long SYS_PERF_EVENT_OPEN = 298;
+    static final int ESRCH = 3;
     static final Pointer MAP_FAILED = new Pointer(-1);
 
     interface C extends Library {
@@ -59,6 +61,10 @@ final class Libc {
                 throws LastErrorException;
 
         int getpid();
+
+        long syscall(long number, Pointer attr, int pid, int cpu, int groupFd, long flags) throws LastErrorException;
+
+        long read(int fd, Pointer buf, long count) throws LastErrorException;
 
         String strerror(int errnum);
     }

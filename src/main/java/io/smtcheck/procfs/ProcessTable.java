@@ -11,12 +11,22 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reads process groups from /proc. Processes that exit during a scan are simply left out. */
+/**
+ * Reads process groups from /proc. Processes that exit during a scan are simply left out.
+ *
+ * <p>A scan reads /proc/PID/stat only for processes it has not seen before, and every process
+ * again every {@value #FULL_REREAD_EVERY} scans: a scan every second then costs a directory
+ * listing, not a file per process. What a cached entry can miss until the next full read is a
+ * process changing its group after it was first seen, or a pid reused within that window.
+ */
 public final class ProcessTable {
     /** /proc reports times in USER_HZ, 100 per second on every architecture Linux exposes it. */
     private static final double TICKS_PER_SECOND = 100.0;
+    static final int FULL_REREAD_EVERY = 30;
 
     private final Path proc;
+    private final Map<Integer, Stat> seen = new HashMap<>();
+    private long scans;
 
     public ProcessTable() {
         this(Path.of("/proc"));
@@ -31,17 +41,29 @@ public final class ProcessTable {
     }
 
     /** Every process group with at least one live process, kernel threads excluded. */
-    public List<ProcessGroup> groups() throws IOException {
+    public synchronized List<ProcessGroup> groups() throws IOException {
         double uptime = uptimeSeconds();
+        boolean full = scans++ % FULL_REREAD_EVERY == 0;
         Map<Integer, List<Stat>> byGroup = new HashMap<>();
+        java.util.Set<Integer> listed = new java.util.HashSet<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(proc, p -> isNumber(p.getFileName().toString()))) {
             for (Path p : dir) {
-                Stat s = stat(Integer.parseInt(p.getFileName().toString()));
-                if (s != null && s.pgid() > 0 && s.ppid() != 2 && s.pid() != 2) {
+                int pid = Integer.parseInt(p.getFileName().toString());
+                listed.add(pid);
+                Stat s = full ? null : seen.get(pid);
+                if (s == null) {
+                    s = stat(pid);
+                    if (s == null) {
+                        continue; // exited meanwhile
+                    }
+                    seen.put(pid, s);
+                }
+                if (s.pgid() > 0 && s.ppid() != 2 && s.pid() != 2) {
                     byGroup.computeIfAbsent(s.pgid(), k -> new ArrayList<>()).add(s);
                 }
             }
         }
+        seen.keySet().retainAll(listed);
         List<ProcessGroup> out = new ArrayList<>();
         for (var e : byGroup.entrySet()) {
             List<Stat> members = e.getValue();
@@ -93,6 +115,19 @@ public final class ProcessTable {
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /** The tasks (threads) of a process; empty when it is gone. */
+    public List<Integer> tasks(int pid) {
+        List<Integer> out = new ArrayList<>();
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(proc.resolve(pid + "/task"))) {
+            for (Path p : dir) {
+                out.add(Integer.parseInt(p.getFileName().toString()));
+            }
+        } catch (IOException | NumberFormatException e) {
+            return List.of();
+        }
+        return out;
     }
 
     /**

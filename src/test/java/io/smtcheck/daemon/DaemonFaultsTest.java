@@ -273,4 +273,17 @@ class DaemonFaultsTest {
             server.close();
         }
     }
+
+    @Test
+    void withoutTheKernelDevicesTheUserspaceMonitorServes() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(KernelMonitor.available(), "the modules are loaded here");
+        DaemonRuntime runtime = DaemonRuntime.start(options(false), Topology.parse("0,1"), null, dir.resolve("data"),
+                testModels(), false);
+        try {
+            assertTrue(runtime.daemon().status().path("monitor").asText().startsWith("userspace"),
+                    runtime.daemon().status().toString());
+        } finally {
+            runtime.close();
+        }
+    }
 }
