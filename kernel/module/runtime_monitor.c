@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/jiffies.h>
@@ -511,6 +512,34 @@ static void rtmon_free_all(void)
 	mutex_unlock(&rtmon_lock);
 }
 
+/*
+ * Releases the kernel socket and returns once no netlink input runs in it:
+ * a sender holds a reference on the socket from its lookup (under RCU)
+ * until our input callback has returned, and user sockets do not hold the
+ * module (see rtmon_init()).  So: keep our own reference, unhash the
+ * socket, let lookups in progress finish (synchronize_net) and the
+ * socket's own reference go (netlink_release drops it in an RCU callback:
+ * rcu_barrier), then wait until ours is the last one.
+ */
+static void rtmon_nl_release(void)
+{
+	struct sock *sk = rtmon_nl;
+	int waited_ms = 0;
+
+	sock_hold(sk);
+	netlink_kernel_release(sk);
+	synchronize_net();
+	rcu_barrier();
+	while (refcount_read(&sk->sk_refcnt) > 1) {
+		if (waited_ms == 10000)
+			pr_err("netlink input still running after 10 s\n");
+		msleep(1);
+		waited_ms++;
+	}
+	sock_put(sk);
+	rtmon_nl = NULL;
+}
+
 static int __init rtmon_init(void)
 {
 	struct netlink_kernel_cfg cfg = {
@@ -527,7 +556,15 @@ static int __init rtmon_init(void)
 		return -EINVAL;
 	}
 
-	rtmon_nl = netlink_kernel_create(&init_net, SMTCHECK_NETLINK_PROTO, &cfg);
+	/*
+	 * No owner module: user sockets of our unit then do not pin us, so
+	 * the module can be replaced under a running daemon (which notices and
+	 * registers again).  We have no bind/unbind callbacks that such
+	 * sockets could call later; netlink input still running when we go
+	 * is waited for in rtmon_nl_release().
+	 */
+	rtmon_nl = __netlink_kernel_create(&init_net, SMTCHECK_NETLINK_PROTO,
+					   NULL, &cfg);
 	if (!rtmon_nl) {
 		pr_err("netlink unit %d is taken\n", SMTCHECK_NETLINK_PROTO);
 		return -EBUSY;
@@ -547,19 +584,19 @@ static int __init rtmon_init(void)
 
 err_work:
 	cancel_delayed_work_sync(&rtmon_scan_work);
-	netlink_kernel_release(rtmon_nl);
+	rtmon_nl_release();
 	return ret;
 }
 
 static void __exit rtmon_exit(void)
 {
 	/*
-	 * Open files and user netlink sockets of our unit pin the module, so
-	 * neither an ioctl nor netlink input can run any more.
+	 * Open files pin the module, so no ioctl can run any more; netlink
+	 * input that is still running is waited for.
 	 */
 	misc_deregister(&rtmon_dev);
 	cancel_delayed_work_sync(&rtmon_scan_work);
-	netlink_kernel_release(rtmon_nl);
+	rtmon_nl_release();
 	rtmon_free_all();
 	pr_info("unloaded\n");
 }
