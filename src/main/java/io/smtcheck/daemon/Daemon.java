@@ -158,12 +158,45 @@ public final class Daemon {
         }
     }
 
+    /**
+     * Takes in the groups the kernel already tracks (a restarted daemon's), where they run now: a
+     * group pinned to as many CPUs of the topology as it has workers counts as placed there, so
+     * the plan keeps it unless the optimum beats that by the minimum gain.
+     */
     private void adopt(List<Monitor.Event> found) {
-        if (!found.isEmpty()) {
-            LOG.info("adopting {} groups the kernel already tracks", found.size());
-        }
         synchronized (this) {
-            handleBatch(found, System.nanoTime());
+            List<Workload> adopted = new ArrayList<>();
+            for (Monitor.Event e : found) {
+                events++;
+                if (e instanceof Monitor.Detected d) {
+                    Workload w = detected(d);
+                    if (w != null) {
+                        adopted.add(w);
+                    }
+                } else if (e instanceof Monitor.SlotAssigned a) {
+                    slotAssigned(a);
+                }
+            }
+            if (adopted.isEmpty()) {
+                return;
+            }
+            Map<String, List<Integer>> running = new LinkedHashMap<>();
+            for (Workload w : adopted) {
+                if (w.originalCpus.size() == w.workers) {
+                    running.put(w.key(), w.originalCpus);
+                }
+            }
+            placement = Placement.ofCpus(running, replanner.topology());
+            placement.cpusByWorkload().forEach((key, cpus) -> adopted.stream()
+                    .filter(w -> w.key().equals(key)).forEach(w -> w.cpus = cpus));
+            LOG.info("adopting {} groups the kernel already tracks ({} already pinned where they run)",
+                    adopted.size(), placement.cpusByWorkload().size());
+            replan(adopted.size() + " groups adopted");
+            for (Workload w : adopted) {
+                if (workloads.containsKey(w.pgid)) {
+                    monitor.acknowledge(w.pgid, w.jobId);
+                }
+            }
         }
     }
 

@@ -22,19 +22,24 @@ import org.slf4j.LoggerFactory;
  * The kernel modules as the daemon's monitor: runtime_monitor reports long-running groups over
  * netlink and IPC_monitor counts them in the shared table. If the modules are unloaded or
  * reloaded underneath, the monitor notices (the data-loader pid no longer names this process) and
- * registers again once they are back.
+ * registers again once they are back, registering the groups it knew with the new runtime_monitor
+ * so that they are reported, acknowledged and counted again. /dev/runtime_monitor is opened only
+ * for each call and the netlink socket does not pin the module, so runtime_monitor can be
+ * unloaded under the running daemon.
  */
 final class KernelMonitor implements Monitor {
     private static final Logger LOG = LoggerFactory.getLogger(KernelMonitor.class);
     private static final Path DATA_LOADER_PARAM = Path.of("/sys/module/runtime_monitor/parameters/data_loader_pid");
     private static final long CHECK_EVERY_NS = 2_000_000_000L;
+    private static final int EEXIST = 17;
 
     private final int threshold;
     private final int pid = (int) ProcessHandle.current().pid();
-    private RuntimeMonitorDevice runtime;
     private IpcMonitorDevice ipc;
     private NetlinkChannel netlink;
     private Map<Integer, SharedTable.Slot> slots = new HashMap<>();
+    /** The groups reported to this process and not yet gone: pgid to {job id, workers}. */
+    private final Map<Integer, int[]> known = new HashMap<>();
     private long lastCheck;
     private boolean attached;
 
@@ -57,10 +62,11 @@ final class KernelMonitor implements Monitor {
     private void attach() {
         try {
             ipc = IpcMonitorDevice.open();
-            runtime = RuntimeMonitorDevice.open();
             netlink = NetlinkChannel.openRuntimeMonitor();
-            runtime.setThreshold(threshold);
-            runtime.setDataLoaderPid(pid);
+            try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
+                runtime.setThreshold(threshold);
+                runtime.setDataLoaderPid(pid);
+            }
             attached = true;
         } catch (RuntimeException e) {
             detach();
@@ -73,14 +79,10 @@ final class KernelMonitor implements Monitor {
         if (netlink != null) {
             netlink.close();
         }
-        if (runtime != null) {
-            runtime.close();
-        }
         if (ipc != null) {
             ipc.close();
         }
         netlink = null;
-        runtime = null;
         ipc = null;
     }
 
@@ -99,7 +101,9 @@ final class KernelMonitor implements Monitor {
             return out;
         }
         for (SharedTable.Slot s : ipc.table().activeSlots()) {
+            known.put(s.pgid(), new int[] {s.jobId(), s.workers()});
             out.add(new Detected(s.pgid(), s.jobId(), s.workers(), 0, ""));
+            out.add(new SlotAssigned(s.pgid(), s.index()));
         }
         return out;
     }
@@ -116,13 +120,25 @@ final class KernelMonitor implements Monitor {
             return List.of();
         }
         List<Event> out = new ArrayList<>();
-        for (NetlinkChannel.Event e : channel.receive()) {
-            if (e instanceof NetlinkChannel.LongRunning l) {
-                out.add(new Detected(l.pgid(), l.jobId(), l.workers(), l.runtimeSeconds(), ""));
-            } else if (e instanceof NetlinkChannel.Registered r) {
-                out.add(new SlotAssigned(r.pgid(), r.slot()));
-            } else if (e instanceof NetlinkChannel.Released r) {
-                out.add(new Exited(r.pgid()));
+        List<NetlinkChannel.Event> received;
+        try {
+            received = channel.receive();
+        } catch (KernelCallException e) {
+            LOG.debug("netlink: {}", e.getMessage());
+            sleepQuietly(250);
+            return List.of();
+        }
+        synchronized (this) {
+            for (NetlinkChannel.Event e : received) {
+                if (e instanceof NetlinkChannel.LongRunning l) {
+                    known.put(l.pgid(), new int[] {l.jobId(), l.workers()});
+                    out.add(new Detected(l.pgid(), l.jobId(), l.workers(), l.runtimeSeconds(), ""));
+                } else if (e instanceof NetlinkChannel.Registered r) {
+                    out.add(new SlotAssigned(r.pgid(), r.slot()));
+                } else if (e instanceof NetlinkChannel.Released r) {
+                    known.remove(r.pgid());
+                    out.add(new Exited(r.pgid()));
+                }
             }
         }
         refreshSlots();
@@ -151,13 +167,39 @@ final class KernelMonitor implements Monitor {
             if (!attached && available()) {
                 try {
                     attach();
-                    LOG.info("kernel modules are back: registered again as the data loader");
+                    LOG.info("kernel modules are back: registered again as the data loader{}", registerKnown());
                 } catch (KernelCallException | IllegalStateException e) {
                     LOG.warn("kernel modules present but not usable yet: {}", e.getMessage());
                     detach();
                 }
             }
         }
+    }
+
+    /**
+     * Registers the groups this process knew with a new runtime_monitor, which reports them again
+     * (and gives them slots once acknowledged); groups gone meanwhile are forgotten.
+     */
+    private String registerKnown() {
+        int again = 0;
+        List<Integer> gone = new ArrayList<>();
+        try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
+            for (Map.Entry<Integer, int[]> g : known.entrySet()) {
+                try {
+                    runtime.addGroup(g.getKey(), g.getValue()[0], Math.max(1, g.getValue()[1]));
+                    again++;
+                } catch (KernelCallException e) {
+                    if (e.errno() == EEXIST) {
+                        again++;
+                    } else {
+                        gone.add(g.getKey());
+                        LOG.info("group {} not registered again: {}", g.getKey(), e.getMessage());
+                    }
+                }
+            }
+        }
+        gone.forEach(known::remove);
+        return again == 0 ? "" : "; registered its " + again + " groups again";
     }
 
     private synchronized void refreshSlots() {
@@ -179,7 +221,11 @@ final class KernelMonitor implements Monitor {
     @Override
     public synchronized void acknowledge(int pgid, int jobId) {
         if (attached) {
-            netlink.sendAck(pgid, jobId);
+            try {
+                netlink.sendAck(pgid, jobId);
+            } catch (KernelCallException | IllegalStateException e) {
+                LOG.warn("acknowledging group {}: {} (runtime_monitor unloaded?)", pgid, e.getMessage());
+            }
         }
     }
 
@@ -205,7 +251,7 @@ final class KernelMonitor implements Monitor {
     @Override
     public synchronized void close() {
         if (attached) {
-            try {
+            try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
                 runtime.setDataLoaderPid(0);
             } catch (KernelCallException e) {
                 LOG.debug("unregistering as data loader: {}", e.getMessage());

@@ -43,6 +43,35 @@ public final class Placement {
         return p;
     }
 
+    /**
+     * The placement of workloads that already run pinned: each workload of {@code cpus} on those
+     * CPUs. A workload with a CPU outside the topology, or one already taken, is left out whole.
+     */
+    public static Placement ofCpus(Map<String, List<Integer>> cpus, Topology topology) {
+        Placement p = empty(topology);
+        for (Map.Entry<String, List<Integer>> e : cpus.entrySet()) {
+            List<int[]> where = new ArrayList<>();
+            for (int cpu : e.getValue()) {
+                int[] at = null;
+                for (int c = 0; c < p.slots.length && at == null; c++) {
+                    int i = topology.cpus(c).indexOf(cpu);
+                    if (i >= 0 && p.slots[c][i] == null) {
+                        at = new int[] {c, i};
+                    }
+                }
+                if (at == null) {
+                    where = null;
+                    break;
+                }
+                where.add(at);
+            }
+            if (where != null) {
+                where.forEach(at -> p.slots[at[0]][at[1]] = e.getKey());
+            }
+        }
+        return p;
+    }
+
     public Topology topology() {
         return topology;
     }

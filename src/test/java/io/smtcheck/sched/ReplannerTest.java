@@ -126,4 +126,28 @@ class ReplannerTest {
             current = d.placement();
         }
     }
+
+    @Test
+    void placementOfRunningCpusIsKeptBelowTheThreshold() {
+        Topology t = Topology.shape(List.of(List.of(0, 1), List.of(2, 3)));
+        Map<String, List<Integer>> running = new java.util.LinkedHashMap<>();
+        running.put("a", List.of(0));
+        running.put("b", List.of(1));
+        running.put("c", List.of(2));
+        running.put("d", List.of(3));
+        running.put("e", List.of(3));    // taken already: left out
+        running.put("f", List.of(2, 9)); // a CPU outside the topology: left out whole
+        Placement adopted = Placement.ofCpus(running, t);
+        assertEquals(Map.of("a", List.of(0), "b", List.of(1), "c", List.of(2), "d", List.of(3)),
+                adopted.cpusByWorkload());
+        double[][] s = {
+            {0, 1.0, 1.015, 0},
+            {1.0, 0, 0, 1.015},
+            {1.015, 0, 0, 1.0},
+            {0, 1.015, 1.0, 0},
+        };
+        Replanner.Decision d = new Replanner(t, 0.02).decide(input(new String[] {"a", "b", "c", "d"}, s), adopted);
+        assertFalse(d.moved());
+        assertEquals(adopted.cpusByWorkload(), d.placement().cpusByWorkload());
+    }
 }
