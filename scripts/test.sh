@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, then runs every test: the native library's C++ tests
 # (ctest) and the Java tests (JUnit), both from Maven; checks of the built jar's command line; and
-# the kernel modules' tests inside a QEMU guest. Ends with one line "N passed, N failed" over all
+# the kernel modules' tests inside a QEMU guest; and the whole system (daemon jar + modules) end to
+# end inside a QEMU guest. Ends with one line "N passed, N failed" over all
 # of them and exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +68,20 @@ if [ -x scripts/vm-test.sh ]; then
 		failed=$(( failed + BASH_REMATCH[2] ))
 	fi
 	[ "$rc" -eq 0 ] || failed_stages+=("vm-test (exit $rc)")
+fi
+
+if [ -x scripts/e2e-test.sh ]; then
+	stage "the whole system in a QEMU guest: daemon + modules (scripts/e2e-test.sh)"
+	out_file=$(mktemp)
+	scripts/e2e-test.sh 2>&1 | tee "$out_file"
+	rc=${PIPESTATUS[0]}
+	line=$(tail -n 1 "$out_file")
+	rm -f "$out_file"
+	if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		passed=$(( passed + BASH_REMATCH[1] ))
+		failed=$(( failed + BASH_REMATCH[2] ))
+	fi
+	[ "$rc" -eq 0 ] || failed_stages+=("e2e-test (exit $rc)")
 fi
 
 echo

@@ -3,8 +3,10 @@
  * A process group to test affinity against: the leader and each child run extra threads, and one
  * child may move to a process group of its own (still a descendant of the leader).
  * Prints "ready <pgid>" once everything runs, then waits until standard input closes.
+ * With --busy the leader's main thread instead computes about a tenth of the time (so its
+ * group's counters grow) and runs until it is killed, whatever its standard input.
  *
- *   smtcheck-testproc [--threads N] [--children N] [--detached-child]
+ *   smtcheck-testproc [--threads N] [--children N] [--detached-child] [--busy]
  */
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *idle_thread(void *arg)
@@ -60,9 +63,32 @@ static pid_t start_child(int threads, int own_group, int ready_fd)
 		pause();
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Spins 2 ms, sleeps 18 ms, for ever. */
+static void busy_forever(void)
+{
+	volatile unsigned long x = 1;
+
+	for (;;) {
+		double until = now_seconds() + 0.002;
+
+		while (now_seconds() < until)
+			for (int i = 0; i < 1000; i++)
+				x = x * 6364136223846793005UL + 1442695040888963407UL;
+		usleep(18000);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	int threads = 2, children = 1, detached = 0;
+	int threads = 2, children = 1, detached = 0, busy = 0;
 	int ready[2];
 	pid_t pids[64];
 	int n = 0;
@@ -75,8 +101,11 @@ int main(int argc, char **argv)
 			children = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--detached-child"))
 			detached = 1;
+		else if (!strcmp(argv[i], "--busy"))
+			busy = 1;
 		else {
-			fprintf(stderr, "usage: %s [--threads N] [--children N] [--detached-child]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--threads N] [--children N] [--detached-child] [--busy]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -102,6 +131,8 @@ int main(int argc, char **argv)
 			return 1;
 	printf("ready %d\n", (int)getpgid(0));
 	fflush(stdout);
+	if (busy)
+		busy_forever();
 	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
 		;
 	for (int i = 0; i < n; i++) {

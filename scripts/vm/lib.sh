@@ -97,7 +97,7 @@ vm_boot() {
 	timeout --kill-after=10 "$secs" \
 		qemu-system-x86_64 -accel "${VM_ACCEL:-tcg,thread=single}" \
 		-cpu max,vendor=GenuineIntel \
-		-smp 4,sockets=1,cores=2,threads=2 -m 1G \
+		-smp 4,sockets=1,cores=2,threads=2 -m "${VM_MEM:-1G}" \
 		-display none -no-reboot -monitor none -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "panic=-1 mitigations=off $append" \
