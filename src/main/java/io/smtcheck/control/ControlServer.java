@@ -38,13 +38,27 @@ import org.slf4j.LoggerFactory;
  * Malformed, oversized and unknown requests get an error answer and the server keeps serving.
  */
 public final class ControlServer implements AutoCloseable {
-    /** One command the server answers. */
-    public interface Command {
-        /** Whether only root may run it. */
-        boolean changesState();
-
-        /** The result, or an exception whose message becomes the error answer. */
+    /** What a command does with a request: the result, or an exception whose message becomes the error. */
+    @FunctionalInterface
+    public interface Handler {
         JsonNode run(JsonNode request, Peer peer) throws Exception;
+    }
+
+    /**
+     * One command the server answers.
+     *
+     * @param changesState whether only root may run it
+     */
+    public record Command(boolean changesState, Handler handler) {
+        /** A command anyone who can open the socket may run. */
+        public static Command reading(Handler handler) {
+            return new Command(false, handler);
+        }
+
+        /** A command that changes the daemon's state: root only. */
+        public static Command changing(Handler handler) {
+            return new Command(true, handler);
+        }
     }
 
     /** The connected process, as the kernel vouches for it. */
@@ -214,7 +228,7 @@ public final class ControlServer implements AutoCloseable {
         try {
             ObjectNode ok = JSON.createObjectNode();
             ok.put("ok", true);
-            ok.set("result", command.run(request, peer));
+            ok.set("result", command.handler().run(request, peer));
             return ok;
         } catch (Exception e) {
             errors.incrementAndGet();

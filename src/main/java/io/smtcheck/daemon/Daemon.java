@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -75,28 +74,9 @@ public final class Daemon {
     /** The commands of the control socket. */
     public Map<String, ControlServer.Command> controlCommands() {
         return Map.of(
-                "status", new ControlServer.Command() {
-                    @Override
-                    public boolean changesState() {
-                        return false;
-                    }
-
-                    @Override
-                    public JsonNode run(JsonNode request, ControlServer.Peer peer) {
-                        return status();
-                    }
-                },
-                "reset", new ControlServer.Command() {
-                    @Override
-                    public boolean changesState() {
-                        return true;
-                    }
-
-                    @Override
-                    public JsonNode run(JsonNode request, ControlServer.Peer peer) {
-                        return reset(request.path("counters").asBoolean(false), request.path("affinity").asBoolean(false));
-                    }
-                });
+                "status", ControlServer.Command.reading((request, peer) -> status()),
+                "reset", ControlServer.Command.changing((request, peer) ->
+                        reset(request.path("counters").asBoolean(false), request.path("affinity").asBoolean(false))));
     }
 
     /** Runs until {@link #stop()}; then restores affinity if so configured. Runs once. */

@@ -41,39 +41,11 @@ class ControlServerTest {
 
     private Map<String, ControlServer.Command> commands() {
         return Map.of(
-                "status", new ControlServer.Command() {
-                    @Override
-                    public boolean changesState() {
-                        return false;
-                    }
-
-                    @Override
-                    public JsonNode run(JsonNode request, ControlServer.Peer peer) {
-                        return new IntNode(peer.uid());
-                    }
-                },
-                "reset", new ControlServer.Command() {
-                    @Override
-                    public boolean changesState() {
-                        return true;
-                    }
-
-                    @Override
-                    public JsonNode run(JsonNode request, ControlServer.Peer peer) {
-                        return new IntNode(resets.incrementAndGet());
-                    }
-                },
-                "fail", new ControlServer.Command() {
-                    @Override
-                    public boolean changesState() {
-                        return false;
-                    }
-
-                    @Override
-                    public JsonNode run(JsonNode request, ControlServer.Peer peer) {
-                        throw new IllegalStateException("it broke");
-                    }
-                });
+                "status", ControlServer.Command.reading((request, peer) -> new IntNode(peer.uid())),
+                "reset", ControlServer.Command.changing((request, peer) -> new IntNode(resets.incrementAndGet())),
+                "fail", ControlServer.Command.reading((request, peer) -> {
+                    throw new IllegalStateException("it broke");
+                }));
     }
 
     @BeforeEach
