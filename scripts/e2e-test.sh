@@ -19,24 +19,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 TIMEOUT=${E2E_TIMEOUT:-900}
 WORK=$(mktemp -d /tmp/smtcheck-e2e.XXXXXX)
-passed=0
-failed=0
-start=$(date +%s)
 
 if [ "${E2E_KEEP:-0}" = 1 ]; then
 	vm_log "work directory (kept): $WORK"
 else
 	trap 'rm -rf "$WORK"' EXIT
 fi
-
-pass() { passed=$((passed + 1)); echo "PASS $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() {
-	vm_log "$(($(date +%s) - start))s in all"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-	exit $?
-}
 
 # ---- host side -----------------------------------------------------------
 if ! vm_install_deps; then
@@ -79,8 +67,7 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	[ -n "$f" ] || { fail "setup (no $m.ko in /lib/modules/$KVER)"; finish; }
 	cp "$f" "$R/mods/"
 done
-sed -e "s|@ROOT@|$ROOT|g" "$ROOT/scripts/e2e/init.sh" >"$WORK/init"
-vm_set_init "$R" "$WORK/init"
+vm_set_init "$R" "$ROOT/scripts/e2e/init.sh"
 vm_pack_root "$R" "$WORK/initrd.gz" || { fail "setup (cpio)"; finish; }
 
 # ---- the guest -----------------------------------------------------------
@@ -96,7 +83,9 @@ VM_ACCEL=tcg VM_MEM=2G vm_boot "/boot/vmlinuz-$KVER" "$WORK/initrd.gz" \
 	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
 	-fsdev "local,id=s,path=$WORK/share,security_model=none" \
-	-device virtio-9p-pci,fsdev=s,mount_tag=share
+	-device virtio-9p-pci,fsdev=s,mount_tag=share \
+	-fsdev "local,id=src,path=$ROOT,security_model=none,readonly=on,multidevs=remap" \
+	-device virtio-9p-pci,fsdev=src,mount_tag=repo
 qrc=$?
 tr -d '\r' <"$WORK/console.raw" >"$WORK/console.log"
 tr -d '\r' <"$WORK/kmsg.raw" >"$WORK/kmsg.log" 2>/dev/null

@@ -23,8 +23,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 TIMEOUT=${VM_TEST_TIMEOUT:-300}
 WORK=$(mktemp -d /tmp/smtcheck-vm.XXXXXX)
-passed=0
-failed=0
 
 if [ "${VM_TEST_KEEP:-0}" = 1 ]; then
 	vm_log "work directory (kept): $WORK"
@@ -32,16 +30,6 @@ else
 	trap 'rm -rf "$WORK"' EXIT
 fi
 
-pass() { passed=$((passed + 1)); echo "PASS $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() {
-	vm_log "$(($(date +%s) - start))s in all"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-	exit $?
-}
-
-start=$(date +%s)
 
 # ---- host side: packages, kernel, builds ---------------------------------
 if ! vm_install_deps; then

@@ -103,3 +103,17 @@ vm_boot() {
 		-append "panic=-1 mitigations=off $append" \
 		"$@" </dev/null >"$log" 2>&1
 }
+
+# Counting shared by the guest test scripts: a PASS or FAIL line per check, and finish() prints
+# the closing "N passed, N failed" and exits non-zero unless every check passed.
+passed=0
+failed=0
+start=$(date +%s)
+pass() { passed=$((passed + 1)); echo "PASS $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+finish() {
+	vm_log "$(($(date +%s) - start))s in all"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	exit $?
+}
