@@ -43,6 +43,7 @@ public final class Daemon {
     private final ModelLoader models;
     private final Replanner replanner;
     private final ScoreTable table;
+    private final OriginalAffinity originals;
     private final Map<Integer, Workload> workloads = new LinkedHashMap<>();
     private final long startedAt = System.nanoTime();
     private final long[] latencies = new long[LATENCY_SAMPLES];
@@ -69,6 +70,8 @@ public final class Daemon {
         this.table = new ScoreTable(models.current().orElseThrow(
                 () -> new IllegalStateException("no valid prediction model in " + models.directory())).model());
         this.placement = Placement.empty(replanner.topology());
+        this.originals = new OriginalAffinity(options.stateDir().resolve("originals"),
+                new io.smtcheck.procfs.ProcessTable());
     }
 
     /** The commands of the control socket. */
@@ -118,6 +121,7 @@ public final class Daemon {
             synchronized (this) {
                 if (options.restoreOnExit()) {
                     int n = restoreAll();
+                    workloads.values().stream().filter(w -> w.cpus == null).forEach(w -> originals.forget(w.pgid));
                     LOG.info("stopping: restored the original affinity of {} groups", n);
                 }
             }
@@ -162,8 +166,8 @@ public final class Daemon {
             }
             Map<String, List<Integer>> running = new LinkedHashMap<>();
             for (Workload w : adopted) {
-                if (w.originalCpus.size() == w.workers) {
-                    running.put(w.key(), w.originalCpus);
+                if (w.cpusAtArrival.size() == w.workers) {
+                    running.put(w.key(), w.cpusAtArrival);
                 }
             }
             placement = Placement.ofCpus(running, replanner.topology());
@@ -242,13 +246,16 @@ public final class Daemon {
             monitor.acknowledge(d.pgid(), d.jobId()); // a repeated report: the kernel wants its answer
             return null;
         }
-        List<Integer> original;
+        List<Integer> current;
         try {
-            original = GroupAffinity.of(d.pgid());
+            current = GroupAffinity.of(d.pgid());
         } catch (NativeCallException ex) {
             LOG.info("group {} (job {}) is gone before it could be placed", d.pgid(), d.jobId());
             return null;
         }
+        // A group pinned by an earlier daemon that died keeps the original it recorded then.
+        List<Integer> original = originals.recall(d.pgid()).orElse(current);
+        originals.remember(d.pgid(), original);
         Optional<Profile> profile = profiles.byJob(d.jobId());
         String name = profile.map(Profile::name).orElse(d.name().isEmpty() ? "job " + d.jobId() : d.name());
         if (profile.isEmpty()) {
@@ -256,7 +263,8 @@ public final class Daemon {
             LOG.info("group {} (job {}) has no profile: profiling requested, placed with neutral scores", d.pgid(),
                     d.jobId());
         }
-        Workload w = new Workload(d.pgid(), d.jobId(), Math.max(1, d.workers()), name, profile.orElse(null), original);
+        Workload w = new Workload(d.pgid(), d.jobId(), Math.max(1, d.workers()), name, profile.orElse(null), original,
+                current);
         workloads.put(w.pgid, w);
         table.put(w.key(), w.profile, w.workers);
         return w;
@@ -269,6 +277,7 @@ public final class Daemon {
             return false;
         }
         table.remove(w.key());
+        originals.forget(pgid);
         LOG.info("group {} ({}) left", pgid, w.name);
         return true;
     }

@@ -14,6 +14,8 @@ final class Workload {
     Profile profile;
     /** The CPUs the group's leader had before it was first pinned: what a restore puts back. */
     final List<Integer> originalCpus;
+    /** The CPUs it ran on when this daemon took it in (pinned already, after a restart). */
+    final List<Integer> cpusAtArrival;
     /** The CPUs it is pinned to now; null when it runs with its original affinity. */
     List<Integer> cpus;
     int slot = -1;
@@ -24,13 +26,15 @@ final class Workload {
     /** On-CPU seconds so far (software counters), or NaN. */
     double onCpuSeconds = Double.NaN;
 
-    Workload(int pgid, int jobId, int workers, String name, Profile profile, List<Integer> originalCpus) {
+    Workload(int pgid, int jobId, int workers, String name, Profile profile, List<Integer> originalCpus,
+            List<Integer> cpusAtArrival) {
         this.pgid = pgid;
         this.jobId = jobId;
         this.workers = workers;
         this.name = name;
         this.profile = profile;
         this.originalCpus = originalCpus;
+        this.cpusAtArrival = cpusAtArrival;
     }
 
     String key() {

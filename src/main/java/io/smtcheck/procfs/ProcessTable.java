@@ -117,6 +117,12 @@ public final class ProcessTable {
         }
     }
 
+    /** When a process started, in clock ticks since boot; empty when it is gone. */
+    public java.util.OptionalLong startTicks(int pid) {
+        Stat s = stat(pid);
+        return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.startTicks());
+    }
+
     /** The tasks (threads) of a process; empty when it is gone. */
     public List<Integer> tasks(int pid) {
         List<Integer> out = new ArrayList<>();

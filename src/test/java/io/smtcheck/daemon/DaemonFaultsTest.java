@@ -286,4 +286,47 @@ class DaemonFaultsTest {
             runtime.close();
         }
     }
+
+    @Test
+    void aRestartedDaemonRestoresTheRealOriginalAffinity() throws Exception {
+        String original = TestGroup.cpusAllowed(ProcessHandle.current().pid());
+        ModelLoader models = new ModelLoader(testModels());
+        models.reload();
+        try (TestGroup g = new TestGroup(1, 1, false)) {
+            java.util.function.Supplier<java.util.Set<String>> pins = () -> {
+                try {
+                    java.util.Set<String> s = new java.util.HashSet<>();
+                    for (long tid : g.tasks()) {
+                        s.add(TestGroup.cpusAllowed(tid));
+                    }
+                    return s;
+                } catch (Exception e) {
+                    return java.util.Set.of();
+                }
+            };
+            // A first daemon pins the group to CPU 0 and ends without restoring, as if killed.
+            DaemonOptions noRestore = new DaemonOptions(1, Duration.ofMillis(200), false, 0.02, false,
+                    dir.resolve("run/control.sock"), null, dir.resolve("run"), true);
+            ScriptedMonitor m1 = new ScriptedMonitor();
+            Daemon first = new Daemon(noRestore, m1, new SampleProfiles(), models,
+                    new Replanner(Topology.parse("0"), 0.02));
+            new Thread(first::run).start();
+            m1.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
+            await("the first pin", () -> pins.get().equals(java.util.Set.of("0")));
+            first.stop();
+            assertEquals(java.util.Set.of("0"), pins.get(), "left pinned");
+            assertTrue(Files.exists(dir.resolve("run/originals/" + g.pgid() + ".json")));
+
+            // The next daemon finds the group pinned, and on stop restores what it had before the first.
+            ScriptedMonitor m2 = new ScriptedMonitor();
+            Daemon second = new Daemon(options(true), m2, new SampleProfiles(), models,
+                    new Replanner(Topology.parse("0"), 0.02));
+            new Thread(second::run).start();
+            m2.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
+            await("the second daemon to take the group in", () -> workload(second.status(), g.pgid()) != null);
+            second.stop();
+            assertEquals(java.util.Set.of(original), pins.get(), "the real original, not the first daemon's pin");
+            assertFalse(Files.exists(dir.resolve("run/originals/" + g.pgid() + ".json")), "record removed once restored");
+        }
+    }
 }
