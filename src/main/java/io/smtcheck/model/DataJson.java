@@ -2,15 +2,11 @@
 package io.smtcheck.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -36,10 +32,7 @@ import java.util.Set;
  * a file, job ids, profile names and baseline resources must be unique.
  */
 public final class DataJson {
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .build();
+    private static final ObjectMapper JSON = JsonRead.JSON;
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private static final Set<String> FILE = Set.of("description", "baselines", "profiles", "samples");
@@ -60,18 +53,7 @@ public final class DataJson {
      * @throws InvalidDataException naming {@code source}, the entry and the field
      */
     public static Dataset parseFile(byte[] content, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(content);
-        } catch (JsonProcessingException e) {
-            throw new InvalidDataException(source + ": not valid JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
-        } catch (IOException e) {
-            throw new InvalidDataException(source + ": " + e.getMessage());
-        }
-        if (root == null || root.isMissingNode()) {
-            throw new InvalidDataException(source + ": empty file");
-        }
+        JsonNode root = JsonRead.document(content, source);
         try {
             return fromTree(root);
         } catch (InvalidDataException e) {

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -12,7 +18,34 @@ import java.util.Set;
  * ({@code profiles[3].resources.mem_bw.usage}) and says what was wrong.
  */
 final class JsonRead {
+    /** Reads and writes the project's JSON files: nothing may follow the document; output is indented. */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
     private JsonRead() {
+    }
+
+    /**
+     * A file's content as a JSON tree.
+     *
+     * @throws InvalidDataException naming {@code source}: not JSON (with line and column), or empty
+     */
+    static JsonNode document(byte[] content, String source) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(content);
+        } catch (JsonProcessingException e) {
+            throw new InvalidDataException(source + ": not valid JSON: " + e.getOriginalMessage()
+                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        } catch (IOException e) {
+            throw new InvalidDataException(source + ": " + e.getMessage());
+        }
+        if (root == null || root.isMissingNode()) {
+            throw new InvalidDataException(source + ": empty file");
+        }
+        return root;
     }
 
     static String child(String path, String field) {

@@ -2,11 +2,8 @@
 package io.smtcheck.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
@@ -31,10 +28,7 @@ import java.util.Set;
  * unknown fields are rejected, so a typo cannot pass as a default.
  */
 public final class ModelJson {
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .build();
+    private static final ObjectMapper JSON = JsonRead.JSON;
 
     private static final Set<String> TOP = Set.of("format_version", "resources", "coefficients", "intercept", "trained");
     private static final Set<String> RESOURCE = Set.of("name", "type");
@@ -50,18 +44,7 @@ public final class ModelJson {
      * @throws InvalidDataException naming {@code source} and the field
      */
     public static PredictionModel parse(byte[] content, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(content);
-        } catch (JsonProcessingException e) {
-            throw new InvalidDataException(source + ": not valid JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
-        } catch (java.io.IOException e) {
-            throw new InvalidDataException(source + ": " + e.getMessage());
-        }
-        if (root == null || root.isMissingNode()) {
-            throw new InvalidDataException(source + ": empty file");
-        }
+        JsonNode root = JsonRead.document(content, source);
         try {
             return fromTree(root);
         } catch (InvalidDataException e) {
