@@ -75,6 +75,11 @@ int kt_load(const char *mod, const char *params);	/* 0 or -errno */
 int kt_unload(const char *mod);				/* 0 or -errno */
 /* Unload both, load both with these parameters (NULL = none). */
 void kt_reload(const char *ipc_params, const char *rt_params);
+/*
+ * Both modules freshly loaded, both devices open, the table mapped, a netlink
+ * socket bound to this pid and this process registered as the data loader.
+ */
+void kt_setup_loader(int *ipc, int *rt, const struct ipc_shared **t, int *nl);
 bool kt_loaded(const char *mod);
 int kt_read_param(const char *mod, const char *param, char *buf, size_t len);
 

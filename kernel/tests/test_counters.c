@@ -98,13 +98,7 @@ void test_reset(void)
 	int ipc, rt, nl, s1, s2;
 	pid_t a, b;
 
-	kt_reload(NULL, NULL);
-	ipc = kt_open_ipc();
-	rt = kt_open_rt();
-	t = kt_map(ipc);
-	nl = kt_nl_open(getpid(), 0);
-	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-	CHECK_OK(kt_set_loader(rt, getpid()));
+	kt_setup_loader(&ipc, &rt, &t, &nl);
 
 	a = kt_spawn_group(KT_BUSY);
 	b = kt_spawn_group(KT_BUSY);

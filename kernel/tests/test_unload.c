@@ -22,13 +22,7 @@ void test_unload_open_mapped(void)
 	int ipc, rt, nl, s, r;
 	pid_t g;
 
-	kt_reload(NULL, NULL);
-	ipc = kt_open_ipc();
-	rt = kt_open_rt();
-	t = kt_map(ipc);
-	nl = kt_nl_open(getpid(), 0);
-	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-	CHECK_OK(kt_set_loader(rt, getpid()));
+	kt_setup_loader(&ipc, &rt, &t, &nl);
 	CHECK_OK(kt_set_threshold(rt, 1));
 	g = kt_spawn_group(KT_BUSY);
 	CHECK_OK(kt_add(rt, g, 1, 1));

@@ -118,6 +118,17 @@ void kt_reload(const char *ipc_params, const char *rt_params)
 	REQUIRE(ret == 0, "insmod runtime_monitor: %s", strerror(-ret));
 }
 
+void kt_setup_loader(int *ipc, int *rt, const struct ipc_shared **t, int *nl)
+{
+	kt_reload(NULL, NULL);
+	*ipc = kt_open_ipc();
+	*rt = kt_open_rt();
+	*t = kt_map(*ipc);
+	*nl = kt_nl_open(getpid(), 0);
+	REQUIRE(*nl >= 0, "netlink: %s", strerror(-*nl));
+	CHECK_OK(kt_set_loader(*rt, getpid()));
+}
+
 int kt_read_param(const char *mod, const char *param, char *buf, size_t len)
 {
 	char path[256];
