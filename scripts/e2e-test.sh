@@ -18,13 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/vm/lib.sh"
 
 TIMEOUT=${E2E_TIMEOUT:-900}
-WORK=$(mktemp -d /tmp/smtcheck-e2e.XXXXXX)
-
-if [ "${E2E_KEEP:-0}" = 1 ]; then
-	vm_log "work directory (kept): $WORK"
-else
-	trap 'rm -rf "$WORK"' EXIT
-fi
+vm_workdir e2e "${E2E_KEEP:-0}"
 
 # ---- host side -----------------------------------------------------------
 if ! vm_install_deps; then

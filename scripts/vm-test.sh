@@ -22,14 +22,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/vm/lib.sh"
 
 TIMEOUT=${VM_TEST_TIMEOUT:-300}
-WORK=$(mktemp -d /tmp/smtcheck-vm.XXXXXX)
-
-if [ "${VM_TEST_KEEP:-0}" = 1 ]; then
-	vm_log "work directory (kept): $WORK"
-else
-	trap 'rm -rf "$WORK"' EXIT
-fi
-
+vm_workdir vm "${VM_TEST_KEEP:-0}"
 
 # ---- host side: packages, kernel, builds ---------------------------------
 if ! vm_install_deps; then

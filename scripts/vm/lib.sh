@@ -104,6 +104,17 @@ vm_boot() {
 		"$@" </dev/null >"$log" 2>&1
 }
 
+# Sets WORK to a new directory under /tmp, removed on exit unless KEEP is 1
+# (then its path is logged).  vm_workdir NAME KEEP
+vm_workdir() {
+	WORK=$(mktemp -d "/tmp/smtcheck-$1.XXXXXX")
+	if [ "$2" = 1 ]; then
+		vm_log "work directory (kept): $WORK"
+	else
+		trap 'rm -rf "$WORK"' EXIT
+	fi
+}
+
 # Counting shared by the guest test scripts: a PASS or FAIL line per check, and finish() prints
 # the closing "N passed, N failed" and exits non-zero unless every check passed.
 passed=0
