@@ -17,10 +17,13 @@ import org.slf4j.LoggerFactory;
  * data lives in an H2 MVStore file, {@code <dataDir>/profiles.mv}, so it survives restarts. It
  * listens on loopback only, on a port the system picks unless one is given. It has no
  * authentication: any local user can reach the port, so on shared hosts use a real MongoDB with
- * access control ({@code --mongo-uri}). Only one process can use a data directory at a time.
+ * access control ({@code --mongo-uri}). Only one process can open a data directory at a time; it
+ * publishes its address there ({@link PublishedServer}) so that the others can connect to it.
  *
- * <p>The H2 backend keeps acknowledged writes in memory until {@link #commit()}: call it after
- * writes that must survive a crash ({@link ProfileStore} does after each of its writes).
+ * <p>H2 keeps acknowledged writes in memory until its background writer commits them to the file,
+ * about once a second (MVStore's default auto-commit delay); that also covers writes that other
+ * processes send over TCP. {@link #commit()} makes them durable at once: call it after writes that
+ * must survive a crash ({@link ProfileStore} does after each of its writes).
  */
 public final class EmbeddedMongo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedMongo.class);
@@ -31,6 +34,15 @@ public final class EmbeddedMongo implements AutoCloseable {
     private final MongoServer server;
     private final InetSocketAddress address;
     private boolean closed;
+
+    /** The data directory is open in another process. */
+    public static final class InUseException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        InUseException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 
     private EmbeddedMongo(Path dataDir, H2Backend backend, MongoServer server, InetSocketAddress address) {
         this.dataDir = dataDir;
@@ -47,7 +59,8 @@ public final class EmbeddedMongo implements AutoCloseable {
     /**
      * Starts on {@code port} of 127.0.0.1 (0: any free port).
      *
-     * @throws IOException when the directory cannot be created or its file is in use or unreadable
+     * @throws InUseException when another process has the directory open
+     * @throws IOException      when the directory cannot be created or its file is unreadable
      */
     public static EmbeddedMongo start(Path dataDir, int port) throws IOException {
         Files.createDirectories(dataDir);
@@ -61,10 +74,12 @@ public final class EmbeddedMongo implements AutoCloseable {
         try {
             backend = new H2Backend(file.toString());
         } catch (MVStoreException e) {
-            String why = e.getMessage() != null && e.getMessage().contains("locked")
-                    ? "it is in use by another process (a running daemon?); stop it or connect with --mongo-uri"
-                    : e.getMessage();
-            throw new IOException("cannot open the profile database " + file + ": " + why, e);
+            String prefix = "cannot open the profile database " + file + ": ";
+            if (e.getMessage() != null && e.getMessage().contains("locked")) {
+                throw new InUseException(prefix
+                        + "it is in use by another process (a running daemon?); stop it or connect with --mongo-uri", e);
+            }
+            throw new IOException(prefix + e.getMessage(), e);
         }
         MongoServer server = new MongoServer(backend);
         try {
@@ -74,9 +89,16 @@ public final class EmbeddedMongo implements AutoCloseable {
             backend.close();
             throw new IOException("cannot listen on 127.0.0.1:" + port + ": " + e.getMessage(), e);
         }
-        InetSocketAddress address = server.getLocalAddress();
-        LOG.info("embedded MongoDB server on {} with data in {}", address, file);
-        return new EmbeddedMongo(dataDir, backend, server, address);
+        EmbeddedMongo started = new EmbeddedMongo(dataDir, backend, server, server.getLocalAddress());
+        LOG.info("embedded MongoDB server on {} with data in {}", started.address, file);
+        try {
+            // Replaces any file left by a process killed hard: this process holds the lock now.
+            PublishedServer.publish(dataDir, started.connectionString());
+        } catch (IOException e) {
+            LOG.warn("cannot publish the server's address in {}: {}; other commands cannot reach it",
+                    PublishedServer.file(dataDir), e.getMessage());
+        }
+        return started;
     }
 
     /** {@code mongodb://127.0.0.1:PORT}. */
@@ -99,12 +121,14 @@ public final class EmbeddedMongo implements AutoCloseable {
         }
     }
 
-    /** Commits, stops listening, drops connections and closes the file. Idempotent. */
+    /** Withdraws the published address, commits, stops listening, drops connections and closes the file. Idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
+        // First, so that no new client is sent to a server that is going away.
+        PublishedServer.withdraw(dataDir);
         try {
             backend.commit();
         } finally {

@@ -185,11 +185,18 @@ public final class ProfileStore implements AutoCloseable {
         return new ProfileStore(mongoUri, redact(mongoUri), null, settings);
     }
 
+    /** A store on the embedded server that another process runs on {@code dataDir}, as it published it. */
+    public static ProfileStore connect(PublishedServer server, Path dataDir) {
+        return new ProfileStore(server.uri(), "the embedded server of process " + server.pid() + " (" + server.uri()
+                + ", data in " + dataDir + ")", null, StoreSettings.DEFAULT);
+    }
+
     /**
      * A store on an embedded server started in this process, with its data in {@code dataDir}
      * (created if needed, kept across restarts; see {@link EmbeddedMongo}).
      *
-     * @throws IOException when the data directory cannot be used (for example, another process has it)
+     * @throws EmbeddedMongo.InUseException when another process has the data directory open
+     * @throws IOException                   when the data directory cannot be used otherwise
      */
     public static ProfileStore embedded(Path dataDir) throws IOException {
         return embedded(dataDir, StoreSettings.DEFAULT);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.profiles;
 
+import static java.util.stream.Collectors.toSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,7 +16,10 @@ import io.smtcheck.model.Dataset;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -166,6 +170,52 @@ class ProfileStoreTest {
         store = ProfileStore.embedded(db, FAST);
         IOException e = assertThrows(IOException.class, () -> ProfileStore.embedded(db, FAST));
         assertTrue(e.getMessage().contains("in use by another process"), e.getMessage());
+    }
+
+    @Test
+    void publishesItsAddressWhileOpen() throws IOException {
+        Path db = dir.resolve("db");
+        store = ProfileStore.embedded(db, FAST);
+        Path file = PublishedServer.file(db);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        PublishedServer published = PublishedServer.read(db).orElseThrow();
+        assertEquals(store.connectionString(), published.uri());
+        assertEquals(ProcessHandle.current().pid(), published.pid());
+        assertTrue(published.alive());
+        assertTrue(published.answers(Duration.ofSeconds(2)));
+        try (var files = Files.list(db)) {
+            assertEquals(Set.of("profiles.mv", "server.json"), files.map(f -> f.getFileName().toString()).collect(toSet()));
+        }
+        store.close();
+        assertFalse(Files.exists(file));
+        assertTrue(PublishedServer.read(db).isEmpty());
+    }
+
+    @Test
+    void writesOfOtherClientsReachTheFileWhileTheServerRuns() throws Exception {
+        Path db = dir.resolve("db");
+        store = ProfileStore.embedded(db, FAST);
+        Profile dgemm = DATA.profiles().get(0);
+        try (ProfileStore other = ProfileStore.connect(PublishedServer.read(db).orElseThrow(), db)) {
+            // One small write: a large one could fill H2's write buffer and be stored for that reason.
+            other.putProfile(dgemm);
+            assertTrue(other.where().startsWith("the embedded server of process " + ProcessHandle.current().pid()
+                    + " (" + store.connectionString() + ", data in " + db + ")"), other.where());
+        }
+        // A copy of the open file is what a crash would leave: H2 commits in the background.
+        Path copy = dir.resolve("copy");
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        List<Profile> found;
+        do {
+            Thread.sleep(200);
+            Files.createDirectories(copy);
+            Files.copy(db.resolve(EmbeddedMongo.FILE_NAME), copy.resolve(EmbeddedMongo.FILE_NAME),
+                    StandardCopyOption.REPLACE_EXISTING);
+            try (ProfileStore crashed = ProfileStore.embedded(copy, FAST)) {
+                found = crashed.readAllProfiles().items();
+            }
+        } while (found.isEmpty() && System.nanoTime() < deadline);
+        assertEquals(List.of(dgemm), found);
     }
 
     @Test

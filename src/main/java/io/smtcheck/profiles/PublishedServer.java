@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.profiles;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The address of the embedded server that has a data directory open, in
+ * {@code <dataDir>/server.json}, so that other processes (commands run while the daemon holds
+ * the directory) can reach the same data over loopback. Written by the process that holds the
+ * directory's lock and removed when it stops; a process killed hard leaves it behind, so readers
+ * check that the process and its port are still there.
+ */
+public record PublishedServer(String uri, long pid, String startedAt) {
+    private static final Logger LOG = LoggerFactory.getLogger(PublishedServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String FILE_NAME = "server.json";
+
+    public static Path file(Path dataDir) {
+        return dataDir.resolve(FILE_NAME);
+    }
+
+    /** Replaces the file in one step, mode 0600 (the mode of a new temporary file). */
+    static void publish(Path dataDir, String uri) throws IOException {
+        ObjectNode o = JSON.createObjectNode()
+                .put("uri", uri)
+                .put("pid", ProcessHandle.current().pid())
+                .put("started_at", Instant.now().toString());
+        Path tmp = Files.createTempFile(dataDir, "." + FILE_NAME + "-", ".tmp");
+        try {
+            JSON.writeValue(tmp.toFile(), o);
+            Files.move(tmp, file(dataDir), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    static void withdraw(Path dataDir) {
+        try {
+            Files.deleteIfExists(file(dataDir));
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", file(dataDir), e.getMessage());
+        }
+    }
+
+    /** The published server of {@code dataDir}; empty when there is no file or it is not one of ours. */
+    public static Optional<PublishedServer> read(Path dataDir) {
+        try {
+            JsonNode o = JSON.readTree(Files.readAllBytes(file(dataDir)));
+            if (o == null || !o.path("uri").isTextual() || !o.path("pid").canConvertToLong()) {
+                return Optional.empty();
+            }
+            return Optional.of(new PublishedServer(o.get("uri").asText(), o.get("pid").asLong(),
+                    o.path("started_at").asText("")));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            LOG.debug("ignoring {}: {}", file(dataDir), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Whether the process that published the file still runs. */
+    public boolean alive() {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** Whether something accepts connections on the published port. */
+    public boolean answers(Duration timeout) {
+        try (Socket s = new Socket()) {
+            URI u = URI.create(uri);
+            s.connect(new InetSocketAddress(u.getHost(), u.getPort()), (int) timeout.toMillis());
+            return true;
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+}
