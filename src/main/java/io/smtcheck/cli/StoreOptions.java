@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import io.smtcheck.profiles.EmbeddedMongo;
 import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.PublishedServer;
 import io.smtcheck.profiles.StoreUnavailableException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Where the profile store is: an external MongoDB, or the embedded server's data directory. */
 final class StoreOptions {
     @Option(names = "--mongo-uri", paramLabel = "URI",
-            description = "MongoDB to use, e.g. mongodb://host:27017/smtcheck. Default: the embedded server.")
+            description = "MongoDB to use, e.g. mongodb://host:27017/smtcheck. Default: the embedded server"
+                    + " (the running daemon's, when it has the data directory).")
     String mongoUri;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
@@ -18,14 +24,18 @@ final class StoreOptions {
                     + " for root, else ~/.local/share/smtcheck/profiles.")
     Path dataDir;
 
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     boolean given() {
         return mongoUri != null || dataDir != null;
     }
 
     /**
-     * Opens the store the options name.
+     * Opens the store the options name. When another process (the daemon) has the data directory
+     * open, connects to the server it published there.
      *
-     * @throws StoreUnavailableException when the embedded server cannot start (its directory in use)
+     * @throws StoreUnavailableException when the embedded server cannot start and no running one answers
      */
     ProfileStore open() {
         if (mongoUri != null) {
@@ -33,9 +43,25 @@ final class StoreOptions {
         }
         Path dir = dataDir != null ? dataDir : ProfileStore.defaultDataDir();
         try {
+            // The directory's lock decides, not the published file: a daemon killed hard leaves the file behind.
             return ProfileStore.embedded(dir);
+        } catch (EmbeddedMongo.InUseException e) {
+            return openPublished(dir, e);
         } catch (IOException e) {
             throw new StoreUnavailableException(e.getMessage(), e);
         }
+    }
+
+    private ProfileStore openPublished(Path dir, EmbeddedMongo.InUseException inUse) {
+        PublishedServer server = PublishedServer.read(dir).filter(PublishedServer::alive)
+                .orElseThrow(() -> new StoreUnavailableException(inUse.getMessage(), inUse));
+        if (!server.answers(Duration.ofSeconds(2))) {
+            throw new StoreUnavailableException(inUse.getMessage() + "; the server published in "
+                    + PublishedServer.file(dir) + " (" + server.uri() + ", process " + server.pid() + ") does not answer",
+                    inUse);
+        }
+        command.commandLine().getErr().printf("%s: %s is in use by process %d (a running daemon?): using its"
+                + " embedded server at %s%n", command.name(), dir, server.pid(), server.uri());
+        return ProfileStore.connect(server, dir);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,9 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.model.DataJson;
 import io.smtcheck.model.ModelFiles;
 import io.smtcheck.model.PredictionModel;
+import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
+import io.smtcheck.profiles.ProfileStore;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** scores, plan --profiles, train, model deploy/show, profiles import/export. */
+/** scores, plan --profiles, train, model deploy/show, profiles import/export (also through a running daemon's store). */
 class ScoreCommandsTest {
     @TempDir
     Path dir;
@@ -148,6 +153,76 @@ class ScoreCommandsTest {
         assertEquals(0, scores.code(), scores.err());
         Run train = run("train", "--data-dir", db.toString(), "--out", dir.resolve("m").toString());
         assertEquals(0, train.code(), train.err());
+    }
+
+    @Test
+    void commandsReachTheStoreOfTheRunningDaemon() throws Exception {
+        Path db = dir.resolve("db");
+        long pid = ProcessHandle.current().pid();
+        List<Profile> profiles = SyntheticDataset.generate(SyntheticDataset.SEED).profiles();
+        try (ProfileStore daemon = ProfileStore.embedded(db)) {
+            Run imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
+            assertEquals(0, imported.code(), imported.err());
+            assertTrue(imported.err().startsWith("import: " + db + " is in use by process " + pid
+                    + " (a running daemon?): using its embedded server at mongodb://127.0.0.1:"), imported.err());
+            assertTrue(imported.out().contains(" into the embedded server of process " + pid + " (mongodb://127.0.0.1:"),
+                    imported.out());
+            assertEquals(profiles, daemon.readAllProfiles().items());
+
+            Run exported = run("profiles", "export", "--data-dir", db.toString());
+            assertEquals(0, exported.code(), exported.err());
+            assertEquals(profiles, DataJson.parseFile(exported.out().getBytes(UTF_8), "export").profiles());
+        }
+        assertFalse(Files.exists(db.resolve("server.json")));
+        try (ProfileStore restarted = ProfileStore.embedded(db)) {
+            assertEquals(profiles, restarted.readAllProfiles().items());
+        }
+    }
+
+    @Test
+    void aFileLeftByAKilledDaemonIsIgnored() throws Exception {
+        Path db = dir.resolve("db");
+        Files.createDirectories(db);
+        publish(db, deadPid(), deadPort());
+        Run imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
+        assertEquals(0, imported.code(), imported.err());
+        assertEquals("", imported.err());
+        assertTrue(imported.out().strip().endsWith(" into embedded server (" + db + ")"), imported.out());
+        assertFalse(Files.exists(db.resolve("server.json")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            live pid, dead port | true
+            dead pid            | false
+            """)
+    void aDirectoryInUseWithoutAnAnsweringServerIsAnError(String name, boolean livePid) throws Exception {
+        Path db = dir.resolve("db");
+        try (ProfileStore daemon = ProfileStore.embedded(db)) {
+            publish(db, livePid ? ProcessHandle.current().pid() : deadPid(), deadPort());
+            Run r = run("profiles", "export", "--data-dir", db.toString());
+            assertOneLineFailure(r, ExitCodes.FAILURE, "export",
+                    "in use by another process (a running daemon?); stop it or connect with --mongo-uri");
+            assertEquals(livePid, r.err().contains("; the server published in " + db.resolve("server.json")),
+                    r.err());
+        }
+    }
+
+    private static void publish(Path db, long pid, int port) throws Exception {
+        Files.writeString(db.resolve("server.json"), "{\"uri\": \"mongodb://127.0.0.1:" + port + "\", \"pid\": " + pid
+                + ", \"started_at\": \"2024-01-01T00:00:00Z\"}");
+    }
+
+    private static long deadPid() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        return p.pid();
+    }
+
+    private static int deadPort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     @Test
