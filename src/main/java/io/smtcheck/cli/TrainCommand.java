@@ -93,7 +93,7 @@ final class TrainCommand implements Callable<Integer> {
                 skipped.addAll(c.skipped());
                 DataFiles.warnSkipped(err, "train", skipped);
                 from = "co-run samples in " + s.where();
-                data = new Dataset(b.items(), p.items(), usable(err, c.items(), p.items()));
+                data = new Dataset(b.items(), p.items(), usable(err, c.items(), p.items(), b.items()));
                 requireSections(data, s.where());
             }
         }
@@ -129,17 +129,25 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The store's samples whose two jobs have valid profiles; the others are reported. */
-    private static List<CoRunSample> usable(PrintWriter err, List<CoRunSample> samples, List<Profile> profiles) {
+    /**
+     * The store's samples whose two jobs have valid profiles with every resource of the baselines;
+     * the others are reported.
+     */
+    private static List<CoRunSample> usable(PrintWriter err, List<CoRunSample> samples, List<Profile> profiles,
+            List<Baseline> baselines) {
         Set<Integer> jobs = new HashSet<>();
-        profiles.forEach(p -> jobs.add(p.jobId()));
+        for (Profile p : profiles) {
+            if (baselines.stream().allMatch(b -> p.resources().containsKey(b.resource()))) {
+                jobs.add(p.jobId());
+            }
+        }
         List<CoRunSample> out = new ArrayList<>();
         for (CoRunSample s : samples) {
             if (jobs.contains(s.jobA()) && jobs.contains(s.jobB())) {
                 out.add(s);
             } else {
                 err.println("train: warning: skipped sample of jobs " + s.jobA() + " and " + s.jobB()
-                        + ": a job has no valid profile");
+                        + ": a job has no valid profile, or one without every resource of the injector baselines");
             }
         }
         return out;

@@ -9,9 +9,16 @@ package io.smtcheck.model;
  * @param resource the resource it stresses
  * @param type     how contention for the resource is activated
  * @param injector the injector's name (the program profiling runs)
- * @param soloIpc  the injector's IPC alone, &gt; 0 (what profiling normalises against)
+ * @param soloIpc  the injector's IPC alone, &gt; 0, or NaN where it was not measured (no hardware counters)
+ * @param soloRate its progress alone, in its own work units per CPU second, &gt; 0, or NaN where not
+ *                 measured: what {@code smtcheck profile} normalises an injector's slowdown against
  */
-public record Baseline(String resource, ResourceType type, String injector, double soloIpc) {
+public record Baseline(String resource, ResourceType type, String injector, double soloIpc, double soloRate) {
+    /** A baseline known by its IPC only. */
+    public Baseline(String resource, ResourceType type, String injector, double soloIpc) {
+        this(resource, type, injector, soloIpc, Double.NaN);
+    }
+
     public Baseline {
         try {
             Resource.checkName(resource);
@@ -24,8 +31,14 @@ public record Baseline(String resource, ResourceType type, String injector, doub
         if (injector == null || injector.isBlank()) {
             throw new InvalidDataException("injector: missing");
         }
-        if (!(soloIpc > 0) || !Double.isFinite(soloIpc)) {
+        if (Double.isNaN(soloIpc) && Double.isNaN(soloRate)) {
+            throw new InvalidDataException("solo_ipc or solo_rate is required");
+        }
+        if (!Double.isNaN(soloIpc) && (!(soloIpc > 0) || !Double.isFinite(soloIpc))) {
             throw new InvalidDataException("solo_ipc: " + soloIpc + " is not a finite number > 0");
+        }
+        if (!Double.isNaN(soloRate) && (!(soloRate > 0) || !Double.isFinite(soloRate))) {
+            throw new InvalidDataException("solo_rate: " + soloRate + " is not a finite number > 0");
         }
     }
 }

@@ -28,7 +28,9 @@ import java.util.Set;
  * }
  * </pre>
  * Every section is optional. In a profile, {@code match} is optional (without it the workload is
- * only known by its job id) and {@code workers} defaults to 1. Unknown fields are rejected. Within
+ * only known by its job id), {@code workers} defaults to 1, and {@code measured} (how and where
+ * {@code smtcheck profile} measured it, see {@link Measurement}) is optional. A baseline needs
+ * {@code solo_ipc}, {@code solo_rate} (the injector's work units per CPU second) or both. Unknown fields are rejected. Within
  * a file, job ids, profile names and baseline resources must be unique.
  */
 public final class DataJson {
@@ -37,10 +39,13 @@ public final class DataJson {
 
     private static final Set<String> FILE = Set.of("description", "baselines", "profiles", "samples");
     private static final Set<String> PROFILE = Set.of("job_id", "name", "match", "workers", "single_ipc",
-            "l3_cache_ipc", "resources");
+            "l3_cache_ipc", "resources", "measured");
+    private static final Set<String> MEASURED = Set.of("format", "at", "progress", "command", "working_dir", "machine",
+            "cpus", "repeats", "levels", "solo_seconds", "l3");
+    private static final Set<String> MACHINE = Set.of("id", "cpu_model", "topology", "kernel", "host");
     private static final Set<String> MATCH = Set.of("comm", "cmdline");
     private static final Set<String> RESOURCE = Set.of("sensitivity", "intensity", "usage", "base_slowdown");
-    private static final Set<String> BASELINE = Set.of("resource", "type", "injector", "solo_ipc");
+    private static final Set<String> BASELINE = Set.of("resource", "type", "injector", "solo_ipc", "solo_rate");
     private static final Set<String> SAMPLE = Set.of("job_a", "job_b", "slowdown_a", "slowdown_b");
 
     private DataJson() {
@@ -145,11 +150,74 @@ public final class DataJson {
                 throw prefix(x, p);
             }
         }
+        Measurement measured = JsonRead.present(node, "measured")
+                ? measurement(node.get("measured"), JsonRead.child(path, "measured")) : null;
         try {
-            return new Profile(jobId, name, match, workers, single, l3, resources);
+            return new Profile(jobId, name, match, workers, single, l3, resources, measured);
         } catch (InvalidDataException e) {
             throw prefix(e, path);
         }
+    }
+
+    private static Measurement measurement(JsonNode node, String path) {
+        JsonRead.object(node, path);
+        JsonRead.onlyFields(node, path, MEASURED);
+        String mp = JsonRead.child(path, "machine");
+        JsonNode m = JsonRead.object(JsonRead.required(node, "machine", path), mp);
+        JsonRead.onlyFields(m, mp, MACHINE);
+        try {
+            Measurement.Machine machine = new Measurement.Machine(JsonRead.text(m, "id", mp),
+                    JsonRead.text(m, "cpu_model", mp), JsonRead.text(m, "topology", mp),
+                    JsonRead.textOr(m, "kernel", mp, ""), JsonRead.textOr(m, "host", mp, ""));
+            java.time.Instant at;
+            try {
+                at = java.time.Instant.parse(JsonRead.text(node, "at", path));
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new InvalidDataException("at: not an ISO-8601 instant (" + e.getParsedString() + ")");
+            }
+            List<String> command = new ArrayList<>();
+            for (JsonNode a : JsonRead.array(node, "command", path)) {
+                if (!a.isTextual()) {
+                    throw new InvalidDataException("command: " + a + " is not a string");
+                }
+                command.add(a.asText());
+            }
+            List<Integer> cpus = new ArrayList<>();
+            for (JsonNode c : JsonRead.array(node, "cpus", path)) {
+                if (!c.canConvertToInt() || !c.isIntegralNumber()) {
+                    throw new InvalidDataException("cpus: " + c + " is not a CPU number");
+                }
+                cpus.add(c.asInt());
+            }
+            List<Double> levels = new ArrayList<>();
+            for (JsonNode l : JsonRead.array(node, "levels", path)) {
+                levels.add(JsonRead.number(l, JsonRead.child(path, "levels")));
+            }
+            return new Measurement(JsonRead.integer(node, "format", path), at,
+                    Measurement.Progress.ofLabel(JsonRead.text(node, "progress", path)), command,
+                    JsonRead.text(node, "working_dir", path), machine, cpus, JsonRead.integer(node, "repeats", path),
+                    levels, JsonRead.number(node, "solo_seconds", path), JsonRead.text(node, "l3", path));
+        } catch (InvalidDataException e) {
+            throw prefix(e, path);
+        }
+    }
+
+    private static ObjectNode toJson(Measurement m) {
+        ObjectNode n = NODES.objectNode();
+        n.put("format", m.format());
+        n.put("at", m.at().toString());
+        n.put("progress", m.progress().label());
+        m.command().forEach(n.putArray("command")::add);
+        n.put("working_dir", m.workingDir());
+        n.putObject("machine").put("id", m.machine().id()).put("cpu_model", m.machine().cpuModel())
+                .put("topology", m.machine().topology()).put("kernel", m.machine().kernel())
+                .put("host", m.machine().host());
+        m.cpus().forEach(n.putArray("cpus")::add);
+        n.put("repeats", m.repeats());
+        m.levels().forEach(n.putArray("levels")::add);
+        n.put("solo_seconds", m.soloSeconds());
+        n.put("l3", m.l3());
+        return n;
     }
 
     public static Baseline baseline(JsonNode node, String path) {
@@ -158,7 +226,8 @@ public final class DataJson {
         String resource = JsonRead.text(node, "resource", path);
         String type = JsonRead.text(node, "type", path);
         String injector = JsonRead.text(node, "injector", path);
-        double solo = JsonRead.number(node, "solo_ipc", path);
+        double solo = JsonRead.present(node, "solo_ipc") ? JsonRead.number(node, "solo_ipc", path) : Double.NaN;
+        double rate = JsonRead.present(node, "solo_rate") ? JsonRead.number(node, "solo_rate", path) : Double.NaN;
         ResourceType resourceType;
         try {
             resourceType = ResourceType.ofLabel(type);
@@ -166,7 +235,7 @@ public final class DataJson {
             throw prefix(e.in("type"), path);
         }
         try {
-            return new Baseline(resource, resourceType, injector, solo);
+            return new Baseline(resource, resourceType, injector, solo, rate);
         } catch (InvalidDataException e) {
             throw prefix(e, path);
         }
@@ -209,12 +278,22 @@ public final class DataJson {
         ObjectNode rs = n.putObject("resources");
         p.resources().forEach((name, r) -> rs.putObject(name).put("sensitivity", r.sensitivity())
                 .put("intensity", r.intensity()).put("usage", r.usage()).put("base_slowdown", r.baseSlowdown()));
+        if (p.measured() != null) {
+            n.set("measured", toJson(p.measured()));
+        }
         return n;
     }
 
     public static ObjectNode toJson(Baseline b) {
-        return NODES.objectNode().put("resource", b.resource()).put("type", b.type().label())
-                .put("injector", b.injector()).put("solo_ipc", b.soloIpc());
+        ObjectNode n = NODES.objectNode().put("resource", b.resource()).put("type", b.type().label())
+                .put("injector", b.injector());
+        if (!Double.isNaN(b.soloIpc())) {
+            n.put("solo_ipc", b.soloIpc());
+        }
+        if (!Double.isNaN(b.soloRate())) {
+            n.put("solo_rate", b.soloRate());
+        }
+        return n;
     }
 
     public static ObjectNode toJson(CoRunSample s) {

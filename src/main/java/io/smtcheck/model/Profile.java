@@ -17,9 +17,16 @@ import java.util.TreeMap;
  * @param singleIpc  its IPC alone on the machine, &gt; 0
  * @param l3CacheIpc its IPC alone on its core while the shared L3 cache is contended, &gt; 0
  * @param resources  per resource name, the measured sensitivity, intensity, usage and base slowdown
+ * @param measured   how and where it was measured, or null (a profile made elsewhere)
  */
 public record Profile(int jobId, String name, ProcessMatch match, int workers, double singleIpc, double l3CacheIpc,
-        Map<String, ResourceProfile> resources) {
+        Map<String, ResourceProfile> resources, Measurement measured) {
+
+    /** A profile without a record of its measurement. */
+    public Profile(int jobId, String name, ProcessMatch match, int workers, double singleIpc, double l3CacheIpc,
+            Map<String, ResourceProfile> resources) {
+        this(jobId, name, match, workers, singleIpc, l3CacheIpc, resources, null);
+    }
 
     public Profile {
         if (jobId < 0) {

@@ -4,6 +4,7 @@ package io.smtcheck.profiles;
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.mongodb.ConnectionString;
 import com.mongodb.ErrorCategory;
@@ -18,7 +19,7 @@ import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.ReplaceOptions;
-import com.mongodb.client.model.UpdateOptions;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Updates;
 import io.smtcheck.model.Baseline;
 import io.smtcheck.model.CoRunSample;
@@ -56,9 +57,12 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code profiles}: {@link DataJson} profile form plus {@code updated_at}; unique {@code job_id}, unique {@code name};</li>
  *   <li>{@code injector_baselines}: baseline form plus {@code updated_at}; unique {@code resource};</li>
- *   <li>{@code profiling_requests}: {@code job_id, status ("pending"), first_requested_at,
- *       last_requested_at, requests}; unique {@code job_id}, so filing twice is one request;</li>
- *   <li>{@code corun_samples}: sample form; unique over all four fields, so importing twice adds nothing.</li>
+ *   <li>{@code profiling_requests}: {@code job_id, status ("pending", or "done" once a profile is
+ *       written), first_requested_at, last_requested_at, requests, done_at}; unique {@code job_id}, so
+ *       filing twice is one request;</li>
+ *   <li>{@code corun_samples}: sample form; unique over all four fields, so importing twice adds nothing;</li>
+ *   <li>{@code profiling_measurements}: {@code group, key, value, measured_at}: what profiling has
+ *       measured so far, so that an interrupted run resumes; unique {@code (group, key)}.</li>
  * </ul>
  * A document that does not validate is skipped, reported in {@link #skipped()} and logged once;
  * it never fails a read.
@@ -81,6 +85,7 @@ public final class ProfileStore implements AutoCloseable {
     static final String BASELINES = "injector_baselines";
     static final String REQUESTS = "profiling_requests";
     static final String SAMPLES = "corun_samples";
+    static final String MEASUREMENTS = "profiling_measurements";
     private static final Set<String> STORE_FIELDS = Set.of("_id", "updated_at");
 
     /** What filing a profiling request did. */
@@ -332,7 +337,7 @@ public final class ProfileStore implements AutoCloseable {
 
     /**
      * Writes baselines (replacing by resource), profiles (replacing by job id; any pending
-     * profiling request for the job is removed) and samples (exact duplicates are not added
+     * profiling request for the job is marked done) and samples (exact duplicates are not added
      * again). Idempotent. A profile whose name belongs to another job id is refused and listed in
      * {@link ImportResult#conflicts()}; the rest are written.
      */
@@ -380,7 +385,7 @@ public final class ProfileStore implements AutoCloseable {
         return count == 0 ? Optional.of(importData(data)) : Optional.empty();
     }
 
-    /** Adds or replaces one profile, and removes any pending profiling request for its job. */
+    /** Adds or replaces one profile, and marks any pending profiling request for its job done. */
     public void putProfile(Profile profile) {
         strict("write the profile of " + profile.label(), () -> {
             writeProfile(profile);
@@ -420,7 +425,12 @@ public final class ProfileStore implements AutoCloseable {
         return strict("read the co-run samples", () -> readAll(SAMPLES, null, d -> DataJson.sample(d, "")));
     }
 
-    /** The filed profiling requests, oldest first. */
+    /** The profiling requests not yet done, oldest first. */
+    public List<ProfilingRequest> pendingProfilingRequests() {
+        return profilingRequests().stream().filter(r -> "pending".equals(r.status())).toList();
+    }
+
+    /** The filed profiling requests, pending and done, oldest first. */
     public List<ProfilingRequest> profilingRequests() {
         return strict("read the profiling requests", () -> {
             List<ProfilingRequest> out = new ArrayList<>();
@@ -433,6 +443,43 @@ public final class ProfileStore implements AutoCloseable {
                         instant(d.get("last_requested_at")), d.get("requests") instanceof Number c ? c.intValue() : 1));
             }
             return out;
+        });
+    }
+
+    /**
+     * Profiling's journal: every measurement recorded under {@code group} (a run's identity, such as
+     * a machine's baselines or one job's profile), by key.
+     */
+    public Map<String, JsonNode> measurements(String group) {
+        return strict("read the measurements of " + group, () -> {
+            Map<String, JsonNode> out = new java.util.TreeMap<>();
+            for (Document d : db.getCollection(MEASUREMENTS).find(eq("group", group))) {
+                if (d.get("key") instanceof String key && d.get("value") instanceof Document value) {
+                    out.put(key, BsonJson.toTree(value, Set.of()));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Records (or replaces) one measurement, durably. */
+    public void putMeasurement(String group, String key, ObjectNode value) {
+        strict("record a measurement of " + group, () -> {
+            Document doc = new Document("group", group).append("key", key).append("value", BsonJson.toDocument(value))
+                    .append("measured_at", new Date());
+            db.getCollection(MEASUREMENTS).replaceOne(and(eq("group", group), eq("key", key)), doc,
+                    new ReplaceOptions().upsert(true));
+            commit();
+            return null;
+        });
+    }
+
+    /** Forgets every measurement of {@code group}; returns how many there were. */
+    public long forgetMeasurements(String group) {
+        return strict("forget the measurements of " + group, () -> {
+            long n = db.getCollection(MEASUREMENTS).deleteMany(eq("group", group)).getDeletedCount();
+            commit();
+            return n;
         });
     }
 
@@ -456,16 +503,17 @@ public final class ProfileStore implements AutoCloseable {
 
     // ---- internals ----
 
+    /** True when the request is new, or reopened because its job was profiled and has lost its profile since. */
     private boolean fileRequest(int jobId) {
         Date now = new Date();
-        Bson update = Updates.combine(Updates.setOnInsert("status", "pending"),
+        Bson update = Updates.combine(Updates.set("status", "pending"),
                 Updates.setOnInsert("first_requested_at", now), Updates.set("last_requested_at", now),
                 Updates.inc("requests", 1));
         try {
-            boolean created = db.getCollection(REQUESTS)
-                    .updateOne(eq("job_id", jobId), update, new UpdateOptions().upsert(true)).getUpsertedId() != null;
+            Document before = db.getCollection(REQUESTS).findOneAndUpdate(eq("job_id", jobId), update,
+                    new FindOneAndUpdateOptions().upsert(true));
             commit();
-            return created;
+            return before == null || !"pending".equals(before.get("status"));
         } catch (MongoWriteException e) {
             // Another daemon filed it between our look and our insert.
             if (e.getError().getCategory() == ErrorCategory.DUPLICATE_KEY) {
@@ -479,7 +527,8 @@ public final class ProfileStore implements AutoCloseable {
         ObjectNode json = DataJson.toJson(p);
         Document doc = BsonJson.toDocument(json).append("updated_at", new Date());
         db.getCollection(PROFILES).replaceOne(eq("job_id", p.jobId()), doc, new ReplaceOptions().upsert(true));
-        db.getCollection(REQUESTS).deleteOne(eq("job_id", p.jobId()));
+        db.getCollection(REQUESTS).updateOne(and(eq("job_id", p.jobId()), eq("status", "pending")),
+                Updates.combine(Updates.set("status", "done"), Updates.set("done_at", new Date())));
         byJob.put(p.jobId(), p);
     }
 
@@ -504,7 +553,7 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     private <T> Loaded<T> readAll(String collection, String sortField,
-            Function<com.fasterxml.jackson.databind.JsonNode, T> parse) {
+            Function<JsonNode, T> parse) {
         List<T> out = new ArrayList<>();
         List<Skipped> bad = new ArrayList<>();
         var find = db.getCollection(collection).find();
@@ -565,6 +614,7 @@ public final class ProfileStore implements AutoCloseable {
         db.getCollection(PROFILES).createIndex(Indexes.ascending("name"), unique);
         db.getCollection(BASELINES).createIndex(Indexes.ascending("resource"), unique);
         db.getCollection(REQUESTS).createIndex(Indexes.ascending("job_id"), unique);
+        db.getCollection(MEASUREMENTS).createIndex(Indexes.ascending("group", "key"), unique);
         db.getCollection(SAMPLES).createIndex(
                 Indexes.ascending("job_a", "job_b", "slowdown_a", "slowdown_b"), unique);
         commit();

@@ -63,6 +63,18 @@ public final class Topology {
         return Arrays.stream(cores[index]).boxed().toList();
     }
 
+    /** The index of the core that holds {@code cpu}, or -1. */
+    public int coreOf(int cpu) {
+        for (int c = 0; c < cores.length; c++) {
+            for (int x : cores[c]) {
+                if (x == cpu) {
+                    return c;
+                }
+            }
+        }
+        return -1;
+    }
+
     public int hardwareThreads() {
         return Arrays.stream(cores).mapToInt(c -> c.length).sum();
     }

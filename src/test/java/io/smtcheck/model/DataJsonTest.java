@@ -40,6 +40,55 @@ class DataJsonTest {
         assertFalse(p.matches("dgemm2", "dgemm"));
     }
 
+    static final String MEASURED = """
+            {"format": 1, "at": "2026-11-22T07:00:00Z", "progress": "run_time", "command": ["./stream", "--big"],
+             "working_dir": "/srv/jobs", "machine": {"id": "ab12", "cpu_model": "AMD EPYC", "topology": "0,1",
+             "kernel": "6.1.0", "host": "node7"}, "cpus": [0, 1], "repeats": 3, "levels": [0.25, 0.5, 1],
+             "solo_seconds": 0.41, "l3": "not measured"}
+            """;
+
+    @Test
+    void aMeasuredProfileKeepsHowAndWhere() {
+        String text = "{\"profiles\": [" + PROFILE.replace("\"workers\": 2,", "\"workers\": 2, \"measured\": " + MEASURED + ",")
+                + "], \"baselines\": [{\"resource\": \"mem_bw\", \"type\": \"sequential\", \"injector\": \"i\","
+                + " \"solo_rate\": 19000}]}";
+        Dataset d = parse(text);
+        Measurement m = d.profiles().get(0).measured();
+        assertEquals(Measurement.Progress.RUN_TIME, m.progress());
+        assertEquals(java.util.List.of("./stream", "--big"), m.command());
+        assertEquals("node7", m.machine().host());
+        assertEquals(java.util.List.of(0.25, 0.5, 1.0), m.levels());
+        assertEquals(19000, d.baselines().get(0).soloRate());
+        assertTrue(Double.isNaN(d.baselines().get(0).soloIpc()));
+        assertEquals(d, parse(DataJson.writeFile(d)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            other format       | "format": 1             | "format": 2             | profiles[0].measured.format: 2 is not 1
+            relative directory | "/srv/jobs"              | "jobs"                  | profiles[0].measured.working_dir: 'jobs' is not absolute
+            empty command      | ["./stream", "--big"]   | []                      | profiles[0].measured.command: needs at least the program
+            one CPU            | "cpus": [0, 1]          | "cpus": [0]             | profiles[0].measured.cpus: [0] is not two different CPUs
+            unordered levels   | [0.25, 0.5, 1]          | [0.5, 0.25, 1]          | profiles[0].measured.levels: [0.5, 0.25, 1.0] must ascend within (0, 1]
+            unknown progress   | "run_time"              | "wall"                  | profiles[0].measured.progress: 'wall' is not ipc or run_time
+            bad instant        | "2026-11-22T07:00:00Z"  | "yesterday"             | profiles[0].measured.at: not an ISO-8601 instant
+            no machine id      | "id": "ab12",           | ''                      | profiles[0].measured.machine.id: missing
+            """)
+    void rejectsBadMeasurements(String name, String old, String replacement, String expected) {
+        String measured = MEASURED.replace(old, replacement.equals("''") ? "" : replacement);
+        String text = "{\"profiles\": [" + PROFILE.replace("\"workers\": 2,", "\"workers\": 2, \"measured\": " + measured + ",")
+                + "]}";
+        InvalidDataException e = assertThrows(InvalidDataException.class, () -> parse(text));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void aBaselineNeedsItsIpcOrItsRate() {
+        InvalidDataException e = assertThrows(InvalidDataException.class, () -> parse(
+                "{\"baselines\": [{\"resource\": \"mem_bw\", \"type\": \"sequential\", \"injector\": \"i\"}]}"));
+        assertTrue(e.getMessage().contains("baselines[0].solo_ipc or solo_rate is required"), e.getMessage());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             negative job id   | "job_id": 7                 | "job_id": -7                | data.json: profiles[0].job_id: -7 is negative

@@ -113,11 +113,15 @@ class ProfileStoreTest {
         assertEquals(42, requests.get(0).jobId());
         assertEquals("pending", requests.get(0).status());
         assertEquals(2, requests.get(0).requests());
-        // A profile for the job answers the request.
+        // A profile for the job answers the request: it is done, and no longer pending.
         Profile p = DATA.profiles().get(0);
         store.putProfile(new Profile(42, "job-42", null, 1, p.singleIpc(), p.l3CacheIpc(), p.resources()));
-        assertEquals(List.of(43), store.profilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
+        assertEquals(List.of(43), store.pendingProfilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
+        assertEquals("done", store.profilingRequests().get(0).status());
         assertEquals("job-42", store.profile(42).orElseThrow().name());
+        // Asked again (say the profile was deleted since), the request is pending again.
+        assertEquals(ProfileStore.RequestOutcome.FILED, store.requestProfiling(42));
+        assertEquals(List.of(42, 43), store.pendingProfilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
     }
 
     @Test
