@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds smtcheck and installs it: the jar and its native library, the shipped model, a `smtcheck`
-# command, the systemd unit and a default configuration (kept if one exists).
+# Builds smtcheck and installs it: the jar, its native library and profiling programs, the
+# shipped model, a `smtcheck` command, the systemd unit and a default configuration (kept if one exists).
 #
 #   scripts/install.sh [--no-build] [--enable]
 #
@@ -41,21 +41,24 @@ if [ "$build" -eq 1 ]; then
 fi
 jar=target/smtcheck-daemon.jar
 native=target/classes/META-INF/native/linux-x86_64/libsmtcheck.so
-[ -f "$jar" ] && [ -f "$native" ] || {
-	echo "install.sh: $jar or $native is missing: build first (drop --no-build)" >&2
+tools=target/classes/META-INF/native/linux-x86_64/bin
+[ -f "$jar" ] && [ -f "$native" ] && [ -x "$tools/smtcheck-inject" ] && [ -x "$tools/smtcheck-runner" ] || {
+	echo "install.sh: $jar, $native or the programs in $tools are missing: build first (drop --no-build)" >&2
 	exit 1
 }
 
-install -d -m 0755 "$lib" "$share/trained_model" "$bin" "$etc" "$unit_dir" "$DESTDIR$PREFIX/share/doc/smtcheck"
+install -d -m 0755 "$lib" "$lib/bin" "$share/trained_model" "$bin" "$etc" "$unit_dir" "$DESTDIR$PREFIX/share/doc/smtcheck"
 install -m 0644 "$jar" "$lib/smtcheck-daemon.jar"
 install -m 0644 "$native" "$lib/libsmtcheck.so"
+install -m 0755 "$tools/smtcheck-inject" "$tools/smtcheck-runner" "$lib/bin/"
 install -m 0644 trained_model/*.json "$share/trained_model/"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/smtcheck/README.md"
 cat >"$bin/smtcheck" <<WRAPPER
 #!/bin/sh
 # smtcheck: the daemon and its commands (see smtcheck --help).
 SMTCHECK_NATIVE_LIBRARY=\${SMTCHECK_NATIVE_LIBRARY:-$PREFIX/lib/smtcheck/libsmtcheck.so}
-export SMTCHECK_NATIVE_LIBRARY
+SMTCHECK_TOOLS_DIR=\${SMTCHECK_TOOLS_DIR:-$PREFIX/lib/smtcheck/bin}
+export SMTCHECK_NATIVE_LIBRARY SMTCHECK_TOOLS_DIR
 exec java -jar $PREFIX/lib/smtcheck/smtcheck-daemon.jar "\$@"
 WRAPPER
 chmod 0755 "$bin/smtcheck"

@@ -70,5 +70,16 @@ check "invalid model not deployed" 1 'resources: missing' \
 check "unreachable MongoDB" 3 'is unreachable' \
 	java -jar "$jar" profiles export --mongo-uri mongodb://127.0.0.1:1
 
+# Profiling: the injectors and the runner travel inside the jar and run from there.
+check "profiling programs inside the jar" 0 'bin/smtcheck-runner' jar tf "$jar"
+check "profile --help lists exit codes" 0 "Exit codes:" java -jar "$jar" profile --help
+check "profile a command from the jar" 0 "^profile of 'true' \(job 1\) written to embedded server" \
+	java -jar "$jar" profile --job 1 --name true --topology "0,1" --cpus 0,1 --duration 0.05 --levels 1 --repeats 1 \
+	--data-dir "$tmp/pdb" --socket "$tmp/none.sock" -- true
+check "profile of a failing command" 1 "^profile: false exited with status 1" \
+	java -jar "$jar" profile --job 2 --name false --topology "0,1" --cpus 0,1 --duration 0.05 --levels 1 --repeats 1 \
+	--data-dir "$tmp/pdb" --socket "$tmp/none.sock" -- false
+check "profiling programs installed" 0 "bin/smtcheck-inject$" ls "$tmp/stage/usr/local/lib/smtcheck/bin/smtcheck-inject"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,7 +5,8 @@
  *
  * Work is counted in units, a fixed amount of work per injector. Without hardware counters the
  * injector's own slowdown is its rate: units per second of its worker thread's CPU time, which a
- * consumer reads through "mark" on standard input.
+ * consumer reads through "mark" on standard input. The intensity is the share of its cache that
+ * a cache injector keeps hot, and the share of time the others work (a duty cycle).
  *
  *   smtcheck-inject --resource NAME [--cpu N] [--intensity D] [--size BYTES] [--period-us P]
  *                   [--units N] [--report-ms MS]
@@ -42,9 +43,9 @@
 #define INT_ALU_STEPS 16384		/* iterations of ten register chains */
 #define FP_STEPS 24576			/* iterations of ten vector chains */
 #define L1_UNIT_VECTORS (1 << 17)	/* 32-byte vectors read twice and written once */
+#define LLC_UNIT_VECTORS (1 << 14)	/* the same, at the last-level cache's speed */
 #define CHASE_CHAINS 8
 #define L2_UNIT_STEPS 4096		/* steps of each of the eight chains */
-#define LLC_UNIT_STEPS 512
 #define MEM_UNIT_VECTORS (1 << 14)	/* 32-byte vectors of each of the three triad arrays */
 #define BRANCH_UNIT_PASSES 32		/* passes over the 512 branch sites */
 
@@ -247,7 +248,7 @@ static void fp_unit(struct work *w)
 	w->fp_kernel(w);
 }
 
-/* ---- l1_dcache ---- */
+/* ---- l1_dcache, llc: sweeps ---- */
 
 /* Two loads and one store per vector: the load and store ports and the L1 data cache. */
 __attribute__((target_clones("avx2", "default")))
@@ -267,12 +268,12 @@ static int l1_setup(struct work *w, size_t size)
 	return 0;
 }
 
-static void l1_unit(struct work *w)
+static void sweep(struct work *w, size_t vectors)
 {
 	v4u *dst = (v4u *)w->buf;
 	const v4u *src = dst + w->n;
 
-	for (size_t left = L1_UNIT_VECTORS; left > 0;) {
+	for (size_t left = vectors; left > 0;) {
 		size_t len = w->n - w->pos < left ? w->n - w->pos : left;
 
 		l1_sweep(dst + w->pos, src + w->pos, len, 0x5bd1e995);
@@ -282,7 +283,17 @@ static void l1_unit(struct work *w)
 	sink = dst[w->pos][0];
 }
 
-/* ---- l2_cache, llc: dependent loads over a random cycle of cache lines ---- */
+static void l1_unit(struct work *w)
+{
+	sweep(w, L1_UNIT_VECTORS);
+}
+
+static void llc_unit(struct work *w)
+{
+	sweep(w, LLC_UNIT_VECTORS);
+}
+
+/* ---- l2_cache: dependent loads over a random cycle of cache lines ---- */
 
 /*
  * Each line holds the address of the next line of one random cycle through the whole buffer,
@@ -350,11 +361,6 @@ static void chase(struct work *w, int steps)
 static void l2_unit(struct work *w)
 {
 	chase(w, L2_UNIT_STEPS);
-}
-
-static void llc_unit(struct work *w)
-{
-	chase(w, LLC_UNIT_STEPS);
 }
 
 /* ---- mem_bw ---- */
@@ -464,9 +470,13 @@ static const struct injector injectors[] = {
 	{ "l2_cache", 0, SIZE_L2,
 	  "L2 cache: eight dependent-load chains over a random cycle of lines of a buffer of its size",
 	  chase_setup, l2_unit },
+	/*
+	 * A sweep, not a chase: a shared cache is contended by the lines kept hot, and a sweep
+	 * renews its whole footprint far faster than dependent loads can.
+	 */
 	{ "llc", 0, SIZE_LLC,
-	  "last-level cache: eight dependent-load chains over a random cycle of lines of a buffer of its size",
-	  chase_setup, llc_unit },
+	  "last-level cache: vector loads and stores sweeping a buffer of its size",
+	  l1_setup, llc_unit },
 	{ "mem_bw", 0, SIZE_MEM,
 	  "memory bandwidth: STREAM triad over three arrays of max(8 x LLC, 256 MiB) in all",
 	  mem_setup, mem_unit },
@@ -590,7 +600,8 @@ static void usage(FILE *f)
 		"Stresses one shared core resource and reports its progress in units of work.\n"
 		"  --resource NAME  what to stress (see --list)\n"
 		"  --cpu N          pin to CPU N before touching memory\n"
-		"  --intensity D    duty cycle, 0 < D <= 1 (default 1)\n"
+		"  --intensity D    0 < D <= 1 (default 1): the share of its cache that a cache\n"
+		"                   injector works over, the duty cycle of the others\n"
 		"  --size BYTES     working set of the cache and memory injectors (suffix K, M, G)\n"
 		"  --period-us P    duty-cycle period in microseconds (default 10000)\n"
 		"  --units N        run exactly N units after \"ready\", print \"done\" and exit\n"
@@ -760,10 +771,22 @@ static void sleep_until(int64_t t)
 		;
 }
 
+/*
+ * A cache is shared by capacity: a co-runner that uses a share u of it is hurt only once the
+ * injector's share and u together exceed it. So a cache injector's intensity is the share of the
+ * cache it keeps hot, at full speed; for the others (execution units, memory bandwidth) it is the
+ * share of time it works.
+ */
+static int shrinks_with_intensity(const struct injector *inj)
+{
+	return inj->sizing == SIZE_L1 || inj->sizing == SIZE_L2 || inj->sizing == SIZE_LLC;
+}
+
 static void *worker_main(void *arg)
 {
 	const struct injector *inj = opts.inj;
-	int64_t period = opts.period_ns, busy = (int64_t)(opts.intensity * opts.period_ns);
+	int64_t period = opts.period_ns;
+	int64_t busy = shrinks_with_intensity(inj) ? period : (int64_t)(opts.intensity * opts.period_ns);
 	int64_t warm_end = mono_ns() + NSEC_PER_SEC / 10, start;
 	uint64_t done = 0, limit = opts.units ? opts.units : UINT64_MAX;
 
@@ -997,6 +1020,8 @@ int main(int argc, char **argv)
 
 		size = opts.size ? opts.size : default_size(opts.inj, &caches);
 	}
+	if (shrinks_with_intensity(opts.inj))
+		size = size * opts.intensity < MIN_SIZE ? MIN_SIZE : (size_t)(size * opts.intensity);
 	work.rnd = 0x736d74636865636bULL;
 	if (opts.inj->setup(&work, size)) {
 		fprintf(stderr, "smtcheck-inject: cannot set up %s over %zu bytes: %s\n", opts.inj->name,

@@ -397,9 +397,20 @@ TEST(Inject, QuarterDutyCycleUsesAQuarterOfTheCpu)
 	EXPECT_GT(share["1"], 2 * share["0.25"]);
 }
 
+TEST(Inject, ACacheInjectorsIntensityIsItsShareOfTheCacheNotOfTheTime)
+{
+	const int cpu = online_cpus().front();
+	Injector inj("l2_cache", cpu, {"--intensity", "0.25"});
+	ASSERT_TRUE(inj.ready());
+	Mark a = inj.mark();
+	std::this_thread::sleep_for(milliseconds(400));
+	Mark b = inj.mark();
+	EXPECT_GT(double(b.cpu_ns - a.cpu_ns) / (b.wall_ns - a.wall_ns), 0.6) << "works all the time";
+}
+
 TEST(Inject, FixedUnitsRunsExactlyThatManyAndIgnoresInput)
 {
-	Child c({SMTCHECK_INJECT, "--resource", "l2_cache", "--cpu", std::to_string(online_cpus().front()),
+	Child c({SMTCHECK_INJECT, "--resource", "branch_pred", "--cpu", std::to_string(online_cpus().front()),
 		 "--units", "1234", "--intensity", "0.5", "--period-us", "5000"});
 	c.send("bogus");
 	c.close_stdin();

@@ -16,7 +16,10 @@ public final class ExitCodes {
     public static final int FAILURE = 3;
     /** No daemon answers on the control socket. */
     public static final int NOT_RUNNING = 4;
-    /** The daemon answered with an error (for example: permission denied). */
+    /**
+     * The daemon answered with an error (for example: permission denied), or a measurement would
+     * use CPUs the daemon manages.
+     */
     public static final int REFUSED = 5;
 
     /** The list shown under "Exit codes" in every command's --help. */
@@ -29,7 +32,8 @@ public final class ExitCodes {
         m.put(Integer.toString(USAGE), "Invalid command line.");
         m.put(Integer.toString(FAILURE), "System failure (a failed system call or a missing native library).");
         m.put(Integer.toString(NOT_RUNNING), "The daemon is not running (status, reset).");
-        m.put(Integer.toString(REFUSED), "The daemon refused the request; the reason is printed (status, reset).");
+        m.put(Integer.toString(REFUSED), "The daemon refused the request (status, reset), or profile/corun would use CPUs"
+                + " the daemon manages; the reason is printed.");
         return Collections.unmodifiableMap(m);
     }
 

@@ -2,6 +2,7 @@
 package io.smtcheck.cli;
 
 import io.smtcheck.profiles.StoreUnavailableException;
+import io.smtcheck.profiling.WorkloadFailedException;
 import io.smtcheck.sched.NativeCallException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
         description = "SMT-aware co-scheduling: pairs long-running workloads on sibling hyperthreads.",
         subcommands = {RunCommand.class, PlanCommand.class, StatusCommand.class, ResetCommand.class, LaunchCommand.class,
             ScoresCommand.class, TrainCommand.class, ModelCommand.class, ProfilesCommand.class,
+            ProfileCommand.class, CorunCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -64,10 +66,14 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
+        if (e instanceof BenchOptions.RefusedException) {
+            return ExitCodes.REFUSED;
+        }
         if (e instanceof CommandLine.ParameterException) {
             return ExitCodes.USAGE;
         }
-        if (e instanceof IllegalArgumentException || e instanceof InputException) {
+        if (e instanceof IllegalArgumentException || e instanceof InputException
+                || e instanceof WorkloadFailedException) {
             return ExitCodes.BAD_INPUT;
         }
         return ExitCodes.FAILURE;
@@ -76,6 +82,7 @@ public final class Main implements Runnable {
     private static String oneLine(Throwable e) {
         String message = e instanceof NativeCallException || e instanceof IllegalArgumentException
                 || e instanceof InputException || e instanceof StoreUnavailableException
+                || e instanceof BenchOptions.RefusedException || e instanceof WorkloadFailedException
                 ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
         return String.valueOf(message).replaceAll("\\s*\\R\\s*", " ");
     }
