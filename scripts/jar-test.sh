@@ -73,8 +73,12 @@ check "unreachable MongoDB" 3 'is unreachable' \
 # Profiling: the injectors and the runner travel inside the jar and run from there.
 check "profiling programs inside the jar" 0 'bin/smtcheck-runner' jar tf "$jar"
 check "profile --help lists exit codes" 0 "Exit codes:" java -jar "$jar" profile --help
-check "profile a command from the jar" 0 "^profile of 'true' \(job 1\) written to embedded server" \
-	java -jar "$jar" profile --job 1 --name true --topology "0,1" --cpus 0,1 --duration 0.05 --levels 1 --repeats 1 \
+# A shell loop: about 0.2 s of CPU, enough to measure.
+check "profile a command from the jar" 0 "^profile of 'count' \(job 1\) written to embedded server" \
+	java -jar "$jar" profile --job 1 --name count --topology "0,1" --cpus 0,1 --duration 0.05 --levels 1 --repeats 1 \
+	--data-dir "$tmp/pdb" --socket "$tmp/none.sock" -- sh -c 'i=0; while [ $i -lt 150000 ]; do i=$((i + 1)); done'
+check "profile of a command too short to measure" 1 "^profile: true ran for 0.0[0-9]* s of CPU time: too short" \
+	java -jar "$jar" profile --job 3 --name true --topology "0,1" --cpus 0,1 --duration 0.05 --levels 1 --repeats 1 \
 	--data-dir "$tmp/pdb" --socket "$tmp/none.sock" -- true
 check "profile of a failing command" 1 "^profile: false exited with status 1" \
 	java -jar "$jar" profile --job 2 --name false --topology "0,1" --cpus 0,1 --duration 0.05 --levels 1 --repeats 1 \

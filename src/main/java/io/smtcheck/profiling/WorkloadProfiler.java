@@ -44,6 +44,11 @@ import java.util.Map;
 public final class WorkloadProfiler {
     /** Seconds an injector runs alone, just before each co-run, as the reference for its slowdown. */
     static final double REFERENCE_SECONDS = 0.25;
+    /**
+     * Less CPU time than this alone and the run's own jitter (process start, page faults, timer
+     * ticks) is a large part of it: slowdowns of a few percent cannot be told from noise.
+     */
+    static final double MIN_SOLO_SECONDS = 0.1;
 
     /**
      * What to measure.
@@ -128,8 +133,14 @@ public final class WorkloadProfiler {
             switch (f[0]) {
                 case "solo" -> {
                     bench.progress.begin("alone (before " + f[1] + "), run " + (Integer.parseInt(f[2]) + 1));
-                    v = WorkloadRun.run(bench.children, bench.workDir, r.command(), r.workingDir(), bench.cpu, log)
-                            .toJson();
+                    WorkloadRun run = WorkloadRun.run(bench.children, bench.workDir, r.command(), r.workingDir(),
+                            bench.cpu, log);
+                    if (run.cpuNanos() < MIN_SOLO_SECONDS * 1e9) {
+                        throw new WorkloadFailedException(String.format(Locale.ROOT, "%s ran for %.3f s of CPU time:"
+                                + " too short to measure a slowdown of a few percent; give it at least %.1f s of work",
+                                String.join(" ", r.command()), run.cpuNanos() / 1e9, MIN_SOLO_SECONDS));
+                    }
+                    v = run.toJson();
                 }
                 case "with" -> {
                     bench.progress.begin("beside " + f[1] + " at " + f[2] + ", run " + (Integer.parseInt(f[3]) + 1));

@@ -249,6 +249,8 @@ class ProfileCommandTest {
                 "must end with 1");
         assertFails(run(profile("--job", "206", "--name", "x", "--", "/nonexistent/program")), ExitCodes.BAD_INPUT,
                 "cannot run /nonexistent/program");
+        assertFails(run(profile("--job", "206", "--name", "x", "--", "true")), ExitCodes.BAD_INPUT,
+                "too short to measure a slowdown of a few percent");
         assertFails(run(profile("--job", "299", "--name", "stream", "--", "true")), ExitCodes.BAD_INPUT,
                 "the name 'stream' belongs to job 201");
         assertFails(run(profile("--job", "206", "--name", "x", "--cmdline", "(", "--", "true")), ExitCodes.BAD_INPUT,
