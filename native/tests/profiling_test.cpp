@@ -725,83 +725,8 @@ TEST(Runner, DeathOfItsParentKillsEverything)
 	EXPECT_EQ(field(json, "interrupted"), "true") << json;
 }
 
-// ---- interference ----
-
-int64_t measured_cpu_ns(int cpu, const std::string &report, const std::string &workload)
-{
-	Outcome r = run(runner_args(cpu, report, {SMTCHECK_TESTLOAD, workload}));
-	EXPECT_EQ(exit_code(r.status), 0) << r.err;
-	return std::stoll(field(slurp(report), "cpu_ns"));
-}
-
-// Another streaming workload on `cpu`, for as long as this object lives.
-class StreamBeside : public Child {
-public:
-	StreamBeside(int cpu, const std::string &report)
-	    : Child(runner_args(cpu, report, {SMTCHECK_TESTLOAD, "stream", "--passes", "1000000"}))
-	{
-		// past its page faults and streaming
-		std::this_thread::sleep_for(milliseconds(300));
-	}
-	~StreamBeside()
-	{
-		kill(pid(), SIGTERM);
-		wait(milliseconds(5000));
-	}
-};
-
-/*
- * A memory-bandwidth injector on one CPU slows a streaming workload on another, which shares
- * the last-level cache and memory with it, and hardly touches one that computes in registers.
- * Times are CPU times, which the other load of a test machine disturbs much less than wall
- * times.
- *
- * Whether two CPUs of a virtual machine share anything depends on where the host runs them at
- * the moment: on the machine this was written on, for tens of seconds at a time, a stream
- * beside a stream loses 35-50 % and then, for as long, almost nothing. So a second stream
- * beside the first, in the same rounds, tells whether there is a shared bandwidth to contend
- * for; where there is not, the test skips rather than fails.
- */
-TEST(Interference, MemoryBandwidthSlowsStreamingNotComputing)
-{
-	std::vector<int> cpus = online_cpus();
-	if (cpus.size() < 2)
-		GTEST_SKIP() << "needs two CPUs";
-	TempDir dir;
-	std::string report = dir.file("r.json"), beside = dir.file("beside.json");
-	std::vector<double> stream_solo, stream_stream, stream_inj, compute_solo, compute_inj;
-	for (int i = 0; i < 3; i++) {
-		stream_solo.push_back(measured_cpu_ns(cpus[0], report, "stream"));
-		{
-			StreamBeside other(cpus[1], beside);
-			stream_stream.push_back(measured_cpu_ns(cpus[0], report, "stream"));
-		}
-		compute_solo.push_back(measured_cpu_ns(cpus[0], report, "compute"));
-		Injector inj("mem_bw", cpus[1]);
-		ASSERT_TRUE(inj.ready());
-		stream_inj.push_back(measured_cpu_ns(cpus[0], report, "stream"));
-		compute_inj.push_back(measured_cpu_ns(cpus[0], report, "compute"));
-	}
-	auto slowdown = [](const std::vector<double> &solo, const std::vector<double> &corun) {
-		return 1 - median(solo) / median(corun);
-	};
-	double shared = slowdown(stream_solo, stream_stream);
-	double stream = slowdown(stream_solo, stream_inj), compute = slowdown(compute_solo, compute_inj);
-	std::ostringstream seen;
-	seen << "stream solo " << median(stream_solo) / 1e6 << " ms, beside a stream "
-	     << median(stream_stream) / 1e6 << " ms (" << shared << "), beside mem_bw "
-	     << median(stream_inj) / 1e6 << " ms (" << stream << "); compute solo "
-	     << median(compute_solo) / 1e6 << " ms, beside mem_bw " << median(compute_inj) / 1e6 << " ms ("
-	     << compute << ")";
-	RecordProperty("measured", seen.str());
-	std::cout << seen.str() << "\n";
-
-	EXPECT_LT(compute, 0.05) << seen.str();
-	if (shared < 0.10)
-		GTEST_SKIP() << "the two CPUs hardly share memory bandwidth now: " << seen.str();
-	EXPECT_GT(stream, 0.10) << seen.str();
-	EXPECT_GT(stream, compute + 0.08) << seen.str();
-}
+// How much an injector slows a co-runner is tested from Java (InjectorEffectsTest), which waits
+// for the two CPUs to share the resource at all.
 
 }  // namespace
 }  // namespace smtcheck

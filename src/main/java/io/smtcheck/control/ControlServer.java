@@ -157,6 +157,10 @@ public final class ControlServer implements AutoCloseable {
             if (client == null) {
                 continue;
             }
+            if (closed) {
+                refuse(client, "the daemon is stopping");
+                return;
+            }
             try {
                 clients.execute(() -> serve(client));
             } catch (RejectedExecutionException e) {
@@ -253,6 +257,16 @@ public final class ControlServer implements AutoCloseable {
             return;
         }
         closed = true;
+        // Closing the socket does not wake a thread blocked in accept(), and that thread would go
+        // on accepting on whatever socket reuses the descriptor number. A connection of our own
+        // wakes it; it sees the flag and ends before the descriptor is released.
+        try (UnixSocketChannel wake = UnixSocketChannel.open(new UnixSocketAddress(path.toFile()))) {
+            acceptor.join(2000);
+        } catch (IOException e) {
+            LOG.debug("cannot wake the control socket's acceptor: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             server.close();
         } catch (IOException e) {

@@ -234,6 +234,7 @@ class ProfileCommandTest {
             args.remove("--allow-managed-cpus");
             dryRun[0] = true;
             assertEquals(ExitCodes.BAD_INPUT, run(args).code());
+            assertEquals(0, daemon.errors(), "every status request was answered");
         }
         assertTrue(store.readAllProfiles().items().stream().noneMatch(p -> p.jobId() == 205), "nothing written");
         assertEquals(List.of(), leftovers());

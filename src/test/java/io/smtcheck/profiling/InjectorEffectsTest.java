@@ -110,7 +110,9 @@ class InjectorEffectsTest {
         for (int k = 0; k < 3; k++) {
             alone[k] = WorkloadRun.run(children, dir, command, dir, 0, log).cpuNanos();
             try (InjectorProcess p = InjectorProcess.start(children, dir, resource, 1, 1.0)) {
+                long units = p.mark().units();
                 beside[k] = WorkloadRun.run(children, dir, command, dir, 0, log).cpuNanos();
+                assertTrue(p.mark().units() > units, "the injector worked all along");
             }
         }
         return 1 - WorkloadProfiler.median(alone) / WorkloadProfiler.median(beside);
