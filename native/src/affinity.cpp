@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -82,6 +83,47 @@ std::vector<pid_t> group_with_descendants(pid_t pgid, const std::string &proc_ro
 	return members;
 }
 
+// Reads the children of every thread of `pid` (/proc/<pid>/task/<tid>/children) into `out`.
+// Returns false when the kernel does not provide those files (CONFIG_PROC_CHILDREN); a process
+// that has exited simply has none.
+bool children_of(pid_t pid, const std::string &proc_root, std::vector<pid_t> &out)
+{
+	std::string task_dir = proc_root + "/" + std::to_string(pid) + "/task";
+	for (pid_t tid : numeric_entries(task_dir, false)) {
+		std::string path = task_dir + "/" + std::to_string(tid) + "/children";
+		std::ifstream in(path);
+		if (!in) {
+			if (access((task_dir + "/" + std::to_string(tid)).c_str(), F_OK) == 0 &&
+			    access(path.c_str(), F_OK) != 0)
+				return false;
+			continue;  // the thread exited meanwhile
+		}
+		pid_t child;
+		while (in >> child)
+			out.push_back(child);
+	}
+	return true;
+}
+
+// The known processes and all their descendants, walking children files from them: far cheaper
+// than a pass over /proc, and enough after a first full pass, since anything new in the group is
+// forked by a member. Returns false (and leaves `members` as it was) where the files are missing.
+bool known_with_descendants(std::vector<pid_t> &members, const std::string &proc_root)
+{
+	std::unordered_set<pid_t> seen(members.begin(), members.end());
+	std::vector<pid_t> found = members;
+	for (size_t i = 0; i < found.size(); i++) {
+		std::vector<pid_t> kids;
+		if (!children_of(found[i], proc_root, kids))
+			return false;
+		for (pid_t k : kids)
+			if (seen.insert(k).second)
+				found.push_back(k);
+	}
+	members = std::move(found);
+	return true;
+}
+
 class CpuSet {
 public:
 	explicit CpuSet(const std::vector<int> &cpus)
@@ -128,9 +170,13 @@ AffinityResult set_group_affinity(pid_t pgid, const std::vector<int> &cpus, cons
 	CpuSet set(cpus);
 	AffinityResult result;
 	std::unordered_set<pid_t> pinned, processes;
+	std::vector<pid_t> members;
 	for (int scan = 0; scan < kMaxScans; scan++) {
 		int fresh = 0;
-		for (pid_t pid : group_with_descendants(pgid, proc_root)) {
+		// One full pass finds the group; the passes that look for late arrivals walk from it.
+		if (scan == 0 || !known_with_descendants(members, proc_root))
+			members = group_with_descendants(pgid, proc_root);
+		for (pid_t pid : members) {
 			processes.insert(pid);
 			std::string task_dir = proc_root + "/" + std::to_string(pid) + "/task";
 			for (pid_t tid : numeric_entries(task_dir, false)) {
