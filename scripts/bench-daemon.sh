@@ -16,12 +16,23 @@ tools=target/native
 [ -f "$jar" ] || { echo "build first: mvn package" >&2; exit 1; }
 work=$(mktemp -d)
 pids=()
+# The groups go first, so that the daemon has nothing left to restore; a daemon that does not stop
+# within 10 s is killed, so that the script always ends (and with it, the pipe it writes to).
 cleanup() {
-	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
+	pkill -P $$ -x sleep 2>/dev/null || true # what kept each group's standard input open
+	if [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null; then
+		for _ in $(seq 1 100); do
+			kill -0 "$daemon" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$daemon" 2>/dev/null || true
+		wait "$daemon" 2>/dev/null
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 opts=$(sed -n 's/^Environment=JAVA_TOOL_OPTIONS=//p' scripts/smtcheck.service)
 mkdir -p "$work/run/launched"
@@ -31,7 +42,7 @@ jobs=(101 102 103 104 106 107 108 109 110 111)
 # start_group I: a sleeping group (leader + one thread), recorded as a launched job.
 start_group() {
 	local i=$1 fd pgid
-	exec {fd}< <(sleep infinity)
+	exec {fd}< <(exec sleep infinity 2>/dev/null)
 	"$tools/smtcheck-testproc" --threads 1 --children 0 <&$fd >"$work/ready.$i" &
 	pids+=($!)
 	until grep -q ready "$work/ready.$i" 2>/dev/null; do sleep 0.01; done
