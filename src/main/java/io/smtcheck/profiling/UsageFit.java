@@ -10,8 +10,9 @@ import io.smtcheck.model.ResourceType;
  * resource. So the workload's slowdowns {@code s(l)} and the injector's {@code i(l)} should each
  * follow {@code c × activation(u, l)} for the workload's usage {@code u} and some scale
  * {@code c ≥ 0}. The usage is the {@code u} in [0, 1] (in steps of 0.01) whose curve fits both
- * series best in least squares, each with its own best scale. Series that stay below the noise
- * floor carry no shape: when both do, the workload does not measurably use the resource (0).
+ * series best in least squares, each with its own best scale. A series whose value at full
+ * intensity (where the effect is largest) is below the noise floor carries no shape: when neither
+ * has one, the workload does not measurably use the resource (0).
  */
 final class UsageFit {
     /** Slowdowns below this are measurement noise on a shared machine. */
@@ -21,8 +22,8 @@ final class UsageFit {
     }
 
     static double usage(ResourceType type, double[] levels, double[] workloadSlowdowns, double[] injectorSlowdowns) {
-        boolean workloadShape = max(workloadSlowdowns) >= NOISE;
-        boolean injectorShape = max(injectorSlowdowns) >= NOISE;
+        boolean workloadShape = workloadSlowdowns[levels.length - 1] >= NOISE;
+        boolean injectorShape = injectorSlowdowns[levels.length - 1] >= NOISE;
         if (!workloadShape && !injectorShape) {
             return 0;
         }
@@ -60,13 +61,5 @@ final class UsageFit {
             e += d * d;
         }
         return e;
-    }
-
-    private static double max(double[] v) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (double x : v) {
-            m = Math.max(m, x);
-        }
-        return m;
     }
 }

@@ -30,7 +30,9 @@ import java.util.Map;
  * (the most that contention costs on this machine):
  * <ul>
  *   <li>sensitivity = s / S_r and intensity = i / S_r, clamped to [0, 1]; where S_r is below the
- *       noise floor (the resource is not shared by these CPUs) the raw slowdowns are used;</li>
+ *       noise floor (the resource is not shared by these CPUs) the raw slowdowns are used, and a
+ *       slowdown below the noise floor counts as none (dividing noise by a small S_r would
+ *       magnify it);</li>
  *   <li>usage from the shape of s and i across the levels ({@link UsageFit});</li>
  *   <li>base slowdown = s, clamped to [0, 1].</li>
  * </ul>
@@ -203,7 +205,7 @@ public final class WorkloadProfiler {
             double scale = full >= UsageFit.NOISE ? full : 1;
             double sFull = s[levels.length - 1];
             double iFull = inj[levels.length - 1];
-            resources.put(i.resource(), new ResourceProfile(unit(sFull / scale), unit(iFull / scale),
+            resources.put(i.resource(), new ResourceProfile(normalised(sFull, scale), normalised(iFull, scale),
                     UsageFit.usage(i.type(), levels, s, inj), unit(sFull)));
         }
         double soloProgress = median(solo.stream().mapToDouble(n -> WorkloadRun.progress(n, ipc)).toArray());
@@ -244,6 +246,11 @@ public final class WorkloadProfiler {
         Arrays.sort(s);
         int n = s.length;
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /** A slowdown relative to the most the resource costs; 0 when it is within the noise. */
+    private static double normalised(double slowdown, double scale) {
+        return slowdown < UsageFit.NOISE ? 0 : unit(slowdown / scale);
     }
 
     private static double unit(double v) {

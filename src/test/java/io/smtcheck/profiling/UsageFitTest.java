@@ -40,6 +40,13 @@ class UsageFitTest {
         assertEquals(0.0, UsageFit.usage(type, LEVELS, flat, flat));
     }
 
+    @ParameterizedTest
+    @CsvSource({"SEQUENTIAL", "PARALLEL"})
+    void aBlipAtALowLevelIsNoShape(ResourceType type) {
+        double[] blip = {0.04, 0.0, 0.01, 0.005};
+        assertEquals(0.0, UsageFit.usage(type, LEVELS, blip, blip));
+    }
+
     @org.junit.jupiter.api.Test
     void aSequentialResourceUsedLittleShowsContentionOnlyAtTheTop() {
         // Usage 0.3: beside an injector at 0.5 the two fit (0.3 + 0.5 <= 1); the onset between 0.5 and 1 tells 0.3.
