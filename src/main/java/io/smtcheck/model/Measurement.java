@@ -25,6 +25,24 @@ public record Measurement(int format, Instant at, Progress progress, List<String
         Machine machine, List<Integer> cpus, int repeats, List<Double> levels, double soloSeconds, String l3) {
     public static final int FORMAT = 1;
 
+    /**
+     * Checks injector intensity levels: ascending within (0, 1], the last 1 (full intensity, where
+     * sensitivity and intensity are read).
+     *
+     * @throws InvalidDataException naming {@code levels} when they are not
+     */
+    public static void checkLevels(List<Double> levels) {
+        if (levels == null || levels.isEmpty() || levels.get(levels.size() - 1) != 1.0) {
+            throw new InvalidDataException("levels: " + levels + " must end with 1");
+        }
+        for (int i = 0; i < levels.size(); i++) {
+            double l = levels.get(i);
+            if (!(l > 0 && l <= 1) || i > 0 && !(l > levels.get(i - 1))) {
+                throw new InvalidDataException("levels: " + levels + " must ascend within (0, 1]");
+            }
+        }
+    }
+
     /** How a workload's progress is measured. */
     public enum Progress {
         IPC("ipc"), RUN_TIME("run_time");
@@ -82,15 +100,7 @@ public record Measurement(int format, Instant at, Progress progress, List<String
         if (repeats < 1) {
             throw new InvalidDataException("repeats: " + repeats + " is less than 1");
         }
-        if (levels == null || levels.isEmpty() || levels.get(levels.size() - 1) != 1.0) {
-            throw new InvalidDataException("levels: " + levels + " must end with 1");
-        }
-        for (int i = 0; i < levels.size(); i++) {
-            double l = levels.get(i);
-            if (!(l > 0 && l <= 1) || i > 0 && !(l > levels.get(i - 1))) {
-                throw new InvalidDataException("levels: " + levels + " must ascend within (0, 1]");
-            }
-        }
+        checkLevels(levels);
         if (!(soloSeconds > 0) || !Double.isFinite(soloSeconds)) {
             throw new InvalidDataException("solo_seconds: " + soloSeconds + " is not a finite number > 0");
         }

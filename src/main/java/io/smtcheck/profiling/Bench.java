@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.profiling;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.model.Measurement;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.sched.Topology;
@@ -9,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -133,6 +137,38 @@ public final class Bench implements AutoCloseable {
 
     public Measurement.Machine machine() {
         return machine;
+    }
+
+    /** One measurement of a run: it reports its progress itself, and returns what is recorded. */
+    interface Step {
+        /** @param done what the run has recorded so far, by key */
+        ObjectNode measure(String key, Map<String, JsonNode> done) throws IOException;
+    }
+
+    /** Everything a run has recorded, by key, and how many of its steps an earlier run had done. */
+    record Recorded(Map<String, JsonNode> done, int resumed) {
+    }
+
+    /**
+     * Measures, in order, every step that the store's journal does not hold under {@code group}
+     * yet, recording each as soon as it is measured; the steps held count as done at once. This
+     * is what makes a stopped run resume where it was.
+     */
+    Recorded record(String group, List<String> steps, Step step) throws IOException {
+        Map<String, JsonNode> done = new HashMap<>(store.measurements(group));
+        int resumed = (int) steps.stream().filter(done::containsKey).count();
+        progress.plan(steps.size());
+        progress.skipped(resumed);
+        for (String key : steps) {
+            if (done.containsKey(key)) {
+                continue;
+            }
+            children.checkCancelled();
+            ObjectNode value = step.measure(key, done);
+            store.putMeasurement(group, key, value);
+            done.put(key, value);
+        }
+        return new Recorded(done, resumed);
     }
 
     Optional<Injector> injector(String resource) {

@@ -75,6 +75,17 @@ public final class Children implements AutoCloseable {
         }
     }
 
+    /** Sleeps, unless the JVM is shutting down (then, or when interrupted, throws {@link CancelledException}). */
+    void sleep(double seconds) {
+        try {
+            Thread.sleep(Math.round(seconds * 1000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancelledException();
+        }
+        checkCancelled();
+    }
+
     /** Stops every tracked process: politely, then for good. */
     void stopAll() {
         cancelled = true;

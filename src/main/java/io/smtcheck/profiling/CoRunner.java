@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.profiling;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.model.CoRunSample;
+import io.smtcheck.model.DataJson;
 import io.smtcheck.model.Dataset;
 import io.smtcheck.model.Profile;
 import java.io.IOException;
@@ -72,46 +70,37 @@ public final class CoRunner {
             }
         }
         String group = group(bench, r);
-        Map<String, JsonNode> journal = new HashMap<>(bench.store.measurements(group));
         List<String> steps = new ArrayList<>();
         for (int[] pair : pairs(r)) {
             for (int k = 0; k < r.repeats(); k++) {
                 steps.add("pair/" + r.jobs().get(pair[0]).jobId() + "/" + r.jobs().get(pair[1]).jobId() + "/" + k);
             }
         }
-        int resumed = (int) steps.stream().filter(journal::containsKey).count();
-        bench.progress.plan(steps.size());
-        bench.progress.skipped(resumed);
         Map<Integer, Profile> byJob = new HashMap<>();
         r.jobs().forEach(p -> byJob.put(p.jobId(), p));
         Map<Integer, Path> logs = new HashMap<>();
         for (Profile p : r.jobs()) {
             logs.put(p.jobId(), bench.log(p.name()));
         }
+        Bench.Recorded recorded = bench.record(group, steps, (key, done) -> {
+            String[] f = key.split("/");
+            Profile a = byJob.get(Integer.parseInt(f[1]));
+            Profile b = byJob.get(Integer.parseInt(f[2]));
+            bench.progress.begin(a.name() + " + " + b.name() + ", sample " + (Integer.parseInt(f[3]) + 1));
+            WorkloadRun aloneA = alone(bench, a, logs);
+            WorkloadRun aloneB = a == b ? aloneA : alone(bench, b, logs);
+            WorkloadRun[] runs = together(bench, a, b, logs);
+            CoRunSample s = new CoRunSample(a.jobId(), b.jobId(), slowdown(aloneA, runs[0]), slowdown(aloneB, runs[1]));
+            bench.store.importData(new Dataset(List.of(), List.of(), List.of(s)));
+            bench.progress.end(String.format(Locale.ROOT, "slowdowns %.3f and %.3f", s.slowdownA(), s.slowdownB()));
+            return DataJson.toJson(s);
+        });
         List<CoRunSample> samples = new ArrayList<>();
         for (String key : steps) {
-            String[] f = key.split("/");
-            JsonNode v = journal.get(key);
-            if (v == null) {
-                bench.children.checkCancelled();
-                Profile a = byJob.get(Integer.parseInt(f[1]));
-                Profile b = byJob.get(Integer.parseInt(f[2]));
-                bench.progress.begin(a.name() + " + " + b.name() + ", sample " + (Integer.parseInt(f[3]) + 1));
-                WorkloadRun aloneA = alone(bench, a, logs);
-                WorkloadRun aloneB = a == b ? aloneA : alone(bench, b, logs);
-                WorkloadRun[] runs = together(bench, a, b, logs);
-                CoRunSample s = new CoRunSample(a.jobId(), b.jobId(), slowdown(aloneA, runs[0]), slowdown(aloneB, runs[1]));
-                bench.store.importData(new Dataset(List.of(), List.of(), List.of(s)));
-                v = JsonNodeFactory.instance.objectNode().put("slowdown_a", s.slowdownA()).put("slowdown_b", s.slowdownB());
-                bench.progress.end(String.format(Locale.ROOT, "slowdowns %.3f and %.3f", s.slowdownA(), s.slowdownB()));
-                bench.store.putMeasurement(group, key, (ObjectNode) v);
-                journal.put(key, v);
-            }
-            samples.add(new CoRunSample(Integer.parseInt(f[1]), Integer.parseInt(f[2]), v.path("slowdown_a").asDouble(),
-                    v.path("slowdown_b").asDouble()));
+            samples.add(DataJson.sample(recorded.done().get(key), key));
         }
         bench.store.forgetMeasurements(group);
-        return new Result(samples, steps.size(), resumed);
+        return new Result(samples, steps.size(), recorded.resumed());
     }
 
     /** Runs a on the bench's CPU and b on its sibling, each covered by the other for its whole first run. */
@@ -133,7 +122,7 @@ public final class CoRunner {
                     fb = fb == null ? x : fb;
                     rb = fa == null ? start(bench, b, bench.sibling, logs) : null;
                 }
-                InjectorBaselines.sleep(bench, 0.002);
+                bench.children.sleep(0.002);
             }
             return new WorkloadRun[] {fa, fb};
         } finally {
@@ -158,7 +147,6 @@ public final class CoRunner {
 
     private static double slowdown(WorkloadRun alone, WorkloadRun beside) {
         boolean ipc = alone.hasCounters() && beside.hasCounters();
-        double now = WorkloadRun.progress(beside.toJson(), ipc);
-        return Math.max(-1, Math.min(1, 1 - now / WorkloadRun.progress(alone.toJson(), ipc)));
+        return Math.max(-1, Math.min(1, 1 - beside.progress(ipc) / alone.progress(ipc)));
     }
 }

@@ -68,14 +68,7 @@ public final class WorkloadProfiler {
             List<Double> levels, int repeats) {
         /** @throws IllegalArgumentException for levels that do not ascend to 1, or fewer than one repeat */
         public Request {
-            if (levels.isEmpty() || levels.get(levels.size() - 1) != 1.0) {
-                throw new IllegalArgumentException("the intensity levels " + levels + " must end with 1");
-            }
-            for (int i = 0; i < levels.size(); i++) {
-                if (!(levels.get(i) > 0 && levels.get(i) <= 1) || i > 0 && !(levels.get(i) > levels.get(i - 1))) {
-                    throw new IllegalArgumentException("the intensity levels " + levels + " must ascend within (0, 1]");
-                }
-            }
+            Measurement.checkLevels(levels);
             if (repeats < 1) {
                 throw new IllegalArgumentException("repeats must be at least 1, not " + repeats);
             }
@@ -108,7 +101,6 @@ public final class WorkloadProfiler {
         }
         InjectorBaselines baselines = InjectorBaselines.measure(bench, baselineSeconds, r.levels(), refresh);
         String group = group(bench, r);
-        Map<String, JsonNode> journal = new HashMap<>(bench.store.measurements(group));
         List<String> steps = new ArrayList<>();
         for (int k = 0; k < r.repeats(); k++) {
             for (Injector i : bench.injectors) {
@@ -121,15 +113,8 @@ public final class WorkloadProfiler {
                 steps.add("l3/" + k);
             }
         }
-        int resumed = (int) steps.stream().filter(journal::containsKey).count();
-        bench.progress.plan(steps.size());
-        bench.progress.skipped(resumed);
         Path log = bench.log(r.name());
-        for (String key : steps) {
-            if (journal.containsKey(key)) {
-                continue;
-            }
-            bench.children.checkCancelled();
+        Bench.Recorded recorded = bench.record(group, steps, (key, done) -> {
             String[] f = key.split("/");
             ObjectNode v;
             switch (f[0]) {
@@ -153,14 +138,13 @@ public final class WorkloadProfiler {
                     v = runBeside(bench, r, log, "llc", bench.l3Cpu, 1.0, baselineSeconds);
                 }
             }
-            bench.store.putMeasurement(group, key, v);
-            journal.put(key, v);
             bench.progress.end(String.format(Locale.ROOT, "%.3f s CPU", v.path("cpu_ns").asLong() / 1e9));
-        }
-        Profile profile = compute(bench, r, baselines, journal);
+            return v;
+        });
+        Profile profile = compute(bench, r, baselines, recorded.done());
         bench.store.putProfile(profile);
         bench.store.forgetMeasurements(group);
-        return new Result(profile, steps.size(), resumed);
+        return new Result(profile, steps.size(), recorded.resumed());
     }
 
     /**
@@ -172,7 +156,7 @@ public final class WorkloadProfiler {
             double baselineSeconds) throws IOException {
         try (InjectorProcess injector = InjectorProcess.start(bench.children, bench.workDir, resource, cpu, level)) {
             InjectorProcess.Mark start = injector.mark();
-            InjectorBaselines.sleep(bench, Math.min(REFERENCE_SECONDS, baselineSeconds));
+            bench.children.sleep(Math.min(REFERENCE_SECONDS, baselineSeconds));
             InjectorProcess.Mark before = injector.mark();
             WorkloadRun run = WorkloadRun.run(bench.children, bench.workDir, r.command(), r.workingDir(), bench.cpu, log);
             return run.toJson().put("injector_rate", injector.mark().rateSince(before))

@@ -34,6 +34,11 @@ record WorkloadRun(long cpuNanos, long wallNanos, long cycles, long instructions
         return (double) instructions / cycles;
     }
 
+    /** Its progress: its IPC, or the inverse of its CPU time in seconds. */
+    double progress(boolean ipc) {
+        return ipc ? ipc() : 1e9 / Math.max(1, cpuNanos);
+    }
+
     /** The journal's form of the run. */
     ObjectNode toJson() {
         return JsonNodeFactory.instance.objectNode().put("cpu_ns", cpuNanos).put("wall_ns", wallNanos)
