@@ -111,8 +111,9 @@ if [ "$modules" -eq 1 ]; then
 		modules_stage_source "$src"
 		modules_how="source in $src, for dkms"
 	elif command -v dkms >/dev/null; then
-		# One version at a time: take out what an earlier install registered.
-		for old in $(dkms status -m smtcheck | sed -n 's|^smtcheck/\([^,:]*\)[,:].*|\1|p' | sort -u); do
+		# One version at a time: take out what an earlier install registered. dkms 3 says
+		# "smtcheck/<version>, <kernel>, ...", dkms 2 "smtcheck, <version>, <kernel>, ...".
+		for old in $(dkms status -m smtcheck | sed -n 's|^smtcheck[/,] *\([^,:]*\)[,:].*|\1|p' | sort -u); do
 			dkms remove -m smtcheck -v "$old" --all >/dev/null
 			rm -rf "/usr/src/smtcheck-$old"
 		done
