@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Builds smtcheck and installs it: the jar, its native library and profiling programs, the
-# shipped model, a `smtcheck` command, the systemd unit and a default configuration (kept if one exists).
+# shipped model, a `smtcheck` command, the systemd unit and a default configuration (kept if one exists),
+# and the kernel modules: through dkms when it is there (rebuilt for every new kernel), else built once
+# for the running kernel; /etc/modules-load.d/smtcheck.conf loads them at boot.
 #
-#   scripts/install.sh [--no-build] [--enable]
+#   scripts/install.sh [--no-build] [--no-modules] [--enable]
 #
-# PREFIX (default /usr/local) and DESTDIR (default empty) work as usual for staged installs.
+# PREFIX (default /usr/local) and DESTDIR (default empty) work as usual for staged installs; with
+# DESTDIR the modules' source is only staged under DESTDIR/usr/src/smtcheck-<version> for dkms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=1
+modules=1
 enable=0
 for arg in "$@"; do
 	case "$arg" in
 	--no-build) build=0 ;;
+	--no-modules) modules=0 ;;
 	--enable) enable=1 ;;
 	-h | --help)
-		sed -n '2,8p' "$0"
+		sed -n '2,10p' "$0"
 		exit 0
 		;;
 	*)
@@ -27,6 +32,12 @@ done
 
 PREFIX=${PREFIX:-/usr/local}
 DESTDIR=${DESTDIR:-}
+kernel=$(uname -r)
+if [ "$modules" -eq 1 ] && [ -z "$DESTDIR" ] && [ ! -e "/lib/modules/$kernel/build" ]; then
+	echo "install.sh: no headers for the running kernel $kernel to build the modules with" \
+		"(/lib/modules/$kernel/build): install linux-headers-$kernel, or pass --no-modules" >&2
+	exit 3
+fi
 lib=$DESTDIR$PREFIX/lib/smtcheck
 share=$DESTDIR$PREFIX/share/smtcheck
 bin=$DESTDIR$PREFIX/bin
@@ -82,6 +93,75 @@ min-gain=0.02
 # dry-run=true
 CONF
 	chmod 0644 "$etc/smtcheck.conf"
+fi
+
+# The kernel modules. dkms rebuilds them for every kernel installed later, and signs them with its
+# key, which a Secure Boot machine must have enrolled (kernel/README.md).
+secure_boot_on() {
+	# One byte of value after four of attributes; 1 means on.
+	local var=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
+	[ -r "$var" ] && [ "$(od -An -tu1 -j4 -N1 "$var" | tr -d ' ')" = 1 ]
+}
+if [ "$modules" -eq 1 ]; then
+	# shellcheck source=lib/modules.sh
+	. scripts/lib/modules.sh
+	version=$(smtcheck_version)
+	src=$DESTDIR/usr/src/smtcheck-$version
+	if [ -n "$DESTDIR" ]; then
+		modules_stage_source "$src"
+		modules_how="source in $src, for dkms"
+	elif command -v dkms >/dev/null; then
+		# One version at a time: take out what an earlier install registered. dkms 3 says
+		# "smtcheck/<version>, <kernel>, ...", dkms 2 "smtcheck, <version>, <kernel>, ...".
+		for old in $(dkms status -m smtcheck | sed -n 's|^smtcheck[/,] *\([^,:]*\)[,:].*|\1|p' | sort -u); do
+			dkms remove -m smtcheck -v "$old" --all >/dev/null
+			rm -rf "/usr/src/smtcheck-$old"
+		done
+		# A copy from an install without dkms would compete with dkms's in updates/.
+		rm -f "/lib/modules/$kernel/updates/IPC_monitor.ko" "/lib/modules/$kernel/updates/runtime_monitor.ko"
+		modules_stage_source "$src"
+		dkms add -m smtcheck -v "$version" >/dev/null
+		if ! dkms install -m smtcheck -v "$version" -k "$kernel"; then
+			echo "install.sh: dkms could not build or install the modules for $kernel" \
+				"(see /var/lib/dkms/smtcheck/$version/build/make.log); pass --no-modules to leave them out" >&2
+			exit 3
+		fi
+		modules_how="dkms smtcheck/$version, in /lib/modules/$kernel/updates/dkms"
+		signing="enrol dkms's key: mokutil --import /var/lib/dkms/mok.pub, then reboot"
+	else
+		build_dir=$(mktemp -d)
+		modules_stage_source "$build_dir/src"
+		if ! make -C "$build_dir/src" install >"$build_dir/make.log" 2>&1; then
+			cat "$build_dir/make.log" >&2
+			rm -rf "$build_dir"
+			echo "install.sh: the modules did not build for $kernel (the make output is above);" \
+				"pass --no-modules to leave them out" >&2
+			exit 3
+		fi
+		rm -rf "$build_dir"
+		modules_how="/lib/modules/$kernel/updates, for this kernel only (no dkms)"
+		signing="sign them with a key of yours and enrol it"
+	fi
+	install -d -m 0755 "$DESTDIR/etc/modules-load.d"
+	cat >"$DESTDIR/etc/modules-load.d/smtcheck.conf" <<LOAD
+# smtcheck's kernel modules, loaded at boot by systemd-modules-load before smtcheck.service.
+IPC_monitor
+runtime_monitor
+LOAD
+	chmod 0644 "$DESTDIR/etc/modules-load.d/smtcheck.conf"
+	if [ -z "$DESTDIR" ]; then
+		if [ -d /sys/module/IPC_monitor ] || [ -d /sys/module/runtime_monitor ]; then
+			echo "install.sh: modules from before are loaded; the new ones take their place once those" \
+				"are unloaded (rmmod runtime_monitor IPC_monitor) or at the next boot"
+		elif ! load_error=$(modprobe runtime_monitor 2>&1); then
+			echo "install.sh: the modules are installed but do not load: $load_error" >&2
+			if secure_boot_on; then
+				echo "install.sh: Secure Boot is on, and the kernel loads only modules signed with a key" \
+					"it trusts: $signing (kernel/README.md, Secure Boot)" >&2
+			fi
+		fi
+	fi
+	echo "kernel modules: $modules_how"
 fi
 
 # Members of this group may read `smtcheck status`; only root may change state.

@@ -49,6 +49,16 @@ check "staged install" 0 "installed smtcheck under $tmp/stage/usr/local" \
 	env DESTDIR="$tmp/stage" scripts/install.sh --no-build
 check "installed files" 0 "smtcheck-daemon.jar" ls "$tmp/stage/usr/local/lib/smtcheck" "$tmp/stage/etc/systemd/system/smtcheck.service" \
 	"$tmp/stage/etc/smtcheck/smtcheck.conf" "$tmp/stage/usr/local/bin/smtcheck"
+check "staged modules' source for dkms" 0 '^PACKAGE_VERSION="[0-9][^@"]*"$' \
+	cat "$tmp/stage/usr/src/smtcheck-"*/dkms.conf
+check "modules loaded at boot" 0 '^runtime_monitor$' cat "$tmp/stage/etc/modules-load.d/smtcheck.conf"
+staged_without_modules() {
+	DESTDIR=$1 scripts/install.sh --no-build --no-modules >/dev/null &&
+		! ls "$1/usr/src" "$1/etc/modules-load.d" 2>/dev/null &&
+		echo "nothing in usr/src or modules-load.d"
+}
+check "staged install without modules" 0 '^nothing in usr/src or modules-load.d$' \
+	staged_without_modules "$tmp/stage-no-modules"
 
 # Scores, profiles and models: the shipped model and sample data inside the jar.
 sample=trained_model/sample_dataset.json

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, then runs every test: the native library's C++ tests
-# (ctest) and the Java tests (JUnit), both from Maven; checks of the built jar's command line; and
-# the kernel modules' tests inside a QEMU guest; and the whole system (daemon jar + modules) end to
-# end inside a QEMU guest. Ends with one line "N passed, N failed" over all
-# of them and exits non-zero when anything failed.
+# (ctest) and the Java tests (JUnit), both from Maven; checks of the built jar's command line; the
+# kernel modules' deployment (dkms, make install); their tests inside a QEMU guest; and the whole
+# system (daemon jar + modules) end to end inside a QEMU guest. Ends with one line
+# "N passed, N failed" over all of them and exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
@@ -54,6 +54,20 @@ if [ -f target/smtcheck-daemon.jar ]; then
 	fi
 else
 	failed_stages+=("jar checks (no jar was built)")
+fi
+
+if [ -x scripts/dkms-test.sh ]; then
+	stage "deployment of the kernel modules: dkms and make install (scripts/dkms-test.sh)"
+	out_file=$(mktemp)
+	scripts/dkms-test.sh 2>&1 | tee "$out_file"
+	rc=${PIPESTATUS[0]}
+	line=$(tail -n 1 "$out_file")
+	rm -f "$out_file"
+	if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		passed=$(( passed + BASH_REMATCH[1] ))
+		failed=$(( failed + BASH_REMATCH[2] ))
+	fi
+	[ "$rc" -eq 0 ] || failed_stages+=("dkms-test (exit $rc)")
 fi
 
 if [ -x scripts/vm-test.sh ]; then

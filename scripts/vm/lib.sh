@@ -16,7 +16,7 @@
 #                                 Returns qemu's status (124 = timed out)
 
 VM_PACKAGES="qemu-system-x86 linux-image-amd64 linux-headers-amd64
-busybox-static cpio gzip kmod gcc make libc6-dev"
+busybox-static cpio gzip kmod gcc make libc6-dev dkms openssl"
 
 vm_log() {
 	printf '[vm] %s\n' "$*" >&2
