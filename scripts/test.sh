@@ -40,63 +40,34 @@ if ! mvn -B -ntp verify; then
 fi
 count_junit target/native/ctest-results.xml target/surefire-reports/TEST-*.xml
 
-stage "command line of the built jar"
-if [ -f target/smtcheck-daemon.jar ]; then
-	out=$(scripts/jar-test.sh 2>&1)
-	echo "$out"
-	line=$(echo "$out" | tail -n 1)
-	if [[ "$line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+# Runs one test script, showing its output, and adds its closing "N passed, N failed" line to the
+# totals; a script that exits non-zero, or ends without that line, fails its stage.
+counted_stage() {
+	local title=$1 name=$2 script=$3 out_file rc line
+	stage "$title ($script)"
+	out_file=$(mktemp)
+	"$script" 2>&1 | tee "$out_file"
+	rc=${PIPESTATUS[0]}
+	line=$(tail -n 1 "$out_file")
+	rm -f "$out_file"
+	if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 		passed=$(( passed + BASH_REMATCH[1] ))
 		failed=$(( failed + BASH_REMATCH[2] ))
-		[ "${BASH_REMATCH[2]}" -eq 0 ] || failed_stages+=("jar checks")
 	else
-		failed_stages+=("jar checks")
+		echo "$script ended without its \"N passed, N failed\" line" >&2
+		[ "$rc" -ne 0 ] || rc=1
 	fi
+	[ "$rc" -eq 0 ] || failed_stages+=("$name (exit $rc)")
+}
+
+if [ -f target/smtcheck-daemon.jar ]; then
+	counted_stage "command line of the built jar" "jar checks" scripts/jar-test.sh
 else
 	failed_stages+=("jar checks (no jar was built)")
 fi
-
-if [ -x scripts/dkms-test.sh ]; then
-	stage "deployment of the kernel modules: dkms and make install (scripts/dkms-test.sh)"
-	out_file=$(mktemp)
-	scripts/dkms-test.sh 2>&1 | tee "$out_file"
-	rc=${PIPESTATUS[0]}
-	line=$(tail -n 1 "$out_file")
-	rm -f "$out_file"
-	if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-		passed=$(( passed + BASH_REMATCH[1] ))
-		failed=$(( failed + BASH_REMATCH[2] ))
-	fi
-	[ "$rc" -eq 0 ] || failed_stages+=("dkms-test (exit $rc)")
-fi
-
-if [ -x scripts/vm-test.sh ]; then
-	stage "kernel modules in a QEMU guest (scripts/vm-test.sh)"
-	out_file=$(mktemp)
-	scripts/vm-test.sh 2>&1 | tee "$out_file"
-	rc=${PIPESTATUS[0]}
-	line=$(tail -n 1 "$out_file")
-	rm -f "$out_file"
-	if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-		passed=$(( passed + BASH_REMATCH[1] ))
-		failed=$(( failed + BASH_REMATCH[2] ))
-	fi
-	[ "$rc" -eq 0 ] || failed_stages+=("vm-test (exit $rc)")
-fi
-
-if [ -x scripts/e2e-test.sh ]; then
-	stage "the whole system in a QEMU guest: daemon + modules (scripts/e2e-test.sh)"
-	out_file=$(mktemp)
-	scripts/e2e-test.sh 2>&1 | tee "$out_file"
-	rc=${PIPESTATUS[0]}
-	line=$(tail -n 1 "$out_file")
-	rm -f "$out_file"
-	if [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-		passed=$(( passed + BASH_REMATCH[1] ))
-		failed=$(( failed + BASH_REMATCH[2] ))
-	fi
-	[ "$rc" -eq 0 ] || failed_stages+=("e2e-test (exit $rc)")
-fi
+counted_stage "deployment of the kernel modules: dkms and make install" dkms-test scripts/dkms-test.sh
+counted_stage "kernel modules in a QEMU guest" vm-test scripts/vm-test.sh
+counted_stage "the whole system in a QEMU guest: daemon + modules" e2e-test scripts/e2e-test.sh
 
 echo
 if [ ${#failed_stages[@]} -gt 0 ]; then
