@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smtcheck.cli.Main;
 import io.smtcheck.control.ControlClient;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import jnr.unixsocket.UnixDatagramChannel;
 import jnr.unixsocket.UnixSocketAddress;
 import org.junit.jupiter.api.AfterEach;
@@ -152,6 +156,12 @@ class ServiceTest {
         assertEquals("false", settings.path("verbose").path("value").asText());
         assertTrue(s.path("model").asText().endsWith("prediction_model_20250101T000000Z.json"), s.toString());
         assertTrue(log().contains("configuration: " + config + ", threshold=3600 (" + config + ":2)"), log());
+        StringWriter human = new StringWriter();
+        assertEquals(0, Main.execute(new String[] {"status", "--socket", dir.resolve("run/control.sock").toString()},
+                new PrintWriter(human, true), new PrintWriter(new StringWriter(), true)));
+        assertTrue(human.toString().contains("config:   " + config + " (SIGHUP reloads: verbose;"), human.toString());
+        assertTrue(human.toString().lines().anyMatch(l -> l.matches("  threshold +3600 +" + Pattern.quote(config + ":2"))),
+                human.toString());
 
         // SIGHUP: a new model is taken at once; verbose applies; min-gain waits for a restart.
         Files.copy(shipped, models.resolve("prediction_model_20250601T000000Z.json"));
