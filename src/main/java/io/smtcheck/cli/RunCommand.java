@@ -112,19 +112,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         logDebug(verbose);
-        if (threshold < 1) {
-            throw new IllegalArgumentException(where("threshold") + " must be at least 1 second, not " + threshold);
-        }
-        if (!(interval >= 0.05 && interval <= 3600)) {
-            throw new IllegalArgumentException(where("interval") + " must be between 0.05 and 3600 seconds, not "
-                    + interval);
-        }
-        Topology topo;
-        try {
-            topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where("topology") + ": " + e.getMessage(), e);
-        }
+        Topology topo = validated();
         for (OptionSpec o : settable()) {
             effective.put(o, new Effective(o.getValue(), origin(o, configFile()), null, null));
         }
@@ -140,6 +128,22 @@ final class RunCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    /** Checks the values picocli cannot (ranges, the topology), naming where a bad one came from; returns the topology. */
+    private Topology validated() {
+        if (threshold < 1) {
+            throw new IllegalArgumentException(where("threshold") + " must be at least 1 second, not " + threshold);
+        }
+        if (!(interval >= 0.05 && interval <= 3600)) {
+            throw new IllegalArgumentException(where("interval") + " must be between 0.05 and 3600 seconds, not "
+                    + interval);
+        }
+        try {
+            return topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where("topology") + ": " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Reads the configuration file again, as the command line was read at start: settings given on
      * the command line stay; {@link #RELOADABLE} ones take their new value; any other change is
@@ -148,7 +152,8 @@ final class RunCommand implements Callable<Integer> {
      */
     private synchronized JsonNode reread() {
         ConfigFile fresh = configFile().again();
-        CommandLine trial = new CommandLine(new RunCommand());
+        RunCommand reread = new RunCommand();
+        CommandLine trial = new CommandLine(reread);
         trial.setDefaultValueProvider(fresh);
         try {
             trial.parseArgs();
@@ -156,6 +161,7 @@ final class RunCommand implements Callable<Integer> {
             String why = fresh.explain(e);
             throw new IllegalArgumentException(why != null ? why : e.getMessage(), e);
         }
+        reread.validated();
         for (OptionSpec o : settable()) {
             if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
                 continue;

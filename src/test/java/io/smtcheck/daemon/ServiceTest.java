@@ -192,6 +192,16 @@ class ServiceTest {
         assertTrue(log().contains("reload: " + config + ":1: unknown setting \"treshold\" (did you mean \"threshold\"?);"
                 + " the running configuration stays"), log());
 
+        // A value of the right type out of range is refused at reload as it would be at start.
+        Files.writeString(config, "\nthreshold=0\n");
+        signal(daemon, "HUP");
+        assertTrue(next(30).startsWith("RELOADING=1"));
+        assertTrue(next(30).lines().anyMatch("READY=1"::equals));
+        assertEquals("3600", status().path("config").path("settings").path("threshold").path("value").asText());
+        assertFalse(status().path("config").path("settings").path("threshold").has("atRestart"));
+        assertTrue(log().contains("reload: " + config + ":2: threshold must be at least 1 second, not 0;"
+                + " the running configuration stays"), log());
+
         signal(daemon, "TERM");
         assertEquals("STOPPING=1", next(30));
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), log());
