@@ -34,7 +34,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-opts=$(sed -n 's/^Environment=JAVA_TOOL_OPTIONS=//p' scripts/smtcheck.service)
+opts=$(sed -n 's/^Environment="JAVA_TOOL_OPTIONS=\(.*\)"$/\1/p' scripts/smtcheck.service)
+[ -n "$opts" ] || { echo "no JAVA_TOOL_OPTIONS in scripts/smtcheck.service" >&2; exit 1; }
 mkdir -p "$work/run/launched"
 # The groups: each a leader with one extra thread, sleeping; recorded as launched jobs of the
 # shipped sample profiles, so that the daemon scores them for real.

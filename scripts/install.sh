@@ -80,7 +80,9 @@ fi
 if [ ! -f "$etc/smtcheck.conf" ]; then
 	cat >"$etc/smtcheck.conf" <<CONF
 # smtcheck daemon settings: name=value, one per line; names are the options of
-# \`smtcheck run --help\` without the leading dashes. The command line wins.
+# \`smtcheck run --help\` without the leading dashes (an unknown name is an error).
+# The command line wins. \`systemctl reload smtcheck\` applies verbose and re-reads the
+# model directory; other changes take effect at the next restart.
 model-dir=$PREFIX/share/smtcheck/trained_model
 data-dir=/var/lib/smtcheck
 socket=/run/smtcheck/control.sock

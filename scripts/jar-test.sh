@@ -3,6 +3,9 @@
 # come out right, and bad input gives one line and the documented exit code.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/packages.sh
+. scripts/lib/packages.sh
+ensure_packages "${SERVICE_TEST_PACKAGES[@]}" || exit 1
 jar=target/smtcheck-daemon.jar
 passed=0
 failed=0
@@ -42,6 +45,11 @@ check "help lists exit codes" 0 "Exit codes:" java -jar "$jar" plan --help
 
 printf 'threshold=600\ndry-run=true\n' >"$tmp/smtcheck.conf"
 check "run reads its configuration file" 0 "Default: 600" env SMTCHECK_CONFIG="$tmp/smtcheck.conf" java -jar "$jar" run --help
+printf '# settings\n\ntreshold=600\n' >"$tmp/typo.conf"
+check "unknown setting in \$SMTCHECK_CONFIG" 2 "^run: $tmp/typo.conf:3: unknown setting \"treshold\" \(did you mean \"threshold\"\?\)$" \
+	env SMTCHECK_CONFIG="$tmp/typo.conf" java -jar "$jar" run --help
+check "missing \$SMTCHECK_CONFIG" 2 "^run: $tmp/none.conf: no such configuration file$" \
+	env SMTCHECK_CONFIG="$tmp/none.conf" java -jar "$jar" run --help
 check "status without a daemon" 4 "daemon is not running" java -jar "$jar" status --socket "$tmp/none.sock"
 check "launch returns the command's exit code" 7 "runs as process group" \
 	java -jar "$jar" launch --job 1 --state-dir "$tmp/state" -- sh -c 'exit 7'
@@ -59,6 +67,21 @@ staged_without_modules() {
 }
 check "staged install without modules" 0 '^nothing in usr/src or modules-load.d$' \
 	staged_without_modules "$tmp/stage-no-modules"
+# systemd-analyze verify checks that the programs the unit runs exist: verify the installed unit with
+# its installed paths pointed into the staging directory. Any warning (an ignored assignment, say) fails.
+verify_unit() {
+	local out
+	mkdir -p "$tmp/unit"
+	sed "s#/usr/local/#$tmp/stage/usr/local/#g" "$tmp/stage/etc/systemd/system/smtcheck.service" >"$tmp/unit/smtcheck.service"
+	if out=$(systemd-analyze verify "$tmp/unit/smtcheck.service" 2>&1) && [ -z "$out" ]; then
+		echo clean
+	else
+		echo "$out"
+		return 1
+	fi
+}
+check "the installed unit passes systemd-analyze verify" 0 '^clean$' verify_unit
+check "the installed configuration is accepted" 0 "Default: 3600" java -jar "$jar" run --config "$tmp/stage/etc/smtcheck/smtcheck.conf" --help
 
 # Scores, profiles and models: the shipped model and sample data inside the jar.
 sample=trained_model/sample_dataset.json

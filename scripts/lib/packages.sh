@@ -16,3 +16,6 @@ ensure_packages() {
 
 # What building the jar (Java, the native library and its tests) needs.
 BUILD_PACKAGES=(openjdk-17-jdk-headless maven cmake make g++ liblemon-dev libgtest-dev)
+
+# What checking the systemd unit needs (systemd-analyze verify, in jar-test.sh).
+SERVICE_TEST_PACKAGES=(systemd)

@@ -37,8 +37,17 @@ public final class Main implements Runnable {
         cli.setErr(err);
         cli.setExitCodeExceptionMapper(Main::exitCode);
         documentExitCodes(cli);
-        configFile().ifPresent(f -> cli.getSubcommands().get("run")
-                .setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(f)));
+        ConfigFile config = new ConfigFile();
+        cli.getSubcommands().get("run").setDefaultValueProvider(config);
+        CommandLine.IParameterExceptionHandler usual = cli.getParameterExceptionHandler();
+        cli.setParameterExceptionHandler((e, commandLine) -> {
+            String fromFile = config.explain(e);
+            if (fromFile == null) {
+                return usual.handleParseException(e, commandLine);
+            }
+            e.getCommandLine().getErr().println(e.getCommandLine().getCommandName() + ": " + fromFile);
+            return ExitCodes.USAGE;
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println(commandLine.getCommandName() + ": " + oneLine(e));
             return exitCode(e);
@@ -51,13 +60,6 @@ public final class Main implements Runnable {
             err.println("smtcheck: cannot load the native library: " + cause.getMessage());
             return ExitCodes.FAILURE;
         }
-    }
-
-    /** The daemon's configuration file: $SMTCHECK_CONFIG, else /etc/smtcheck/smtcheck.conf when present. */
-    private static java.util.Optional<java.io.File> configFile() {
-        String named = System.getenv(RunCommand.CONFIG_ENV);
-        java.io.File f = new java.io.File(named != null && !named.isBlank() ? named : RunCommand.CONFIG_FILE);
-        return f.isFile() ? java.util.Optional.of(f) : java.util.Optional.empty();
     }
 
     private static void documentExitCodes(CommandLine cli) {

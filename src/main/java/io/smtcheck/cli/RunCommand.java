@@ -2,27 +2,45 @@
 package io.smtcheck.cli;
 
 import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs the daemon: places long-running process groups on SMT siblings and pins them.",
-            "Every option can also be set in " + RunCommand.CONFIG_FILE + " (or the file named by $"
-                + RunCommand.CONFIG_ENV + ") as name=value, for example threshold=600 or dry-run=true;"
+            "Every option can also be set in the configuration file (--config, else $" + ConfigFile.ENV + ", else "
+                + ConfigFile.DEFAULT_PATH + ") as name=value, for example threshold=600 or dry-run=true;"
                 + " the command line wins.",
-            "SIGTERM stops it cleanly and, unless --no-restore, puts back every pinned group's original affinity."})
+            "SIGTERM stops it cleanly and, unless --no-restore, puts back every pinned group's original affinity."
+                + " SIGHUP re-reads the configuration file and the model directory."})
 final class RunCommand implements Callable<Integer> {
-    static final String CONFIG_FILE = "/etc/smtcheck/smtcheck.conf";
-    static final String CONFIG_ENV = "SMTCHECK_CONFIG";
+    /** What SIGHUP applies from the configuration file; every other setting takes a restart. */
+    static final Set<String> RELOADABLE = Set.of("verbose");
+
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = ConfigFile.OPTION, paramLabel = "FILE",
+            description = "The configuration file; it must exist. Default: $" + ConfigFile.ENV + ", else "
+                    + ConfigFile.DEFAULT_PATH + " when it exists.")
+    Path config;
 
     @Option(names = "--threshold", paramLabel = "SECONDS", defaultValue = "3600",
             description = "How long a group must run before it is placed. Default: ${DEFAULT-VALUE}.")
@@ -85,25 +103,141 @@ final class RunCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Each setting's value in effect and where it came from; a changed setting that waits for a restart. */
+    private record Effective(Object value, String origin, Object pending, String pendingOrigin) {
+    }
+
+    private final Map<OptionSpec, Effective> effective = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
-        if (verbose) {
-            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
+        logDebug(verbose);
+        Topology topo = validated();
+        for (OptionSpec o : settable()) {
+            effective.put(o, new Effective(o.getValue(), origin(o, configFile()), null, null));
         }
-        if (threshold < 1) {
-            throw new IllegalArgumentException("--threshold must be at least 1 second, not " + threshold);
-        }
-        if (!(interval >= 0.05 && interval <= 3600)) {
-            throw new IllegalArgumentException("--interval must be between 0.05 and 3600 seconds, not " + interval);
-        }
-        Topology topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+        LOG.info("configuration: {}", summary());
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,
                 minGain, !noRestore, socket, socketGroup, stateDir, userspace);
         try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, mongoUri, dataDir, modelDir, sampleProfiles)) {
+            runtime.daemon().showConfiguration(describe());
+            runtime.reloadOnHangup(this::reread);
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "smtcheck-stop"));
             runtime.run();
         }
         return ExitCodes.OK;
+    }
+
+    /** Checks the values picocli cannot (ranges, the topology), naming where a bad one came from; returns the topology. */
+    private Topology validated() {
+        if (threshold < 1) {
+            throw new IllegalArgumentException(where("threshold") + " must be at least 1 second, not " + threshold);
+        }
+        if (!(interval >= 0.05 && interval <= 3600)) {
+            throw new IllegalArgumentException(where("interval") + " must be between 0.05 and 3600 seconds, not "
+                    + interval);
+        }
+        try {
+            return topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where("topology") + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads the configuration file again, as the command line was read at start: settings given on
+     * the command line stay; {@link #RELOADABLE} ones take their new value; any other change is
+     * logged and shown as waiting for a restart. A file that no longer reads keeps everything as it
+     * was. Returns the configuration to show in status.
+     */
+    private synchronized JsonNode reread() {
+        ConfigFile fresh = configFile().again();
+        RunCommand reread = new RunCommand();
+        CommandLine trial = new CommandLine(reread);
+        trial.setDefaultValueProvider(fresh);
+        try {
+            trial.parseArgs();
+        } catch (CommandLine.ParameterException e) {
+            String why = fresh.explain(e);
+            throw new IllegalArgumentException(why != null ? why : e.getMessage(), e);
+        }
+        reread.validated();
+        for (OptionSpec o : settable()) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+                continue;
+            }
+            Effective now = effective.get(o);
+            Object value = trial.getCommandSpec().findOption(o.longestName()).getValue();
+            String origin = origin(o, fresh);
+            String name = ConfigFile.name(o);
+            if (Objects.equals(value, now.value())) {
+                effective.put(o, new Effective(value, origin, null, null));
+            } else if (RELOADABLE.contains(name)) {
+                o.setValue(value);
+                effective.put(o, new Effective(value, origin, null, null));
+                LOG.info("configuration: {} is now {} ({})", name, value, origin);
+            } else {
+                effective.put(o, new Effective(now.value(), now.origin(), value, origin));
+                LOG.warn("configuration: {} changed to {} ({}): takes effect at restart", name, value, origin);
+            }
+        }
+        logDebug(verbose);
+        return describe();
+    }
+
+    /** Where a setting's value comes from: the command line, a line of the file, or the default. */
+    private String origin(OptionSpec o, ConfigFile file) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+            return "command line";
+        }
+        return file.setting(o).map(ConfigFile.Setting::origin).orElse("default");
+    }
+
+    /** How to name a setting in an error: its file and line when it came from the file. */
+    private String where(String name) {
+        OptionSpec o = spec.findOption("--" + name);
+        if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+            return "--" + name;
+        }
+        return configFile().setting(o).map(s -> s.origin() + ": " + name).orElse("--" + name);
+    }
+
+    private ConfigFile configFile() {
+        return (ConfigFile) spec.defaultValueProvider();
+    }
+
+    private List<OptionSpec> settable() {
+        return spec.options().stream().filter(ConfigFile::settable).toList();
+    }
+
+    private String summary() {
+        StringBuilder s = new StringBuilder(configFile().file(spec).map(Path::toString).orElse("no file"));
+        effective.forEach((o, e) -> s.append(s.length() == 0 ? "" : ", ").append(ConfigFile.name(o)).append('=')
+                .append(e.value()).append(" (").append(e.origin()).append(')'));
+        return s.toString();
+    }
+
+    /** The configuration for status: the file, which settings a reload applies, and every setting. */
+    private ObjectNode describe() {
+        ObjectNode c = JSON.createObjectNode();
+        c.put("file", configFile().file(spec).map(Path::toString).orElse(null));
+        RELOADABLE.stream().sorted().forEach(c.putArray("reloadable")::add);
+        ObjectNode settings = c.putObject("settings");
+        effective.forEach((o, e) -> {
+            ObjectNode s = settings.putObject(ConfigFile.name(o));
+            s.put("value", e.value() == null ? null : e.value().toString());
+            s.put("from", e.origin());
+            if (e.pendingOrigin() != null) {
+                s.put("atRestart", e.pending() == null ? null : e.pending().toString());
+                s.put("atRestartFrom", e.pendingOrigin());
+            }
+        });
+        return c;
+    }
+
+    private static void logDebug(boolean debug) {
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
+                .setLevel(debug ? Level.DEBUG : Level.INFO);
     }
 
 }

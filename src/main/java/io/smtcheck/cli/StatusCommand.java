@@ -23,6 +23,7 @@ final class StatusCommand extends DaemonClientCommand {
         out.println("model:    " + s.path("model").asText());
         out.println("profiles: " + s.path("store").asText());
         out.println("topology: " + s.path("topology").asText());
+        printConfiguration(out, s.path("config"));
         out.println();
         out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-12s %-14s %s%n", "pgid", "job", "name", "workers", "profile",
                 "ipc", "cpus");
@@ -49,6 +50,22 @@ final class StatusCommand extends DaemonClientCommand {
         JsonNode k = s.path("counters");
         out.printf(Locale.ROOT, "events %d, plans %d, pins %d, errors %d%n", k.path("events").asLong(),
                 k.path("plans").asLong(), k.path("pins").asLong(), k.path("errors").asLong());
+    }
+
+    /** The file, then each setting's value and origin; a change waiting for a restart is marked. */
+    private static void printConfiguration(PrintWriter out, JsonNode c) {
+        if (c.isMissingNode()) {
+            return;
+        }
+        out.println("config:   " + c.path("file").asText("no file") + " (SIGHUP reloads: " + join(c.path("reloadable"))
+                + "; other settings need a restart)");
+        c.path("settings").fields().forEachRemaining(e -> {
+            JsonNode v = e.getValue();
+            String restart = v.has("atRestartFrom") ? String.format(Locale.ROOT, "  [after a restart: %s, from %s]",
+                    v.path("atRestart").asText("-"), v.path("atRestartFrom").asText()) : "";
+            out.printf(Locale.ROOT, "  %-16s %-32s %s%s%n", e.getKey(), v.path("value").asText("-"),
+                    v.path("from").asText(), restart);
+        });
     }
 
     private static String ipc(JsonNode ipc) {

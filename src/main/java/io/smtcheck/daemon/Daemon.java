@@ -58,6 +58,7 @@ public final class Daemon {
     private long lastCountersRead;
     private long lastModelCheck;
     private volatile boolean running = true;
+    private volatile com.fasterxml.jackson.databind.JsonNode configuration;
     private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Daemon(DaemonOptions options, Monitor monitor, ProfileSource profiles, ModelLoader models,
@@ -444,6 +445,25 @@ public final class Daemon {
         return r;
     }
 
+    /** Sets the configuration that status shows (the command's settings and where each came from). */
+    public void showConfiguration(com.fasterxml.jackson.databind.JsonNode settings) {
+        configuration = settings;
+    }
+
+    /** Re-checks the model directory now, as a reload asks, rather than at the next periodic check. */
+    public synchronized void reload() {
+        lastModelCheck = System.nanoTime();
+        ModelLoader.Result r = models.reload();
+        r.problems().forEach(p -> LOG.warn("model: {}", p));
+        if (r.changed() && r.current().isPresent()) {
+            LOG.info("model: now {}", r.current().get().file());
+            table.setModel(r.current().get().model());
+            replan("a new model");
+        } else {
+            LOG.info("reload: model unchanged ({})", models.current().map(l -> l.file().toString()).orElse("none"));
+        }
+    }
+
     synchronized ObjectNode status() {
         ObjectNode s = JSON.createObjectNode();
         s.put("pid", ProcessHandle.current().pid());
@@ -455,6 +475,9 @@ public final class Daemon {
         s.put("store", profiles.describe());
         s.put("topology", replanner.topology().toString());
         s.put("minGain", replanner.minGain());
+        if (configuration != null) {
+            s.set("config", configuration);
+        }
         ArrayNode ws = s.putArray("workloads");
         for (Workload w : workloads.values()) {
             ObjectNode o = ws.addObject();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.procfs.LaunchRegistry;
@@ -11,9 +12,11 @@ import io.smtcheck.sched.Replanner;
 import io.smtcheck.sched.Topology;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 /**
  * Everything a running daemon owns, opened in order and closed once in the reverse order: the
@@ -27,6 +30,7 @@ public final class DaemonRuntime implements AutoCloseable {
     private final Daemon daemon;
     private final ControlServer control;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
 
     private DaemonRuntime(ProfileSource profiles, Monitor monitor, Daemon daemon, ControlServer control) {
         this.profiles = profiles;
@@ -86,9 +90,47 @@ public final class DaemonRuntime implements AutoCloseable {
         return daemon;
     }
 
-    /** Runs the daemon loop in this thread until {@link #close()}. */
+    /**
+     * Runs the daemon loop in this thread until {@link #close()}. systemd hears READY=1 first: the
+     * control socket is listening by then, so `smtcheck status` works as soon as the start returns.
+     */
     public void run() {
+        systemd.send("READY=1\nSTATUS=serving on " + control.path());
         daemon.run();
+    }
+
+    /**
+     * Reloads, telling systemd (RELOADING=1, then READY=1 once done): the configuration through
+     * {@code configuration}, which returns what status shows (a configuration that fails to read
+     * is logged and the running one kept), then the model directory.
+     */
+    public synchronized void reload(Callable<JsonNode> configuration) {
+        if (closed.get()) {
+            return;
+        }
+        systemd.send("RELOADING=1\nMONOTONIC_USEC=" + monotonicMicros());
+        LOG.info("reloading");
+        try {
+            daemon.showConfiguration(configuration.call());
+        } catch (Exception e) {
+            LOG.error("reload: {}; the running configuration stays", e.getMessage());
+        }
+        try {
+            daemon.reload();
+        } catch (RuntimeException e) {
+            LOG.error("reload: {}", e.getMessage());
+        }
+        systemd.send("READY=1\nSTATUS=serving on " + control.path());
+    }
+
+    /** Reloads on SIGHUP (systemctl reload), which would otherwise end the process. */
+    public void reloadOnHangup(Callable<JsonNode> configuration) {
+        Signal.handle(new Signal("HUP"), s -> reload(configuration));
+    }
+
+    /** CLOCK_MONOTONIC in microseconds: the JVM's nanoTime is that clock on Linux. */
+    private static long monotonicMicros() {
+        return System.nanoTime() / 1000;
     }
 
     /** Stops the loop (restoring affinity), then closes the socket, the monitor and the store. */
@@ -97,6 +139,7 @@ public final class DaemonRuntime implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        systemd.send("STOPPING=1");
         daemon.stop();
         control.close();
         monitor.close();
