@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.model.DataJson;
 import io.smtcheck.model.ModelFiles;
+import io.smtcheck.model.OversizedJson;
 import io.smtcheck.model.PredictionModel;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
@@ -288,5 +289,42 @@ class ScoreCommandsTest {
         Run r = run(args);
         assertOneLineFailure(r, code, command, expected);
         assertTrue(List.of(1, 2).contains(r.code()));
+    }
+
+    /**
+     * Every file a command reads, past one of the parser's limits: invalid input (exit 1), one line
+     * naming the file, never a crash.
+     */
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            LONG_NUMBER  | show    | model show @/over-model.json
+            LONG_NUMBER  | deploy  | model deploy @/over-model.json --dir @/
+            LONG_NUMBER  | scores  | scores --profiles @/data.json --model @/over-model.json
+            LONG_NUMBER  | plan    | plan --scores @/over-scores.json --topology 0,1
+            LONG_NUMBER  | plan    | plan --profiles @/over-data.json --topology 0,1
+            LONG_NUMBER  | scores  | scores --profiles @/over-data.json
+            LONG_NUMBER  | import  | profiles import @/over-data.json --data-dir @/db
+            LONG_NUMBER  | train   | train --samples @/over-data.json --out @/m
+            DEEP_NESTING | show    | model show @/over-model.json
+            DEEP_NESTING | deploy  | model deploy @/over-model.json --dir @/
+            DEEP_NESTING | plan    | plan --scores @/over-scores.json --topology 0,1
+            DEEP_NESTING | scores  | scores --profiles @/over-data.json
+            DEEP_NESTING | import  | profiles import @/over-data.json --data-dir @/db
+            HUGE_STRING  | show    | model show @/over-model.json
+            HUGE_STRING  | deploy  | model deploy @/over-model.json --dir @/
+            HUGE_STRING  | plan    | plan --scores @/over-scores.json --topology 0,1
+            HUGE_STRING  | plan    | plan --profiles @/over-data.json --topology 0,1
+            HUGE_STRING  | import  | profiles import @/over-data.json --data-dir @/db
+            """)
+    void filesPastTheParsersLimitsAreInvalidInput(OversizedJson kind, String command, String commandLine) throws Exception {
+        boolean string = kind == OversizedJson.HUGE_STRING;
+        Path model = file("over-model.json", kind.into(Files.readString(ModelFiles.newest(Path.of("trained_model"))
+                .orElseThrow()), string ? "from" : "intercept"));
+        Path scores = file("over-scores.json", kind.into("{\"workloads\":[{\"id\":\"a\"},{\"id\":\"b\"}],"
+                + " \"matrix\":[[0,1],[1,0]], \"solo\":0.5}", string ? "id" : "solo"));
+        Path data = file("over-data.json", kind.into(Files.readString(dataset()), string ? "name" : "single_ipc"));
+        Path over = commandLine.contains("over-model") ? model : commandLine.contains("over-scores") ? scores : data;
+        Run r = run(commandLine.trim().replace("@/", dir + "/").split("\\s+"));
+        assertOneLineFailure(r, ExitCodes.BAD_INPUT, command, over + ": over the reader's limits: " + kind.reason + " (line ");
     }
 }
