@@ -72,6 +72,19 @@ class PlanCommandTest {
         assertEquals(0, r.code(), r.err());
     }
 
+    @Test
+    void moreWorkersThanHardwareThreadsArePlannedAsManyAsFitWithAWarning() throws Exception {
+        Run r = run("plan", "--scores", file("""
+                {"workloads":[{"id":"a","workers":999999},{"id":"b","workers":1}], "matrix":[[1.5,1.0],[1.0,0.0]]}
+                """).toString(), "--topology", "0,1", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("plan: warning: 'a' has 999999 workers, more than the 2 hardware threads of the topology: at most 2"
+                + " are planned, the rest are unplaced", r.err().strip());
+        JsonNode plan = new ObjectMapper().readTree(r.out());
+        assertEquals("[\"a\",\"a\"]", plan.get("cores").get(0).get("workloads").toString());
+        assertEquals("[{\"id\":\"a\",\"threads\":999997},{\"id\":\"b\",\"threads\":1}]", plan.get("unplaced").toString());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             malformed JSON        | {"workloads":[                                                          | Unexpected end-of-input

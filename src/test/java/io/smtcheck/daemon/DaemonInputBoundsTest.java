@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The running daemon against input that is too big. */
+/** The running daemon against input that is too big: a model file past the parser's limits, a huge worker count. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class DaemonInputBoundsTest {
     @TempDir
@@ -77,6 +77,26 @@ class DaemonInputBoundsTest {
                         && !workload(daemon.status(), g.pgid()).path("cpus").isEmpty());
             }
             assertTrue(loop.isAlive());
+        } finally {
+            daemon.stop();
+        }
+    }
+
+    @Test
+    void aWorkerCountBeyondTheHardwareThreadsIsClampedNotRejected() throws Exception {
+        ModelLoader loader = new ModelLoader(Path.of(System.getProperty("smtcheck.test.models", "trained_model")));
+        loader.reload();
+        DaemonFaultsTest.ScriptedMonitor monitor = new DaemonFaultsTest.ScriptedMonitor();
+        Daemon daemon = daemon(loader, monitor);
+        Thread loop = new Thread(daemon::run);
+        loop.start();
+        try (TestGroup g = new TestGroup(1, 0, false)) {
+            monitor.report(new Monitor.Detected(g.pgid(), 101, Integer.MAX_VALUE, 5, ""));
+            await("the placement", () -> workload(daemon.status(), g.pgid()) != null
+                    && !workload(daemon.status(), g.pgid()).path("cpus").isEmpty());
+            JsonNode w = workload(daemon.status(), g.pgid());
+            assertEquals(2, w.path("workers").asInt(), w.toString());
+            assertEquals(2, w.path("cpus").size(), w.toString());
         } finally {
             daemon.stop();
         }
