@@ -91,10 +91,15 @@ final class RunCommand implements Callable<Integer> {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
         }
         if (threshold < 1) {
-            throw new IllegalArgumentException("--threshold must be at least 1 second, not " + threshold);
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--threshold must be at least 1 second, not " + threshold);
         }
         if (!(interval >= 0.05 && interval <= 3600)) {
-            throw new IllegalArgumentException("--interval must be between 0.05 and 3600 seconds, not " + interval);
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--interval must be between 0.05 and 3600 seconds, not " + interval);
+        }
+        if (!(minGain >= 0) || Double.isInfinite(minGain)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--min-gain must be 0 or more, not " + minGain);
         }
         Topology topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,

@@ -247,8 +247,8 @@ class ScoreCommandsTest {
             scores: missing file         | scores --profiles @/nope.json                          | 1 | scores   | nope.json: no such file
             scores: bad JSON             | scores --profiles @/bad.json                           | 1 | scores   | bad.json: not valid JSON
             scores: invalid profile      | scores --profiles @/invalid.json                       | 1 | scores   | invalid.json: profiles[0].single_ipc: -1.0 is not a finite number > 0
-            scores: unknown job          | scores --profiles @/data.json --job nosuch              | 1 | scores   | --job 'nosuch': no profile named or numbered 'nosuch'
-            scores: bad workers          | scores --profiles @/data.json --job dgemm:0             | 1 | scores   | --job 'dgemm:0': workers must be 1 to 4096
+            scores: unknown job          | scores --profiles @/data.json --job nosuch              | 2 | scores   | --job 'nosuch': no profile named or numbered 'nosuch'
+            scores: bad workers          | scores --profiles @/data.json --job dgemm:0             | 2 | scores   | --job 'dgemm:0': workers must be 1 to 4096
             scores: bad model            | scores --profiles @/data.json --model @/bad-model.json  | 1 | scores   | bad-model.json: coefficients: 1 values
             scores: empty model dir      | scores --profiles @/data.json --model @/                | 1 | scores   | no prediction_model_<yyyyMMddTHHmmssZ>.json file in this directory
             scores: no profiles          | scores --profiles @/empty.json                         | 1 | scores   | empty.json: no profiles
@@ -256,6 +256,7 @@ class ScoreCommandsTest {
             scores: both sources         | scores --profiles @/data.json --data-dir @/db           | 2 | scores   | --profiles cannot be combined
             plan: both inputs            | plan --profiles @/data.json --scores @/data.json        | 2 | plan     | mutually exclusive
             plan: --job without profiles | plan --scores @/data.json --job dgemm                   | 2 | plan     | --model and --job need --profiles
+            plan: bad --job              | plan --profiles @/data.json --job dgemm:x --topology 0,1 | 2 | plan     | --job 'dgemm:x': no profile named or numbered 'dgemm:x'
             plan: invalid profiles       | plan --profiles @/invalid.json                         | 1 | plan     | invalid.json: profiles[0].single_ipc
             train: no samples            | train --samples @/empty.json --out @/m                  | 1 | train    | empty.json: no injector baselines
             train: unknown job           | train --samples @/orphan.json --out @/m                 | 1 | train    | samples[0]: job 7 has no profile
