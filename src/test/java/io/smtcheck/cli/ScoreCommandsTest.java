@@ -116,7 +116,7 @@ class ScoreCommandsTest {
         PredictionModel m = ModelFiles.read(model);
         assertTrue(m.training().from().startsWith("co-run samples in data.json: SYNTHETIC"), m.training().from());
 
-        Path deployed = dir.resolve("deployed");
+        Path deployed = Files.createDirectory(dir.resolve("deployed"));
         Run first = run("model", "deploy", model.toString(), "--dir", deployed.toString());
         assertEquals(0, first.code(), first.err());
         assertTrue(first.out().startsWith("deployed "), first.out());
@@ -265,6 +265,7 @@ class ScoreCommandsTest {
             deploy: invalid model        | model deploy @/bad-model.json --dir @/m                 | 1 | deploy   | bad-model.json: coefficients: 1 values
             deploy: missing source       | model deploy @/nope.json --dir @/m                      | 1 | deploy   | nope.json: no such file
             deploy: dir is a file        | model deploy @/good-model.json --dir @/data.json        | 1 | deploy   | data.json: not a directory
+            deploy: mistyped dir         | model deploy @/good-model.json --dir @/deplyoed         | 1 | deploy   | deplyoed: no such directory (the model directory must exist)
             show: invalid model          | model show @/bad-model.json                            | 1 | show     | bad-model.json: coefficients: 1 values
             import: invalid file         | profiles import @/invalid.json --data-dir @/db          | 1 | import   | invalid.json: profiles[0].single_ipc
             import: missing file         | profiles import @/nope.json --data-dir @/db             | 1 | import   | nope.json: no such file
@@ -290,6 +291,7 @@ class ScoreCommandsTest {
         Run r = run(args);
         assertOneLineFailure(r, code, command, expected);
         assertTrue(List.of(1, 2).contains(r.code()));
+        assertFalse(Files.exists(dir.resolve("deplyoed")), "a mistyped directory is not created");
     }
 
     /**
