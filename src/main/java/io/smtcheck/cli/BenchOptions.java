@@ -49,12 +49,12 @@ final class BenchOptions {
      *
      * @throws RefusedException when it does (and that was not allowed)
      */
-    Bench open(ProfileStore s, Progress progress, String command) throws IOException {
+    Bench open(ProfileStore s, Progress progress) throws IOException {
         Topology t = topology();
         Bench bench = Bench.open(s, t, cpus, progress);
         try {
             if (!allowManagedCpus) {
-                refuseManaged(command, bench.cpus());
+                refuseManaged(bench.cpus());
             }
             return bench;
         } catch (RuntimeException e) {
@@ -63,14 +63,14 @@ final class BenchOptions {
         }
     }
 
-    private void refuseManaged(String command, List<Integer> used) {
+    private void refuseManaged(List<Integer> used) {
         JsonNode answer;
         try {
             answer = ControlClient.request(socket, DaemonClientCommand.command("status"));
         } catch (ControlClient.NotRunningException e) {
             return;
         } catch (IOException e) {
-            throw new RefusedException(command + ": cannot ask the daemon at " + socket + " which CPUs it manages ("
+            throw new RefusedException("cannot ask the daemon at " + socket + " which CPUs it manages ("
                     + e.getMessage() + "); pass --allow-managed-cpus if CPUs " + used + " are free");
         }
         JsonNode status = answer.path("result");
@@ -81,7 +81,7 @@ final class BenchOptions {
         List<Integer> clash = new ArrayList<>(used);
         clash.retainAll(managed);
         if (!clash.isEmpty()) {
-            throw new RefusedException(command + ": CPUs " + clash + " are managed by the running daemon (pid "
+            throw new RefusedException("CPUs " + clash + " are managed by the running daemon (pid "
                     + status.path("pid").asText() + ", topology " + status.path("topology").asText() + "): stop it, run it"
                     + " with a --topology that leaves them out, or pass --allow-managed-cpus");
         }

@@ -84,7 +84,7 @@ final class CorunCommand implements Callable<Integer> {
             CoRunner.Request request = new CoRunner.Request(profiles, pairs == null ? Integer.MAX_VALUE : pairs, repeats,
                     seed);
             Progress progress = Progress.forConsole(spec.commandLine().getErr(), "corun");
-            try (Bench b = bench.open(store, progress, "corun")) {
+            try (Bench b = bench.open(store, progress)) {
                 CoRunner.Result r = CoRunner.run(b, request);
                 progress.finish();
                 if (json) {

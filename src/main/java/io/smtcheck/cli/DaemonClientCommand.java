@@ -44,6 +44,9 @@ abstract class DaemonClientCommand implements Callable<Integer> {
         } catch (ControlClient.NotRunningException e) {
             err.println(spec.name() + ": " + e.getMessage());
             return ExitCodes.NOT_RUNNING;
+        } catch (ControlClient.PermissionDeniedException e) {
+            err.println(spec.name() + ": " + e.getMessage());
+            return ExitCodes.REFUSED;
         }
         if (!answer.path("ok").asBoolean()) {
             err.println(spec.name() + ": " + answer.path("error").asText("the daemon gave no reason"));

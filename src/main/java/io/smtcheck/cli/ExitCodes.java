@@ -10,15 +10,15 @@ public final class ExitCodes {
     public static final int OK = 0;
     /** An input file or value is invalid (the message says which and why). */
     public static final int BAD_INPUT = 1;
-    /** The command line itself is wrong (unknown option, missing argument). */
+    /** The command line itself is wrong (unknown option, missing argument, an option value malformed or out of range). */
     public static final int USAGE = 2;
     /** The system refused: a failed system call, a missing library. */
     public static final int FAILURE = 3;
     /** No daemon answers on the control socket. */
     public static final int NOT_RUNNING = 4;
     /**
-     * The daemon answered with an error (for example: permission denied), or a measurement would
-     * use CPUs the daemon manages.
+     * The daemon answered with an error (for example: permission denied), this user may not use its
+     * control socket, or a measurement would use CPUs the daemon manages.
      */
     public static final int REFUSED = 5;
 
@@ -29,11 +29,11 @@ public final class ExitCodes {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(Integer.toString(OK), "Success.");
         m.put(Integer.toString(BAD_INPUT), "Invalid input (file, matrix, topology): the reason is printed on one line.");
-        m.put(Integer.toString(USAGE), "Invalid command line.");
+        m.put(Integer.toString(USAGE), "Invalid command line, or an option value that is malformed or out of range.");
         m.put(Integer.toString(FAILURE), "System failure (a failed system call or a missing native library).");
         m.put(Integer.toString(NOT_RUNNING), "The daemon is not running (status, reset).");
-        m.put(Integer.toString(REFUSED), "The daemon refused the request (status, reset), or profile/corun would use CPUs"
-                + " the daemon manages; the reason is printed.");
+        m.put(Integer.toString(REFUSED), "The daemon refused the request (status, reset), this user may not use its"
+                + " control socket, or profile/corun would use CPUs the daemon manages; the reason is printed.");
         return Collections.unmodifiableMap(m);
     }
 

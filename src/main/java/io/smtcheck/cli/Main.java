@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
-import io.smtcheck.profiles.StoreUnavailableException;
 import io.smtcheck.profiling.WorkloadFailedException;
-import io.smtcheck.sched.NativeCallException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -71,7 +75,7 @@ public final class Main implements Runnable {
         if (e instanceof BenchOptions.RefusedException) {
             return ExitCodes.REFUSED;
         }
-        if (e instanceof CommandLine.ParameterException) {
+        if (e instanceof CommandLine.ParameterException || e instanceof OptionValueException) {
             return ExitCodes.USAGE;
         }
         if (e instanceof IllegalArgumentException || e instanceof InputException
@@ -81,12 +85,32 @@ public final class Main implements Runnable {
         return ExitCodes.FAILURE;
     }
 
-    private static String oneLine(Throwable e) {
-        String message = e instanceof NativeCallException || e instanceof IllegalArgumentException
-                || e instanceof InputException || e instanceof StoreUnavailableException
-                || e instanceof BenchOptions.RefusedException || e instanceof WorkloadFailedException
-                ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
-        return String.valueOf(message).replaceAll("\\s*\\R\\s*", " ");
+    /** The reason on one line, in words: never a Java class name. */
+    static String oneLine(Throwable e) {
+        return reason(e).replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private static String reason(Throwable e) {
+        if (e instanceof UserPrincipalNotFoundException u) {
+            return "no such user or group: " + u.getName();
+        }
+        if (e instanceof FileSystemException f && f.getFile() != null) {
+            // The system's reason, when it gave one; otherwise the kind of failure says it.
+            String why = f.getReason() != null ? f.getReason()
+                    : e instanceof NoSuchFileException ? "no such file or directory"
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof FileAlreadyExistsException ? "already exists"
+                    : e instanceof NotDirectoryException ? "not a directory"
+                    : "cannot be used";
+            return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + why;
+        }
+        String message = e.getMessage();
+        Throwable cause = e.getCause();
+        // A wrapper without words of its own (its message is then the cause's class and message).
+        if (cause != null && (message == null || message.isBlank() || message.equals(cause.toString()))) {
+            return reason(cause);
+        }
+        return message == null || message.isBlank() ? "unexpected failure (no reason given)" : message;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -44,7 +44,8 @@ final class ModelCommand implements Runnable {
         Path source;
 
         @Option(names = "--dir", paramLabel = "DIR", defaultValue = "trained_model",
-                description = "The model directory. Default: ${DEFAULT-VALUE}.")
+                description = "The model directory, which must exist; relative to the working directory."
+                        + " Default: ${DEFAULT-VALUE}.")
         Path dir;
 
         @CommandLine.Spec
@@ -59,16 +60,22 @@ final class ModelCommand implements Runnable {
                 throw new InputException(source + ": no such file");
             }
             PredictionModel model = ModelJson.parse(content, source.toString());
-            if (Files.exists(dir) && !Files.isDirectory(dir)) {
-                throw new InputException(dir + ": not a directory");
+            // Relative to the working directory, like every path given; named absolute so that it is plain where it went.
+            Path target = dir.toAbsolutePath().normalize();
+            if (!Files.exists(target)) {
+                // A mistyped directory must not become a model directory nobody reads.
+                throw new InputException(target + ": no such directory (the model directory must exist)");
+            }
+            if (!Files.isDirectory(target)) {
+                throw new InputException(target + ": not a directory");
             }
             PrintWriter out = spec.commandLine().getOut();
-            Optional<Path> newest = Files.isDirectory(dir) ? ModelFiles.newest(dir) : Optional.empty();
+            Optional<Path> newest = ModelFiles.newest(target);
             if (newest.isPresent() && sameModel(newest.get(), content, model)) {
                 out.println("unchanged: " + source + " has the same content as " + newest.get());
                 return ExitCodes.OK;
             }
-            Path written = ModelFiles.writeNew(dir, content, Instant.now());
+            Path written = ModelFiles.writeNew(target, content, Instant.now());
             out.println("deployed " + source + " as " + written);
             return ExitCodes.OK;
         }

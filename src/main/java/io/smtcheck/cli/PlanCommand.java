@@ -77,6 +77,7 @@ final class PlanCommand implements Callable<Integer> {
         PairingInput input = source.scores != null ? ScoresFile.read(source.scores)
                 : ScoresCommand.buildTable(spec, source.profiles, null, model, jobs).table().toPairingInput();
         Topology topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+        warnAboutUnplaceableWorkers(input, topo);
         Plan plan = Planner.plan(input, topo, planMode);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -85,6 +86,18 @@ final class PlanCommand implements Callable<Integer> {
             printTable(out, plan, input);
         }
         return ExitCodes.OK;
+    }
+
+    /** The planner plans at most one worker per hardware thread of a workload; say so when that is fewer. */
+    private void warnAboutUnplaceableWorkers(PairingInput input, Topology topo) {
+        int threads = topo.hardwareThreads();
+        for (int i = 0; i < input.size(); i++) {
+            if (input.workers()[i] > threads) {
+                spec.commandLine().getErr().printf(Locale.ROOT, "%s: warning: '%s' has %d workers, more than the %d"
+                        + " hardware threads of the topology: at most %d are planned, the rest are unplaced%n",
+                        spec.name(), input.ids().get(i), input.workers()[i], threads, threads);
+            }
+        }
     }
 
     private PlanMode parseMode(String text) {

@@ -112,7 +112,7 @@ final class ProfileCommand implements Callable<Integer> {
             long started = System.nanoTime();
             WorkloadProfiler.Request request = new WorkloadProfiler.Request(job, name, match, w, command,
                     Path.of("").toAbsolutePath(), levels, repeats);
-            try (Bench b = bench.open(store, progress, "profile")) {
+            try (Bench b = bench.open(store, progress)) {
                 WorkloadProfiler.Result r = WorkloadProfiler.profile(b, request, duration, refresh);
                 progress.finish();
                 if (json) {

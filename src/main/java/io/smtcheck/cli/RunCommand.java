@@ -128,20 +128,30 @@ final class RunCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    /** Checks the values picocli cannot (ranges, the topology), naming where a bad one came from; returns the topology. */
+    /**
+     * Checks the values picocli cannot (ranges, the topology), naming where a bad one came from; returns
+     * the topology. A value out of range is a command-line error wherever it was given (exit 2), as a
+     * value of the wrong type is.
+     */
     private Topology validated() {
         if (threshold < 1) {
-            throw new IllegalArgumentException(where("threshold") + " must be at least 1 second, not " + threshold);
+            throw usage(where("threshold") + " must be at least 1 second, not " + threshold);
         }
         if (!(interval >= 0.05 && interval <= 3600)) {
-            throw new IllegalArgumentException(where("interval") + " must be between 0.05 and 3600 seconds, not "
-                    + interval);
+            throw usage(where("interval") + " must be between 0.05 and 3600 seconds, not " + interval);
+        }
+        if (!(minGain >= 0) || Double.isInfinite(minGain)) {
+            throw usage(where("min-gain") + " must be 0 or more, not " + minGain);
         }
         try {
             return topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where("topology") + ": " + e.getMessage(), e);
         }
+    }
+
+    private static OptionValueException usage(String message) {
+        return new OptionValueException(message);
     }
 
     /**
@@ -157,11 +167,13 @@ final class RunCommand implements Callable<Integer> {
         trial.setDefaultValueProvider(fresh);
         try {
             trial.parseArgs();
+            reread.validated();
         } catch (CommandLine.ParameterException e) {
             String why = fresh.explain(e);
             throw new IllegalArgumentException(why != null ? why : e.getMessage(), e);
+        } catch (OptionValueException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        reread.validated();
         for (OptionSpec o : settable()) {
             if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
                 continue;

@@ -92,7 +92,12 @@ final class ScoresCommand implements Callable<Integer> {
                 source = s.where();
             }
         }
-        ScoreTable table = WorkloadSelection.table(m.model(), list, jobs, source);
+        ScoreTable table;
+        try {
+            table = WorkloadSelection.table(m.model(), list, jobs, source);
+        } catch (WorkloadSelection.BadSelectionException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         for (ScoreTable.Entry e : table.entries()) {
             if (!e.scored()) {
                 spec.commandLine().getErr().println(spec.name() + ": warning: " + e.key() + " gets the neutral score "

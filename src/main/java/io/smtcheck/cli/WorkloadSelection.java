@@ -33,10 +33,21 @@ final class WorkloadSelection {
     record ModelChoice(PredictionModel model, String source) {
     }
 
+    /** A --job value that selects nothing: a command-line error. */
+    static final class BadSelectionException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        BadSelectionException(String message) {
+            super(message);
+        }
+    }
+
     /**
      * A table of the selected workloads. Without selections: every profile once, with its usual
      * worker count. A selection is {@code NAME} or {@code JOB_ID}, optionally {@code :WORKERS};
      * selecting a workload twice gives two instances, {@code name} and {@code name#2}.
+     *
+     * @throws BadSelectionException for a selection that is malformed or names no profile
      */
     static ScoreTable table(PredictionModel model, List<Profile> profiles, List<String> selections, String source) {
         ScoreTable table = new ScoreTable(model);
@@ -59,7 +70,7 @@ final class WorkloadSelection {
         for (String s : selections) {
             Matcher m = JOB.matcher(s);
             if (!m.matches()) {
-                throw new IllegalArgumentException("--job '" + s + "': expected NAME or JOB_ID, optionally :WORKERS");
+                throw new BadSelectionException("--job '" + s + "': expected NAME or JOB_ID, optionally :WORKERS");
             }
             String ref = m.group(1);
             Profile p = byName.get(ref);
@@ -67,13 +78,13 @@ final class WorkloadSelection {
                 p = byJob.get(Integer.parseInt(ref));
             }
             if (p == null) {
-                throw new IllegalArgumentException("--job '" + s + "': no profile named or numbered '" + ref + "' in " + source);
+                throw new BadSelectionException("--job '" + s + "': no profile named or numbered '" + ref + "' in " + source);
             }
             int workers = p.workers();
             if (m.group(2) != null) {
                 workers = m.group(2).length() > 4 ? 0 : Integer.parseInt(m.group(2));
                 if (workers < 1 || workers > 4096) {
-                    throw new IllegalArgumentException("--job '" + s + "': workers must be 1 to 4096");
+                    throw new BadSelectionException("--job '" + s + "': workers must be 1 to 4096");
                 }
             }
             int n = seen.merge(p.name(), 1, Integer::sum);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.control;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -26,6 +27,15 @@ public final class ControlClient {
         }
     }
 
+    /** The socket is there but this user may not connect to it. */
+    public static final class PermissionDeniedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PermissionDeniedException(String message) {
+            super(message);
+        }
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int TIMEOUT_MS = 10_000;
 
@@ -46,26 +56,34 @@ public final class ControlClient {
                 throw new NotRunningException("daemon is not running (nothing listens on " + socket + ")");
             }
             if (m.contains("ermission")) {
-                throw new IOException("permission denied on " + socket
+                throw new PermissionDeniedException("permission denied on " + socket
                         + ": run as root or as a member of the socket's group");
             }
-            throw new IOException(socket + ": " + m);
+            throw new IOException("cannot connect to " + socket + ": " + m);
         }
         try (channel) {
-            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, TIMEOUT_MS);
-            OutputStream out = Channels.newOutputStream(channel);
-            out.write((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            InputStream in = Channels.newInputStream(channel);
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) >= 0 && b != '\n') {
-                line.write(b);
-            }
-            if (line.size() == 0) {
-                throw new IOException("the daemon closed the connection without answering");
-            }
-            return JSON.readTree(line.toString(StandardCharsets.UTF_8));
+            return exchange(channel, request);
+        } catch (JsonProcessingException e) {
+            throw new IOException("the daemon at " + socket + " answered with something that is not JSON");
+        } catch (IOException e) {
+            throw new IOException("lost the connection to the daemon at " + socket + ": " + e.getMessage());
         }
+    }
+
+    private static JsonNode exchange(UnixSocketChannel channel, JsonNode request) throws IOException {
+        channel.setOption(UnixSocketOptions.SO_RCVTIMEO, TIMEOUT_MS);
+        OutputStream out = Channels.newOutputStream(channel);
+        out.write((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        InputStream in = Channels.newInputStream(channel);
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            line.write(b);
+        }
+        if (line.size() == 0) {
+            throw new IOException("it closed the connection without answering");
+        }
+        return JSON.readTree(line.toString(StandardCharsets.UTF_8));
     }
 }

@@ -264,8 +264,14 @@ public final class Daemon {
             LOG.info("group {} (job {}) has no profile: profiling requested, placed with neutral scores", d.pgid(),
                     d.jobId());
         }
-        Workload w = new Workload(d.pgid(), d.jobId(), Math.max(1, d.workers()), name, profile.orElse(null), original,
-                current);
+        int workers = Math.max(1, d.workers());
+        if (workers > replanner.topology().hardwareThreads()) {
+            // More could never be placed, and would only slow every plan down.
+            LOG.warn("group {} ({}) reports {} workers; counted as the topology's {} hardware threads", d.pgid(), name,
+                    workers, replanner.topology().hardwareThreads());
+            workers = replanner.topology().hardwareThreads();
+        }
+        Workload w = new Workload(d.pgid(), d.jobId(), workers, name, profile.orElse(null), original, current);
         workloads.put(w.pgid, w);
         table.put(w.key(), w.profile, w.workers);
         return w;

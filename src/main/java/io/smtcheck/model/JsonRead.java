@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.model;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,12 +15,16 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Strict reading of JSON trees: every failure names the field by its path
  * ({@code profiles[3].resources.mem_bw.usage}) and says what was wrong.
  */
-final class JsonRead {
+public final class JsonRead {
+    /** The name of the Jackson setting in a limit's message, which means nothing to the reader. */
+    private static final Pattern LIMIT_SOURCE = Pattern.compile(", from `[^`]*`");
+
     /** Reads and writes the project's JSON files: nothing may follow the document; output is indented. */
     static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -30,17 +37,19 @@ final class JsonRead {
     /**
      * A file's content as a JSON tree.
      *
-     * @throws InvalidDataException naming {@code source}: not JSON (with line and column), or empty
+     * @throws InvalidDataException naming {@code source}: not JSON or beyond the parser's limits
+     *                              (with line and column), or empty
      */
-    static JsonNode document(byte[] content, String source) {
+    public static JsonNode document(byte[] content, String source) {
         JsonNode root;
-        try {
-            root = JSON.readTree(content);
-        } catch (JsonProcessingException e) {
-            throw new InvalidDataException(source + ": not valid JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        try (JsonParser parser = JSON.createParser(content)) {
+            try {
+                root = JSON.readTree(parser);
+            } catch (JsonProcessingException e) {
+                throw new InvalidDataException(source + ": " + problem(e, parser));
+            }
         } catch (IOException e) {
-            throw new InvalidDataException(source + ": " + e.getMessage());
+            throw new InvalidDataException(source + ": cannot be read: " + e.getMessage());
         }
         if (root == null || root.isMissingNode()) {
             throw new InvalidDataException(source + ": empty file");
@@ -48,11 +57,25 @@ final class JsonRead {
         return root;
     }
 
-    static String child(String path, String field) {
+    /**
+     * What is wrong with a document, with line and column, in plain words. A document past one of
+     * the parser's limits (a number of more than 1000 digits, nesting deeper than 1000, a string of
+     * more than 20 000 000 characters) is refused as well; such an exception carries no location, so
+     * the parser's is used.
+     */
+    public static String problem(JsonProcessingException e, JsonParser parser) {
+        JsonLocation where = e.getLocation() != null ? e.getLocation() : parser.currentLocation();
+        String what = e instanceof StreamConstraintsException
+                ? "over the reader's limits: " + LIMIT_SOURCE.matcher(e.getOriginalMessage()).replaceAll("")
+                : "not valid JSON: " + e.getOriginalMessage();
+        return what.replaceAll("\\s*\\R\\s*", " ") + " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ")";
+    }
+
+    public static String child(String path, String field) {
         return path.isEmpty() ? field : path + "." + field;
     }
 
-    static JsonNode object(JsonNode node, String path) {
+    public static JsonNode object(JsonNode node, String path) {
         if (node == null || node.isMissingNode() || node.isNull()) {
             throw new InvalidDataException(label(path) + "missing");
         }
@@ -63,7 +86,7 @@ final class JsonRead {
     }
 
     /** Rejects fields outside {@code allowed}: a typo must not pass silently. */
-    static void onlyFields(JsonNode object, String path, Set<String> allowed) {
+    public static void onlyFields(JsonNode object, String path, Set<String> allowed) {
         Iterator<String> names = object.fieldNames();
         while (names.hasNext()) {
             String name = names.next();
@@ -74,7 +97,7 @@ final class JsonRead {
         }
     }
 
-    static JsonNode required(JsonNode object, String field, String path) {
+    public static JsonNode required(JsonNode object, String field, String path) {
         JsonNode v = object.get(field);
         if (v == null || v.isNull()) {
             throw new InvalidDataException(label(child(path, field)) + "missing");
@@ -82,18 +105,18 @@ final class JsonRead {
         return v;
     }
 
-    static boolean present(JsonNode object, String field) {
+    public static boolean present(JsonNode object, String field) {
         JsonNode v = object.get(field);
         return v != null && !v.isNull();
     }
 
     /** A finite number. NaN and infinities (possible in BSON documents) are rejected. */
-    static double number(JsonNode object, String field, String path) {
+    public static double number(JsonNode object, String field, String path) {
         JsonNode v = required(object, field, path);
         return number(v, child(path, field));
     }
 
-    static double number(JsonNode v, String path) {
+    public static double number(JsonNode v, String path) {
         if (!v.isNumber()) {
             throw new InvalidDataException(label(path) + "expected a number, found " + kind(v));
         }
@@ -104,11 +127,11 @@ final class JsonRead {
         return d;
     }
 
-    static double numberOr(JsonNode object, String field, String path, double fallback) {
+    public static double numberOr(JsonNode object, String field, String path, double fallback) {
         return present(object, field) ? number(object, field, path) : fallback;
     }
 
-    static int integer(JsonNode object, String field, String path) {
+    public static int integer(JsonNode object, String field, String path) {
         JsonNode v = required(object, field, path);
         if (!v.isIntegralNumber() && !(v.isNumber() && v.doubleValue() == Math.rint(v.doubleValue()))) {
             throw new InvalidDataException(label(child(path, field)) + "expected an integer, found " + kind(v));
@@ -120,11 +143,11 @@ final class JsonRead {
         return (int) d;
     }
 
-    static int integerOr(JsonNode object, String field, String path, int fallback) {
+    public static int integerOr(JsonNode object, String field, String path, int fallback) {
         return present(object, field) ? integer(object, field, path) : fallback;
     }
 
-    static String text(JsonNode object, String field, String path) {
+    public static String text(JsonNode object, String field, String path) {
         JsonNode v = required(object, field, path);
         if (!v.isTextual()) {
             throw new InvalidDataException(label(child(path, field)) + "expected a string, found " + kind(v));
@@ -132,14 +155,18 @@ final class JsonRead {
         return v.textValue();
     }
 
-    static String textOr(JsonNode object, String field, String path, String fallback) {
+    public static String textOr(JsonNode object, String field, String path, String fallback) {
         return present(object, field) ? text(object, field, path) : fallback;
     }
 
-    static List<JsonNode> array(JsonNode object, String field, String path) {
-        JsonNode v = required(object, field, path);
+    public static List<JsonNode> array(JsonNode object, String field, String path) {
+        return array(required(object, field, path), child(path, field));
+    }
+
+    /** {@code v}'s elements, when it is an array. */
+    public static List<JsonNode> array(JsonNode v, String path) {
         if (!v.isArray()) {
-            throw new InvalidDataException(label(child(path, field)) + "expected an array, found " + kind(v));
+            throw new InvalidDataException(label(path) + "expected an array, found " + kind(v));
         }
         List<JsonNode> out = new ArrayList<>(v.size());
         v.forEach(out::add);

@@ -92,7 +92,7 @@ public final class ModelLoader {
             try {
                 content = Files.readAllBytes(file);
             } catch (IOException e) {
-                problems.add(file + ": cannot be read: " + e.getMessage() + keeping());
+                problems.add(file + ": cannot be read: " + e.getMessage() + keepingOrSkipping());
                 continue;
             }
             if (file.equals(lastFile) && Arrays.equals(content, lastContent)) {
@@ -112,7 +112,7 @@ public final class ModelLoader {
                 }
                 return new Result(current(), changed, problems);
             } catch (InvalidDataException e) {
-                String problem = e.getMessage() + keeping();
+                String problem = e.getMessage() + keepingOrSkipping();
                 problems.add(problem);
                 if (file.equals(files.get(0))) {
                     rejection = problem;
@@ -125,6 +125,11 @@ public final class ModelLoader {
             problems.add(dir + ": no valid model file" + (rejection == null ? "" : "; newest: " + rejection));
         }
         return new Result(current(), false, problems);
+    }
+
+    /** For a file that was passed over: the model kept instead, or at the first load, that it was skipped. */
+    private String keepingOrSkipping() {
+        return current == null ? " (skipped)" : keeping();
     }
 
     private String keeping() {

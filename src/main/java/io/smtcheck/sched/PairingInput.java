@@ -68,8 +68,8 @@ public record PairingInput(List<String> ids, int[] workers, double[][] scores, d
         return ids.size();
     }
 
-    public int threads() {
-        int t = 0;
+    public long threads() {
+        long t = 0;
         for (int w : workers) {
             t += w;
         }

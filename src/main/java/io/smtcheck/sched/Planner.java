@@ -4,7 +4,13 @@ package io.smtcheck.sched;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Pair selection: which workload threads share which physical core. Touches no process. */
+/**
+ * Pair selection: which workload threads share which physical core. Touches no process.
+ *
+ * <p>A workload never gets more threads placed than the topology has hardware threads, so only
+ * that many of its workers are planned: the plan is the same, and its size (and time) stays
+ * bounded by the topology however many workers are asked for. The rest are reported unplaced.
+ */
 public final class Planner {
     private Planner() {
     }
@@ -15,7 +21,11 @@ public final class Planner {
         for (int i = 0; i < n; i++) {
             System.arraycopy(input.scores()[i], 0, flat, i * n, n);
         }
-        int[] out = NativeMapper.plan(input.workers(), flat, input.solo(), topology.toArray(), mode.code());
+        int[] planned = new int[n];
+        for (int i = 0; i < n; i++) {
+            planned[i] = Math.min(input.workers()[i], topology.hardwareThreads());
+        }
+        int[] out = NativeMapper.plan(planned, flat, input.solo(), topology.toArray(), mode.code());
 
         List<Plan.CoreAssignment> cores = new ArrayList<>();
         int[] placed = new int[n];

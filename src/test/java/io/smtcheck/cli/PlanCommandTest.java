@@ -72,6 +72,19 @@ class PlanCommandTest {
         assertEquals(0, r.code(), r.err());
     }
 
+    @Test
+    void moreWorkersThanHardwareThreadsArePlannedAsManyAsFitWithAWarning() throws Exception {
+        Run r = run("plan", "--scores", file("""
+                {"workloads":[{"id":"a","workers":999999},{"id":"b","workers":1}], "matrix":[[1.5,1.0],[1.0,0.0]]}
+                """).toString(), "--topology", "0,1", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("plan: warning: 'a' has 999999 workers, more than the 2 hardware threads of the topology: at most 2"
+                + " are planned, the rest are unplaced", r.err().strip());
+        JsonNode plan = new ObjectMapper().readTree(r.out());
+        assertEquals("[\"a\",\"a\"]", plan.get("cores").get(0).get("workloads").toString());
+        assertEquals("[{\"id\":\"a\",\"threads\":999997},{\"id\":\"b\",\"threads\":1}]", plan.get("unplaced").toString());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             malformed JSON        | {"workloads":[                                                          | Unexpected end-of-input
@@ -79,12 +92,12 @@ class PlanCommandTest {
             too few rows          | {"workloads":[{"id":"a"},{"id":"b"}],"matrix":[[0,1]]}                   | score matrix has 1 rows for 2 workloads
             asymmetric matrix     | {"workloads":[{"id":"a"},{"id":"b"}],"matrix":[[0,1],[0.5,0]]}           | not symmetric: 'a' with 'b' is 1.0 but the reverse is 0.5
             NaN literal           | {"workloads":[{"id":"a"},{"id":"b"}],"matrix":[[0,NaN],[NaN,0]]}         | Non-standard token 'NaN'
-            NaN as a string       | {"workloads":[{"id":"a"},{"id":"b"}],"matrix":[[0,"NaN"],["NaN",0]]}     | score of 'a' with 'b' is NaN
+            NaN as a string       | {"workloads":[{"id":"a"},{"id":"b"}],"matrix":[[0,"NaN"],["NaN",0]]}     | matrix[0][1]: expected a number, found the string "NaN"
             negative workers      | {"workloads":[{"id":"a","workers":-1}],"matrix":[[0]]}                    | workload 'a' has -1 workers
             duplicate ids         | {"workloads":[{"id":"a"},{"id":"a"}],"matrix":[[0,1],[1,0]]}             | workload id 'a' appears twice
             missing id            | {"workloads":[{"workers":1}],"matrix":[[0]]}                              | workload 0 has no id
-            unknown field         | {"workloads":[{"id":"a","wrokers":1}],"matrix":[[0]]}                     | Unrecognized field "wrokers"
-            missing matrix        | {"workloads":[{"id":"a"}]}                                                | missing "matrix"
+            unknown field         | {"workloads":[{"id":"a","wrokers":1}],"matrix":[[0]]}                     | workloads[0].wrokers: unknown field (expected one of [id, workers])
+            missing matrix        | {"workloads":[{"id":"a"}]}                                                | matrix: missing
             trailing garbage      | {"workloads":[{"id":"a"}],"matrix":[[0]]} x                               | line 1
             """)
     void badScoresFilesExitWithOneLineReason(String name, String json, String reason) throws Exception {

@@ -224,7 +224,8 @@ class ProfileCommandTest {
             args.addAll(List.of("--job", "205", "--name", "fails", "--", "false"));
             Run refused = run(args);
             assertEquals(ExitCodes.REFUSED, refused.code(), refused.err());
-            assertTrue(refused.err().contains("CPUs [0, 1] are managed by the running daemon (pid 4242"), refused.err());
+            assertTrue(refused.err().startsWith("profile: CPUs [0, 1] are managed by the running daemon (pid 4242"),
+                    refused.err());
 
             // Allowed, or a dry-run daemon: it goes on, and the failing command is what stops it.
             args.add(args.indexOf("--job"), "--allow-managed-cpus");

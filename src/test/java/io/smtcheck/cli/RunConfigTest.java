@@ -53,7 +53,7 @@ class RunConfigTest {
         assertTrue(o.out().contains("Default: 2.5."), o.out());
         // The command line's value is the one checked (and refused), not the file's.
         assertEquals("run: --threshold must be at least 1 second, not 0",
-                oneErrorLine(run("run", "--config", f.toString(), "--threshold", "0"), ExitCodes.BAD_INPUT));
+                oneErrorLine(run("run", "--config", f.toString(), "--threshold", "0"), ExitCodes.USAGE));
     }
 
     @Test
@@ -81,17 +81,17 @@ class RunConfigTest {
         config("dry-run=maybe");
         assertEquals("run: " + f + ":1: invalid value for dry-run: 'maybe' is not a boolean",
                 oneErrorLine(run("run", "--config", f.toString()), ExitCodes.USAGE));
-        // Out of range: checked once the command runs, before anything starts.
+        // Out of range: checked once the command runs, before anything starts; a command-line error too.
         config("", "threshold=0");
         assertEquals("run: " + f + ":2: threshold must be at least 1 second, not 0",
-                oneErrorLine(run("run", "--config", f.toString()), ExitCodes.BAD_INPUT));
+                oneErrorLine(run("run", "--config", f.toString()), ExitCodes.USAGE));
         config("interval=0.001");
         assertEquals("run: " + f + ":1: interval must be between 0.05 and 3600 seconds, not 0.001",
-                oneErrorLine(run("run", "--config", f.toString()), ExitCodes.BAD_INPUT));
+                oneErrorLine(run("run", "--config", f.toString()), ExitCodes.USAGE));
         // The same value on the command line is named as the option.
         config("threshold=600");
         assertEquals("run: --threshold must be at least 1 second, not 0",
-                oneErrorLine(run("run", "--config", f.toString(), "--threshold", "0"), ExitCodes.BAD_INPUT));
+                oneErrorLine(run("run", "--config", f.toString(), "--threshold", "0"), ExitCodes.USAGE));
     }
 
     @Test

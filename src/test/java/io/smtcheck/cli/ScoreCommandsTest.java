@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.model.DataJson;
 import io.smtcheck.model.ModelFiles;
+import io.smtcheck.model.OversizedJson;
 import io.smtcheck.model.PredictionModel;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
@@ -115,7 +116,7 @@ class ScoreCommandsTest {
         PredictionModel m = ModelFiles.read(model);
         assertTrue(m.training().from().startsWith("co-run samples in data.json: SYNTHETIC"), m.training().from());
 
-        Path deployed = dir.resolve("deployed");
+        Path deployed = Files.createDirectory(dir.resolve("deployed"));
         Run first = run("model", "deploy", model.toString(), "--dir", deployed.toString());
         assertEquals(0, first.code(), first.err());
         assertTrue(first.out().startsWith("deployed "), first.out());
@@ -246,8 +247,8 @@ class ScoreCommandsTest {
             scores: missing file         | scores --profiles @/nope.json                          | 1 | scores   | nope.json: no such file
             scores: bad JSON             | scores --profiles @/bad.json                           | 1 | scores   | bad.json: not valid JSON
             scores: invalid profile      | scores --profiles @/invalid.json                       | 1 | scores   | invalid.json: profiles[0].single_ipc: -1.0 is not a finite number > 0
-            scores: unknown job          | scores --profiles @/data.json --job nosuch              | 1 | scores   | --job 'nosuch': no profile named or numbered 'nosuch'
-            scores: bad workers          | scores --profiles @/data.json --job dgemm:0             | 1 | scores   | --job 'dgemm:0': workers must be 1 to 4096
+            scores: unknown job          | scores --profiles @/data.json --job nosuch              | 2 | scores   | --job 'nosuch': no profile named or numbered 'nosuch'
+            scores: bad workers          | scores --profiles @/data.json --job dgemm:0             | 2 | scores   | --job 'dgemm:0': workers must be 1 to 4096
             scores: bad model            | scores --profiles @/data.json --model @/bad-model.json  | 1 | scores   | bad-model.json: coefficients: 1 values
             scores: empty model dir      | scores --profiles @/data.json --model @/                | 1 | scores   | no prediction_model_<yyyyMMddTHHmmssZ>.json file in this directory
             scores: no profiles          | scores --profiles @/empty.json                         | 1 | scores   | empty.json: no profiles
@@ -255,6 +256,7 @@ class ScoreCommandsTest {
             scores: both sources         | scores --profiles @/data.json --data-dir @/db           | 2 | scores   | --profiles cannot be combined
             plan: both inputs            | plan --profiles @/data.json --scores @/data.json        | 2 | plan     | mutually exclusive
             plan: --job without profiles | plan --scores @/data.json --job dgemm                   | 2 | plan     | --model and --job need --profiles
+            plan: bad --job              | plan --profiles @/data.json --job dgemm:x --topology 0,1 | 2 | plan     | --job 'dgemm:x': no profile named or numbered 'dgemm:x'
             plan: invalid profiles       | plan --profiles @/invalid.json                         | 1 | plan     | invalid.json: profiles[0].single_ipc
             train: no samples            | train --samples @/empty.json --out @/m                  | 1 | train    | empty.json: no injector baselines
             train: unknown job           | train --samples @/orphan.json --out @/m                 | 1 | train    | samples[0]: job 7 has no profile
@@ -263,6 +265,7 @@ class ScoreCommandsTest {
             deploy: invalid model        | model deploy @/bad-model.json --dir @/m                 | 1 | deploy   | bad-model.json: coefficients: 1 values
             deploy: missing source       | model deploy @/nope.json --dir @/m                      | 1 | deploy   | nope.json: no such file
             deploy: dir is a file        | model deploy @/good-model.json --dir @/data.json        | 1 | deploy   | data.json: not a directory
+            deploy: mistyped dir         | model deploy @/good-model.json --dir @/deplyoed         | 1 | deploy   | deplyoed: no such directory (the model directory must exist)
             show: invalid model          | model show @/bad-model.json                            | 1 | show     | bad-model.json: coefficients: 1 values
             import: invalid file         | profiles import @/invalid.json --data-dir @/db          | 1 | import   | invalid.json: profiles[0].single_ipc
             import: missing file         | profiles import @/nope.json --data-dir @/db             | 1 | import   | nope.json: no such file
@@ -288,5 +291,43 @@ class ScoreCommandsTest {
         Run r = run(args);
         assertOneLineFailure(r, code, command, expected);
         assertTrue(List.of(1, 2).contains(r.code()));
+        assertFalse(Files.exists(dir.resolve("deplyoed")), "a mistyped directory is not created");
+    }
+
+    /**
+     * Every file a command reads, past one of the parser's limits: invalid input (exit 1), one line
+     * naming the file, never a crash.
+     */
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            LONG_NUMBER  | show    | model show @/over-model.json
+            LONG_NUMBER  | deploy  | model deploy @/over-model.json --dir @/
+            LONG_NUMBER  | scores  | scores --profiles @/data.json --model @/over-model.json
+            LONG_NUMBER  | plan    | plan --scores @/over-scores.json --topology 0,1
+            LONG_NUMBER  | plan    | plan --profiles @/over-data.json --topology 0,1
+            LONG_NUMBER  | scores  | scores --profiles @/over-data.json
+            LONG_NUMBER  | import  | profiles import @/over-data.json --data-dir @/db
+            LONG_NUMBER  | train   | train --samples @/over-data.json --out @/m
+            DEEP_NESTING | show    | model show @/over-model.json
+            DEEP_NESTING | deploy  | model deploy @/over-model.json --dir @/
+            DEEP_NESTING | plan    | plan --scores @/over-scores.json --topology 0,1
+            DEEP_NESTING | scores  | scores --profiles @/over-data.json
+            DEEP_NESTING | import  | profiles import @/over-data.json --data-dir @/db
+            HUGE_STRING  | show    | model show @/over-model.json
+            HUGE_STRING  | deploy  | model deploy @/over-model.json --dir @/
+            HUGE_STRING  | plan    | plan --scores @/over-scores.json --topology 0,1
+            HUGE_STRING  | plan    | plan --profiles @/over-data.json --topology 0,1
+            HUGE_STRING  | import  | profiles import @/over-data.json --data-dir @/db
+            """)
+    void filesPastTheParsersLimitsAreInvalidInput(OversizedJson kind, String command, String commandLine) throws Exception {
+        boolean string = kind == OversizedJson.HUGE_STRING;
+        Path model = file("over-model.json", kind.into(Files.readString(ModelFiles.newest(Path.of("trained_model"))
+                .orElseThrow()), string ? "from" : "intercept"));
+        Path scores = file("over-scores.json", kind.into("{\"workloads\":[{\"id\":\"a\"},{\"id\":\"b\"}],"
+                + " \"matrix\":[[0,1],[1,0]], \"solo\":0.5}", string ? "id" : "solo"));
+        Path data = file("over-data.json", kind.into(Files.readString(dataset()), string ? "name" : "single_ipc"));
+        Path over = commandLine.contains("over-model") ? model : commandLine.contains("over-scores") ? scores : data;
+        Run r = run(commandLine.trim().replace("@/", dir + "/").split("\\s+"));
+        assertOneLineFailure(r, ExitCodes.BAD_INPUT, command, over + ": over the reader's limits: " + kind.reason + " (line ");
     }
 }

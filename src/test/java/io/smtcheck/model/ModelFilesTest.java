@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class ModelFilesTest {
     @TempDir
@@ -71,6 +72,43 @@ class ModelFilesTest {
         InvalidDataException e = assertThrows(InvalidDataException.class, () -> ModelJson.parse(bytes, "m.json"));
         assertTrue(e.getMessage().startsWith(expected), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), "one line");
+    }
+
+    /** Input past the parser's limits is invalid input like any other, with the file and the place named. */
+    @ParameterizedTest
+    @EnumSource(OversizedJson.class)
+    void rejectsFilesPastTheParsersLimits(OversizedJson kind) {
+        byte[] bytes = kind.into(GOOD, kind == OversizedJson.HUGE_STRING ? "from" : "intercept")
+                .getBytes(StandardCharsets.UTF_8);
+        InvalidDataException e = assertThrows(InvalidDataException.class, () -> ModelJson.parse(bytes, "m.json"));
+        assertTrue(e.getMessage().startsWith("m.json: over the reader's limits: " + kind.reason + " (line "),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line");
+    }
+
+    @ParameterizedTest
+    @EnumSource(OversizedJson.class)
+    void loaderKeepsTheLastGoodModelWhenANewerFileIsPastTheLimits(OversizedJson kind) throws Exception {
+        Files.writeString(dir.resolve("prediction_model_20250101T000000Z.json"), GOOD);
+        ModelLoader loader = new ModelLoader(dir);
+        PredictionModel good = loader.reload().current().orElseThrow().model();
+
+        Path bad = dir.resolve("prediction_model_20250201T000000Z.json");
+        Files.writeString(bad, kind.into(GOOD, "intercept"));
+        ModelLoader.Result r = loader.reload();
+        assertEquals(good, r.current().orElseThrow().model());
+        assertFalse(r.changed());
+        assertEquals(1, r.problems().size(), r.problems().toString());
+        assertTrue(r.problems().get(0).startsWith(bad + ": over the reader's limits: " + kind.reason), r.problems().get(0));
+        assertTrue(r.problems().get(0).endsWith("(keeping prediction_model_20250101T000000Z.json)"), r.problems().get(0));
+
+        // A restart with the file still there: the newest valid file, and the skipped one named.
+        ModelLoader restarted = new ModelLoader(dir);
+        r = restarted.reload();
+        assertEquals("prediction_model_20250101T000000Z.json", r.current().orElseThrow().file().getFileName().toString());
+        assertEquals(1, r.problems().size(), r.problems().toString());
+        assertTrue(r.problems().get(0).startsWith(bad + ": over the reader's limits: "), r.problems().get(0));
+        assertTrue(r.problems().get(0).endsWith(" (skipped)"), r.problems().get(0));
     }
 
     @Test

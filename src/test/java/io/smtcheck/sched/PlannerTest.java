@@ -3,8 +3,10 @@ package io.smtcheck.sched;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +40,19 @@ class PlannerTest {
         assertEquals(List.of("x", "x"), plan.cores().get(0).workloads());
         assertEquals(List.of(0, 1), plan.cpusByWorkload().get("x"));
         assertEquals(1.5, plan.total());
+    }
+
+    /** Workers beyond the hardware threads could never be placed: they are left out of planning, not planned. */
+    @Test
+    void workersBeyondTheHardwareThreadsAreReportedUnplacedWithoutBeingPlanned() {
+        Topology topo = Topology.shape(List.of(List.of(0, 1), List.of(2, 3)));
+        double[][] scores = {{1.5, 1.0}, {1.0, 1.2}};
+        PairingInput many = new PairingInput(List.of("x", "y"), new int[] {Integer.MAX_VALUE, 100_000}, scores, 0.2);
+        Plan plan = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Planner.plan(many, topo, PlanMode.AUTO));
+        Plan asMany = Planner.plan(new PairingInput(List.of("x", "y"), new int[] {4, 4}, scores, 0.2), topo, PlanMode.AUTO);
+        assertEquals(asMany.cores(), plan.cores());
+        assertEquals(asMany.total(), plan.total());
+        assertEquals(List.of(new Plan.Unplaced("x", Integer.MAX_VALUE - 4), new Plan.Unplaced("y", 100_000)), plan.unplaced());
     }
 
     @Test
