@@ -5,9 +5,12 @@ import io.smtcheck.kernel.KernelCallException;
 import io.smtcheck.kernel.RuntimeMonitorDevice;
 import io.smtcheck.kernel.Uapi;
 import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.procfs.ProcessTable;
 import io.smtcheck.sched.GroupLauncher;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -66,25 +69,27 @@ final class LaunchCommand implements Callable<Integer> {
             Signal signal = new Signal(name);
             previous.put(signal, Signal.handle(signal, s -> GroupLauncher.signal(pgid, s.getNumber())));
         }
+        String runs = "launch: job " + job + " runs as process group " + pgid;
         LaunchRegistry registry = null;
         if (Files.exists(device)) {
             try (RuntimeMonitorDevice dev = RuntimeMonitorDevice.open(device.toString())) {
                 dev.addGroup(pgid, job, workers);
-                err.println("launch: job " + job + " runs as process group " + pgid + ", registered with runtime_monitor");
+                err.println(runs + ", registered with runtime_monitor");
             } catch (KernelCallException e) {
-                err.println("launch: job " + job + " runs as process group " + pgid
-                        + " but is NOT managed: " + e.getMessage() + (e.errno() == 1 ? " (registering needs root)" : ""));
+                err.println(runs + " but is NOT managed: " + e.getMessage()
+                        + (e.errno() == 1 ? " (registering needs root)" : ""));
             }
         } else {
             registry = new LaunchRegistry(stateDir.resolve("launched"));
             try {
+                // Our child, not reaped before waitFor: its /proc entry is there even if it has exited.
+                long leaderStart = new ProcessTable().startTicks(pgid).orElse(-1);
                 registry.add(new LaunchRegistry.Entry(pgid, job, workers, String.join(" ", command),
-                        Instant.now().getEpochSecond()));
-                err.println("launch: job " + job + " runs as process group " + pgid + ", recorded in "
-                        + registry.directory() + " for the userspace monitor");
+                        Instant.now().getEpochSecond(), leaderStart));
+                err.println(runs + ", recorded in " + registry.directory() + " for the userspace monitor");
             } catch (IOException e) {
-                err.println("launch: job " + job + " runs as process group " + pgid + " but is NOT managed: cannot"
-                        + " record it in " + registry.directory() + ": " + e.getMessage());
+                err.println(runs + " but is NOT managed: cannot record it in " + registry.directory() + ": "
+                        + reason(e));
                 registry = null;
             }
         }
@@ -96,5 +101,16 @@ final class LaunchCommand implements Callable<Integer> {
                 registry.remove(pgid);
             }
         }
+    }
+
+    /** What went wrong with a file, in words: Java names only the file for some of them. */
+    private static String reason(IOException e) {
+        if (e instanceof AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getFile() + ": " + f.getReason();
+        }
+        return e.getMessage();
     }
 }

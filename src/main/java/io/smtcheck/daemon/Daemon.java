@@ -503,6 +503,9 @@ public final class Daemon {
         k.put("pins", pins);
         k.put("moves", moves);
         k.put("errors", errors);
+        if (monitor instanceof UserspaceMonitor u) {
+            k.put("profileRuleErrors", u.profileErrors());
+        }
         ObjectNode lat = s.putObject("eventToPinMs");
         long n = Math.min(latencyCount, LATENCY_SAMPLES);
         lat.put("samples", n);
