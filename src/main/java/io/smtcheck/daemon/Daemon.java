@@ -78,6 +78,7 @@ public final class Daemon {
     public Map<String, ControlServer.Command> controlCommands() {
         return Map.of(
                 "status", ControlServer.Command.reading((request, peer) -> status()),
+                "launch", GroupRegistration.command(monitor),
                 "reset", ControlServer.Command.changing((request, peer) ->
                         reset(request.path("counters").asBoolean(false), request.path("affinity").asBoolean(false))));
     }

@@ -11,6 +11,7 @@ import io.smtcheck.procfs.ProcessGroup;
 import io.smtcheck.procfs.ProcessTable;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -254,6 +255,17 @@ final class UserspaceMonitor implements Monitor {
     /** How many times a profile's process rule could not be evaluated on a process (each time it was skipped). */
     long profileErrors() {
         return profileErrors.get();
+    }
+
+    /** Records the group as {@code smtcheck launch} run by root would, for the next scans. */
+    @Override
+    public String register(int pgid, int jobId, int workers) throws IOException {
+        long start = processes.startTicks(pgid).orElseThrow(
+                () -> new IllegalArgumentException("pgid: process group " + pgid + " is not running"));
+        String command = processes.cmdline(pgid);
+        launched.add(new LaunchRegistry.Entry(pgid, jobId, workers, command == null ? "" : command,
+                Instant.now().getEpochSecond(), start));
+        return "recorded in " + launched.directory() + " for the userspace monitor";
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Reads process groups from /proc. Processes that exit during a scan are simply left out.
@@ -164,6 +165,27 @@ public final class ProcessTable {
         }
         seen.put(pid, s);
         return new Program(pid, s.startTicks(), s.comm(), line.field(48), line.field(49));
+    }
+
+    /**
+     * The uid that the leader of group {@code pgid} runs as (the owner of /proc/PGID, its effective
+     * uid); empty when no process {@code pgid} leads a group of that number.
+     */
+    public OptionalInt leaderUid(int pgid) {
+        Stat before = stat(pgid);
+        if (before == null || before.pgid() != pgid) {
+            return OptionalInt.empty();
+        }
+        int uid;
+        try {
+            uid = (Integer) Files.getAttribute(proc.resolve(Integer.toString(pgid)), "unix:uid");
+        } catch (IOException e) {
+            return OptionalInt.empty();
+        }
+        // The same process still, not a new one that took the pid between the two reads.
+        Stat after = stat(pgid);
+        return after != null && after.startTicks() == before.startTicks() && after.pgid() == pgid
+                ? OptionalInt.of(uid) : OptionalInt.empty();
     }
 
     /** When a process started, in clock ticks since boot; empty when it is gone. */
