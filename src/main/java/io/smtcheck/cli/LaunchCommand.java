@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.smtcheck.control.ControlClient;
 import io.smtcheck.kernel.KernelCallException;
 import io.smtcheck.kernel.RuntimeMonitorDevice;
 import io.smtcheck.kernel.Uapi;
 import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.procfs.ProcessTable;
 import io.smtcheck.sched.GroupLauncher;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -25,11 +32,13 @@ import sun.misc.SignalHandler;
 @Command(name = "launch", mixinStandardHelpOptions = true,
         description = {"Runs a command as a job the daemon manages: in a process group of its own, registered with"
                 + " runtime_monitor when the kernel modules are loaded, otherwise recorded for the daemon's userspace"
-                + " monitor. Waits for it, forwards SIGINT, SIGTERM and SIGHUP to its group, and exits with its"
-                + " exit code (128 + N when signal N ended it).",
+                + " monitor; for a user other than root, the daemon registers it over its control socket. Waits for"
+                + " it, forwards SIGINT, SIGTERM and SIGHUP to its group, and exits with its exit code (128 + N when"
+                + " signal N ended it); a job that cannot be registered runs all the same.",
             "Example: smtcheck launch --job 7 --workers 2 -- ./simulate --steps 1000000"})
 final class LaunchCommand implements Callable<Integer> {
     static final String DEFAULT_STATE_DIR = "/run/smtcheck";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--job", required = true, paramLabel = "ID", description = "The job's id (its profile's job id).")
     int job;
@@ -41,6 +50,11 @@ final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = DEFAULT_STATE_DIR,
             description = "Where launched jobs are recorded when the kernel modules are absent. Default: ${DEFAULT-VALUE}.")
     Path stateDir;
+
+    @Option(names = "--socket", paramLabel = "PATH", defaultValue = DaemonClientCommand.DEFAULT_SOCKET,
+            description = "The daemon's control socket, through which a user other than root registers the job."
+                    + " Default: ${DEFAULT-VALUE}.")
+    Path socket;
 
     @Option(names = "--device", paramLabel = "PATH", defaultValue = Uapi.RUNTIME_MONITOR_DEVICE, hidden = true)
     Path device;
@@ -60,31 +74,36 @@ final class LaunchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--workers must be 1.." + Uapi.WORKERS_MAX + ", not " + workers);
         }
         PrintWriter err = spec.commandLine().getErr();
+        boolean root = runsAsRoot();
         int pgid = GroupLauncher.start(command);
         Map<Signal, SignalHandler> previous = new HashMap<>();
         for (String name : List.of("INT", "TERM", "HUP")) {
             Signal signal = new Signal(name);
             previous.put(signal, Signal.handle(signal, s -> GroupLauncher.signal(pgid, s.getNumber())));
         }
+        String runs = "launch: job " + job + " runs as process group " + pgid;
         LaunchRegistry registry = null;
-        if (Files.exists(device)) {
+        if (!root) {
+            err.println(runs + throughDaemon(pgid));
+        } else if (Files.exists(device)) {
             try (RuntimeMonitorDevice dev = RuntimeMonitorDevice.open(device.toString())) {
                 dev.addGroup(pgid, job, workers);
-                err.println("launch: job " + job + " runs as process group " + pgid + ", registered with runtime_monitor");
+                err.println(runs + ", registered with runtime_monitor");
             } catch (KernelCallException e) {
-                err.println("launch: job " + job + " runs as process group " + pgid
-                        + " but is NOT managed: " + e.getMessage() + (e.errno() == 1 ? " (registering needs root)" : ""));
+                err.println(runs + " but is NOT managed: " + e.getMessage()
+                        + (e.errno() == 1 ? " (registering needs root)" : ""));
             }
         } else {
             registry = new LaunchRegistry(stateDir.resolve("launched"));
             try {
+                // Our child, not reaped before waitFor: its /proc entry is there even if it has exited.
+                long leaderStart = new ProcessTable().startTicks(pgid).orElse(-1);
                 registry.add(new LaunchRegistry.Entry(pgid, job, workers, String.join(" ", command),
-                        Instant.now().getEpochSecond()));
-                err.println("launch: job " + job + " runs as process group " + pgid + ", recorded in "
-                        + registry.directory() + " for the userspace monitor");
+                        Instant.now().getEpochSecond(), leaderStart));
+                err.println(runs + ", recorded in " + registry.directory() + " for the userspace monitor");
             } catch (IOException e) {
-                err.println("launch: job " + job + " runs as process group " + pgid + " but is NOT managed: cannot"
-                        + " record it in " + registry.directory() + ": " + e.getMessage());
+                err.println(runs + " but is NOT managed: cannot record it in " + registry.directory() + ": "
+                        + reason(e));
                 registry = null;
             }
         }
@@ -96,5 +115,39 @@ final class LaunchCommand implements Callable<Integer> {
                 registry.remove(pgid);
             }
         }
+    }
+
+    /**
+     * Asks the daemon to register the group: it checks over the socket that the group is the
+     * caller's own, and registers it with runtime_monitor or its userspace monitor as root can.
+     * Returns the rest of the message: where it went, or exactly why it is not managed.
+     */
+    private String throughDaemon(int pgid) {
+        ObjectNode request = JSON.createObjectNode().put("command", "launch").put("pgid", pgid).put("job", job)
+                .put("workers", workers);
+        try {
+            JsonNode answer = ControlClient.request(socket, request);
+            if (answer.path("ok").asBoolean()) {
+                return ", registered by the daemon: " + answer.path("result").path("registered").asText();
+            }
+            return " but is NOT managed: the daemon refused: " + answer.path("error").asText("it gave no reason");
+        } catch (IOException e) {
+            return " but is NOT managed: " + e.getMessage();
+        }
+    }
+
+    /** What went wrong with a file, in words: Java names only the file for some of them. */
+    private static String reason(IOException e) {
+        if (e instanceof AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getFile() + ": " + f.getReason();
+        }
+        return e.getMessage();
+    }
+
+    private static boolean runsAsRoot() throws IOException {
+        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
     }
 }

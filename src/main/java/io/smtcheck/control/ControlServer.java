@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.smtcheck.procfs.ProcessTable;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,7 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -34,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * The daemon's control socket: a unix stream socket, mode 0660, on which each line is one JSON
  * request ({@code {"command":"status",...}}) and gets one JSON line back ({@code {"ok":true,
  * "result":...}} or {@code {"ok":false,"error":"..."}}). Whoever can open the socket (root and its
- * group) may ask; only root (peer uid 0, from SO_PEERCRED) may run commands that change state.
+ * group) may ask; only root (peer uid 0, from SO_PEERCRED) may run commands that change state, and
+ * a command about one process group only root or the uid the group's leader runs as.
  * Malformed, oversized and unknown requests get an error answer and the server keeps serving.
  */
 public final class ControlServer implements AutoCloseable {
@@ -44,20 +47,34 @@ public final class ControlServer implements AutoCloseable {
         JsonNode run(JsonNode request, Peer peer) throws Exception;
     }
 
-    /**
-     * One command the server answers.
-     *
-     * @param changesState whether only root may run it
-     */
-    public record Command(boolean changesState, Handler handler) {
+    /** Who may run a command; root may run every one. */
+    public enum Access {
+        /** Whoever can open the socket. */
+        ANYONE,
+        /**
+         * Whoever owns the process group the request names in {@code "pgid"}: the uid its leader
+         * runs as (the owner of /proc/PGID).
+         */
+        GROUP_OWNER,
+        /** Root only: the command changes the daemon's state. */
+        ROOT
+    }
+
+    /** One command the server answers, and who may run it. */
+    public record Command(Access access, Handler handler) {
         /** A command anyone who can open the socket may run. */
         public static Command reading(Handler handler) {
-            return new Command(false, handler);
+            return new Command(Access.ANYONE, handler);
         }
 
         /** A command that changes the daemon's state: root only. */
         public static Command changing(Handler handler) {
-            return new Command(true, handler);
+            return new Command(Access.ROOT, handler);
+        }
+
+        /** A command about one process group (the request's {@code "pgid"}): its owner or root. */
+        public static Command onOwnGroup(Handler handler) {
+            return new Command(Access.GROUP_OWNER, handler);
         }
     }
 
@@ -71,6 +88,7 @@ public final class ControlServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ProcessTable PROCESSES = new ProcessTable();
 
     private final Path path;
     private final UnixServerSocketChannel server;
@@ -224,10 +242,10 @@ public final class ControlServer implements AutoCloseable {
             errors.incrementAndGet();
             return error("unknown command '" + name + "'; known: " + String.join(", ", commands.keySet().stream().sorted().toList()));
         }
-        if (command.changesState() && peer.uid() != 0) {
+        String refusal = refusal(name, command.access(), request, peer);
+        if (refusal != null) {
             errors.incrementAndGet();
-            return error("permission denied: '" + name + "' changes the daemon's state and needs root (your uid is "
-                    + peer.uid() + ")");
+            return error(refusal);
         }
         try {
             ObjectNode ok = JSON.createObjectNode();
@@ -238,6 +256,31 @@ public final class ControlServer implements AutoCloseable {
             errors.incrementAndGet();
             return error(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         }
+    }
+
+    /** Why this peer may not run this command, or null when it may. */
+    private static String refusal(String name, Access access, JsonNode request, Peer peer) {
+        if (peer.uid() == 0 || access == Access.ANYONE) {
+            return null;
+        }
+        if (access == Access.ROOT) {
+            return "permission denied: '" + name + "' changes the daemon's state and needs root (your uid is "
+                    + peer.uid() + ")";
+        }
+        JsonNode pgid = request.path("pgid");
+        if (!pgid.isInt() || pgid.asInt() <= 0) {
+            return "pgid: a process group id (a positive integer) is required";
+        }
+        OptionalInt owner = PROCESSES.leaderUid(pgid.asInt());
+        if (owner.isEmpty()) {
+            return "pgid: no process group " + pgid.asInt() + " is running (process " + pgid.asInt()
+                    + " is not there or leads no group of that number)";
+        }
+        if (owner.getAsInt() != peer.uid()) {
+            return "permission denied: process group " + pgid.asInt() + " belongs to uid " + owner.getAsInt()
+                    + ", not to you (uid " + peer.uid() + ")";
+        }
+        return null;
     }
 
     private static ObjectNode error(String message) {

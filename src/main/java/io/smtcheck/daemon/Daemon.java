@@ -79,6 +79,7 @@ public final class Daemon {
     public Map<String, ControlServer.Command> controlCommands() {
         return Map.of(
                 "status", ControlServer.Command.reading((request, peer) -> status()),
+                "launch", GroupRegistration.command(monitor),
                 "reset", ControlServer.Command.changing((request, peer) ->
                         reset(request.path("counters").asBoolean(false), request.path("affinity").asBoolean(false))));
     }
@@ -532,6 +533,9 @@ public final class Daemon {
         k.put("pins", pins);
         k.put("moves", moves);
         k.put("errors", errors);
+        if (monitor instanceof UserspaceMonitor u) {
+            k.put("profileRuleErrors", u.profileErrors());
+        }
         ObjectNode lat = s.putObject("eventToPinMs");
         long n = Math.min(latencyCount, LATENCY_SAMPLES);
         lat.put("samples", n);

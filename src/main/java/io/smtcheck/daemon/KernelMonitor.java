@@ -230,6 +230,19 @@ final class KernelMonitor implements Monitor {
     }
 
     @Override
+    public String register(int pgid, int jobId, int workers) {
+        try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
+            runtime.addGroup(pgid, jobId, workers);
+        } catch (KernelCallException e) {
+            if (e.errno() == EEXIST) {
+                throw new IllegalStateException("process group " + pgid + " is registered already");
+            }
+            throw e;
+        }
+        return "registered with runtime_monitor";
+    }
+
+    @Override
     public synchronized Optional<Counters> counters(int pgid) {
         SharedTable.Slot s = slots.get(pgid);
         if (s == null || !attached) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 
@@ -38,6 +39,15 @@ public interface Monitor extends AutoCloseable {
 
     /** Tells the monitor the daemon has taken the group in (the kernel then starts counting it). */
     void acknowledge(int pgid, int jobId);
+
+    /**
+     * Takes in a group started with {@code smtcheck launch} by a user who could not register it
+     * (the control socket's {@code launch}): it is reported like any launched group once it has
+     * run past the threshold. Returns where it went, for the caller.
+     */
+    default String register(int pgid, int jobId, int workers) throws IOException {
+        throw new IllegalStateException("this monitor takes no registrations");
+    }
 
     /** The group's counters, when this monitor has them. */
     Optional<Counters> counters(int pgid);

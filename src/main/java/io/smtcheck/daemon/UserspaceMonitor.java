@@ -3,12 +3,15 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.kernel.GroupCounters;
 import io.smtcheck.kernel.KernelCallException;
+import io.smtcheck.model.InvalidDataException;
+import io.smtcheck.model.ProcessMatch;
 import io.smtcheck.model.Profile;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.procfs.ProcessGroup;
 import io.smtcheck.procfs.ProcessTable;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,6 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The monitor for machines without the kernel modules: every interval it scans /proc for process
@@ -23,8 +29,22 @@ import java.util.Set;
  * and reports those that have run past the threshold; groups whose processes are all gone are
  * reported as exited. Reported groups are counted with perf_event_open (hardware cycles and
  * instructions where the CPU has them, on-CPU time otherwise); without perf, IPC is unknown.
+ *
+ * <p>The leader of each long-running group not yet reported is read afresh on every scan (one small
+ * file each), so that a leader that execs its real program after it was first checked (a job script
+ * ending in {@code exec prog}) is checked again at once. A profile whose rule cannot be evaluated is
+ * skipped with a warning; the other profiles and groups are still checked. A launch record whose
+ * leader is not the process that was launched is left over from an earlier group with that number:
+ * it is removed, not used.
  */
 final class UserspaceMonitor implements Monitor {
+    private static final Logger LOG = LoggerFactory.getLogger(UserspaceMonitor.class);
+    /** A profile that keeps failing is warned about at most this often, not on every scan. */
+    static final long WARN_EVERY_NS = 600_000_000_000L;
+
+    private record Checked(List<Profile> profiles, ProcessTable.Program leader) {
+    }
+
     private final ProcessTable processes;
     private final LaunchRegistry launched;
     private final ProfileSource profiles;
@@ -36,8 +56,11 @@ final class UserspaceMonitor implements Monitor {
     private final Set<Integer> reported = new HashSet<>();
     /** Reported groups whose tasks are counted: their later tasks are inherited, so once is enough. */
     private final Set<Integer> counted = new HashSet<>();
-    /** Groups that matched no profile, and the profile list they were checked against. */
-    private final Map<Integer, List<Profile>> unmatched = new HashMap<>();
+    /** Groups that matched no profile, with what was checked: the profile list and the leader's program. */
+    private final Map<Integer, Checked> unmatched = new HashMap<>();
+    /** When each profile (by job id) was last warned about. */
+    private final Map<Integer, Long> lastWarned = new HashMap<>();
+    private final AtomicLong profileErrors = new AtomicLong();
     private long nextScan;
 
     UserspaceMonitor(ProcessTable processes, LaunchRegistry launched, ProfileSource profiles, int thresholdSeconds,
@@ -86,6 +109,7 @@ final class UserspaceMonitor implements Monitor {
             registered.put(e.pgid(), e);
         }
         List<Profile> known = null;
+        boolean anyRule = false;
         List<Event> events = new ArrayList<>();
         Set<Integer> alive = new HashSet<>();
         for (ProcessGroup g : processes.groups()) {
@@ -100,6 +124,13 @@ final class UserspaceMonitor implements Monitor {
                 continue;
             }
             LaunchRegistry.Entry e = registered.get(g.pgid());
+            if (e != null && !ofThisGroup(e)) {
+                LOG.warn("ignoring the launch record of group {} (job {}): process {} is gone or is not the one"
+                        + " that was launched (the number was reused); the record is removed", e.pgid(), e.jobId(),
+                        e.pgid());
+                drop(e);
+                e = null;
+            }
             if (e != null) {
                 events.add(new Detected(g.pgid(), e.jobId(), e.workers(), (long) g.ageSeconds(), g.leaderComm()));
                 reported.add(g.pgid());
@@ -108,20 +139,36 @@ final class UserspaceMonitor implements Monitor {
             }
             if (known == null) {
                 known = profiles.all();
+                anyRule = known.stream().anyMatch(p -> p.match() != null);
             }
-            if (unmatched.get(g.pgid()) == known) {
-                continue; // checked against these very profiles already
+            if (!anyRule) {
+                continue;
             }
-            Profile match = match(g, known);
+            // Read afresh: a leader that execs keeps its pid, and a cached name would hide the new program.
+            ProcessTable.Program leader = processes.program(g.leaderPid());
+            if (leader == null) {
+                continue; // gone
+            }
+            Checked before = unmatched.get(g.pgid());
+            if (before != null && before.profiles() == known && before.leader().equals(leader)) {
+                continue; // this very program was checked against these very profiles already
+            }
+            Profile match = match(leader, known);
             if (match == null) {
-                unmatched.put(g.pgid(), known);
+                unmatched.put(g.pgid(), new Checked(known, leader));
             } else {
-                events.add(new Detected(g.pgid(), match.jobId(), match.workers(), (long) g.ageSeconds(), g.leaderComm()));
+                events.add(new Detected(g.pgid(), match.jobId(), match.workers(), (long) g.ageSeconds(), leader.comm()));
                 reported.add(g.pgid());
                 unmatched.remove(g.pgid());
             }
         }
         unmatched.keySet().retainAll(alive);
+        for (LaunchRegistry.Entry e : registered.values()) {
+            if (!alive.contains(e.pgid())) {
+                LOG.info("removing the launch record of group {} (job {}): the group has ended", e.pgid(), e.jobId());
+                drop(e);
+            }
+        }
         for (var it = reported.iterator(); it.hasNext();) {
             int pgid = it.next();
             if (!alive.contains(pgid)) {
@@ -134,6 +181,20 @@ final class UserspaceMonitor implements Monitor {
             }
         }
         return events;
+    }
+
+    /** Whether the process that leads the record's group is the one that was launched, not a later one with its pid. */
+    private boolean ofThisGroup(LaunchRegistry.Entry e) {
+        return processes.startTicks(e.pgid()).orElse(-1) == e.leaderStartTicks();
+    }
+
+    /** Removes a launch record left by a launcher that did not remove it (killed, or not allowed to). */
+    private void drop(LaunchRegistry.Entry e) {
+        try {
+            launched.remove(e);
+        } catch (IOException x) {
+            LOG.warn("cannot remove the launch record of group {}: {}", e.pgid(), x.getMessage());
+        }
     }
 
     /** Counts every task of a reported group; new tasks of counted ones are inherited anyway. */
@@ -152,23 +213,59 @@ final class UserspaceMonitor implements Monitor {
         }
     }
 
-    private Profile match(ProcessGroup g, List<Profile> known) {
+    private Profile match(ProcessTable.Program leader, List<Profile> known) {
         String cmdline = null;
         for (Profile p : known) {
-            if (p.match().comm() != null && !p.match().comm().equals(g.leaderComm())) {
+            ProcessMatch rule = p.match();
+            if (rule == null) {
+                continue; // known by its job id only
+            }
+            if (rule.comm() != null && !rule.comm().equals(leader.comm())) {
                 continue; // decided by the name alone: no need to read the command line
             }
             if (cmdline == null) {
-                cmdline = processes.cmdline(g.leaderPid());
+                cmdline = processes.cmdline(leader.pid());
                 if (cmdline == null) {
                     return null; // gone
                 }
             }
-            if (p.matches(g.leaderComm(), cmdline)) {
-                return p;
+            try {
+                if (rule.matches(leader.comm(), cmdline)) {
+                    return p;
+                }
+            } catch (InvalidDataException e) {
+                unusable(p, e.getMessage());
             }
         }
         return null;
+    }
+
+    /** A profile whose rule could not be evaluated: skipped for this process, the others still tried. */
+    private void unusable(Profile p, String why) {
+        profileErrors.incrementAndGet();
+        long now = System.nanoTime();
+        Long last = lastWarned.get(p.jobId());
+        if (last == null || now - last >= WARN_EVERY_NS) {
+            lastWarned.put(p.jobId(), now);
+            LOG.warn("profile {}: {}; the profile is skipped for this process (warned again in {} minutes at the"
+                    + " earliest)", p.label(), why, WARN_EVERY_NS / 60_000_000_000L);
+        }
+    }
+
+    /** How many times a profile's process rule could not be evaluated on a process (each time it was skipped). */
+    long profileErrors() {
+        return profileErrors.get();
+    }
+
+    /** Records the group as {@code smtcheck launch} run by root would, for the next scans. */
+    @Override
+    public String register(int pgid, int jobId, int workers) throws IOException {
+        long start = processes.startTicks(pgid).orElseThrow(
+                () -> new IllegalArgumentException("pgid: process group " + pgid + " is not running"));
+        String command = processes.cmdline(pgid);
+        launched.add(new LaunchRegistry.Entry(pgid, jobId, workers, command == null ? "" : command,
+                Instant.now().getEpochSecond(), start));
+        return "recorded in " + launched.directory() + " for the userspace monitor";
     }
 
     @Override

@@ -55,6 +55,9 @@ public record ProcessMatch(String comm, String cmdline) {
      *
      * @param processComm    {@code /proc/PID/comm} without the trailing newline
      * @param processCmdline the arguments joined by single spaces (may be empty for kernel threads)
+     * @throws InvalidDataException when the expression cannot be evaluated on this command line at a
+     *         bounded cost (it backtracks too much or recurses too deeply): a valid expression can
+     *         still be unusable on some inputs, and one such rule must not stall the caller
      */
     public boolean matches(String processComm, String processCmdline) {
         if (comm != null && !comm.equals(processComm)) {
@@ -65,8 +68,50 @@ public record ProcessMatch(String comm, String cmdline) {
             if (line.length() > CMDLINE_MAX) {
                 line = line.substring(0, CMDLINE_MAX);
             }
-            return pattern().matcher(line).find();
+            try {
+                return pattern().matcher(new Bounded(line)).find();
+            } catch (StackOverflowError e) {
+                throw new InvalidDataException("match.cmdline: the expression recurses too deeply on a command line of "
+                        + line.length() + " characters");
+            }
         }
         return true;
+    }
+
+    /** How many characters one match may read, backtracking included: far above what any sane expression needs. */
+    static final int READS_MAX = 2_000_000;
+
+    /** A command line that gives up once the matcher has read it {@link #READS_MAX} times over. */
+    private static final class Bounded implements CharSequence {
+        private final String text;
+        private int reads;
+
+        Bounded(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (++reads > READS_MAX) {
+                throw new InvalidDataException("match.cmdline: the expression backtracks too much (over " + READS_MAX
+                        + " steps) on a command line of " + text.length() + " characters");
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return text.substring(start, end);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 }

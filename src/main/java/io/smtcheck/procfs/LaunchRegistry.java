@@ -24,8 +24,15 @@ import org.slf4j.LoggerFactory;
  * (temporary file, then rename) so that a reader never sees half of one.
  */
 public final class LaunchRegistry {
-    /** One launched group. */
-    public record Entry(int pgid, int jobId, int workers, String command, long startedEpochSeconds) {
+    /**
+     * One launched group.
+     *
+     * @param leaderStartTicks when the group's leader (pid {@code pgid}) started, in clock ticks
+     *                         since boot (field 22 of /proc/PID/stat): a record whose leader has
+     *                         another start time is left over from an earlier group with that number
+     */
+    public record Entry(int pgid, int jobId, int workers, String command, long startedEpochSeconds,
+            long leaderStartTicks) {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(LaunchRegistry.class);
@@ -57,6 +64,14 @@ public final class LaunchRegistry {
 
     public void remove(int pgid) throws IOException {
         Files.deleteIfExists(dir.resolve(pgid + ".json"));
+    }
+
+    /** Removes this very record, not one a new launcher has written for the same pgid meanwhile. */
+    public synchronized void remove(Entry e) throws IOException {
+        Path f = dir.resolve(e.pgid() + ".json");
+        if (Files.exists(f) && e.equals(read(f))) {
+            Files.deleteIfExists(f);
+        }
     }
 
     /** Every readable entry; an unreadable file is reported (once) and skipped. */

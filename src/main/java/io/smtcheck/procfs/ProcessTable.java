@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Reads process groups from /proc. Processes that exit during a scan are simply left out.
@@ -92,6 +93,39 @@ public final class ProcessTable {
     }
 
     Stat stat(int pid) {
+        StatLine line = statLine(pid);
+        return line == null ? null : line.stat(pid);
+    }
+
+    /**
+     * /proc/PID/stat split: the command name, and the fields after it, field N (counted from 1 as
+     * in proc(5)) at index N - 3.
+     */
+    private record StatLine(String comm, String[] after) {
+        /** Field N, or 0 when this kernel does not have it or it does not parse. */
+        long field(int n) {
+            try {
+                return n - 3 < after.length ? Long.parseLong(after[n - 3]) : 0;
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+
+        Stat stat(int pid) {
+            // state(3) ppid(4) pgrp(5) ... starttime(22)
+            if (after.length < 20) {
+                return null;
+            }
+            try {
+                return new Stat(pid, comm, Integer.parseInt(after[1]), Integer.parseInt(after[2]),
+                        Long.parseLong(after[19]));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+    }
+
+    private StatLine statLine(int pid) {
         String text;
         try {
             text = Files.readString(proc.resolve(pid + "/stat"), StandardCharsets.UTF_8);
@@ -101,20 +135,57 @@ public final class ProcessTable {
         // The command name is in parentheses and may itself hold spaces and parentheses.
         int open = text.indexOf('(');
         int close = text.lastIndexOf(')');
-        if (open < 0 || close < open) {
+        if (open < 0 || close < open || close + 2 > text.length()) {
             return null;
         }
-        String[] f = text.substring(close + 2).split(" ");
-        // After the name: state(0) ppid(1) pgrp(2) session(3) ... starttime is field 22 overall, index 19 here.
-        if (f.length < 20) {
+        return new StatLine(text.substring(open + 1, close), text.substring(close + 2).strip().split(" "));
+    }
+
+    /**
+     * What a process runs now, read afresh: its command name, and where its arguments lie in its
+     * memory. An exec gives the process a new name and a new stack, so the value changes when the
+     * process execs another program under the same pid (the argument addresses read as 0 to a
+     * reader not allowed to trace the process: then only the name tells).
+     *
+     * @param pid        the process
+     * @param startTicks when it started, in clock ticks since boot (unchanged by exec)
+     * @param comm       its command name
+     * @param argStart   field 48 of /proc/PID/stat, the start of its argument area
+     * @param argEnd     field 49, the end of it
+     */
+    public record Program(int pid, long startTicks, String comm, long argStart, long argEnd) {
+    }
+
+    /** The program a process runs now (see {@link Program}); null when it is gone. Refreshes the scan's cache. */
+    public synchronized Program program(int pid) {
+        StatLine line = statLine(pid);
+        Stat s = line == null ? null : line.stat(pid);
+        if (s == null) {
             return null;
         }
+        seen.put(pid, s);
+        return new Program(pid, s.startTicks(), s.comm(), line.field(48), line.field(49));
+    }
+
+    /**
+     * The uid that the leader of group {@code pgid} runs as (the owner of /proc/PGID, its effective
+     * uid); empty when no process {@code pgid} leads a group of that number.
+     */
+    public OptionalInt leaderUid(int pgid) {
+        Stat before = stat(pgid);
+        if (before == null || before.pgid() != pgid) {
+            return OptionalInt.empty();
+        }
+        int uid;
         try {
-            return new Stat(pid, text.substring(open + 1, close), Integer.parseInt(f[1]), Integer.parseInt(f[2]),
-                    Long.parseLong(f[19]));
-        } catch (NumberFormatException e) {
-            return null;
+            uid = (Integer) Files.getAttribute(proc.resolve(Integer.toString(pgid)), "unix:uid");
+        } catch (IOException e) {
+            return OptionalInt.empty();
         }
+        // The same process still, not a new one that took the pid between the two reads.
+        Stat after = stat(pgid);
+        return after != null && after.startTicks() == before.startTicks() && after.pgid() == pgid
+                ? OptionalInt.of(uid) : OptionalInt.empty();
     }
 
     /** When a process started, in clock ticks since boot; empty when it is gone. */

@@ -29,11 +29,15 @@ class LaunchCommandTest {
     @Test
     void runsTheCommandInItsOwnGroupAndRecordsItMeanwhile() throws Exception {
         Path stat = dir.resolve("stat");
+        Path leaderStat = dir.resolve("leader-stat");
         Path seen = dir.resolve("seen");
+        Path record = dir.resolve("record");
         Path launched = dir.resolve("state/launched");
         // The record is written just after the start: wait for it (boundedly), then look.
-        String script = "cat /proc/self/stat > " + stat + "; i=0; while [ ! -e " + launched + "/$$.json ] && [ $i -lt 200 ];"
-                + " do i=$((i+1)); sleep 0.05; done; ls " + launched + " > " + seen + "; exit 7";
+        String script = "cat /proc/self/stat > " + stat + "; cat /proc/$$/stat > " + leaderStat + "; i=0;"
+                + " while [ ! -e " + launched + "/$$.json ] && [ $i -lt 200 ];"
+                + " do i=$((i+1)); sleep 0.05; done; ls " + launched + " > " + seen + "; cp " + launched + "/$$.json "
+                + record + "; exit 7";
         Run r = run("launch", "--job", "42", "--workers", "2", "--state-dir", dir.resolve("state").toString(),
                 "--device", dir.resolve("no-device").toString(), "--", "sh", "-c", script);
         assertEquals(7, r.code(), r.err());
@@ -43,6 +47,11 @@ class LaunchCommandTest {
         assertTrue(pgid != ProcessHandle.current().pid());
         assertTrue(r.err().contains("runs as process group " + pgid), r.err());
         assertEquals(pgid + ".json", Files.readString(seen).trim(), "recorded while it ran");
+        // The record names when the leader started (field 22 of its stat), against pgid reuse.
+        String leader = Files.readString(leaderStat);
+        long started = Long.parseLong(leader.substring(leader.lastIndexOf(')') + 2).split(" ")[19]);
+        assertEquals(started, new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.toFile())
+                .path("leaderStartTicks").asLong(-1), Files.readString(record));
         assertFalse(Files.exists(dir.resolve("state/launched/" + pgid + ".json")), "removed when it ended");
     }
 

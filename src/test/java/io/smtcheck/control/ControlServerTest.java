@@ -43,6 +43,7 @@ class ControlServerTest {
         return Map.of(
                 "status", ControlServer.Command.reading((request, peer) -> new IntNode(peer.uid())),
                 "reset", ControlServer.Command.changing((request, peer) -> new IntNode(resets.incrementAndGet())),
+                "adopt", ControlServer.Command.onOwnGroup((request, peer) -> new IntNode(request.get("pgid").asInt())),
                 "fail", ControlServer.Command.reading((request, peer) -> {
                     throw new IllegalStateException("it broke");
                 }));
@@ -86,7 +87,7 @@ class ControlServerTest {
             assertEquals("{\"ok\":false,\"error\":\"a request is a JSON object with a \\\"command\\\" string\"}",
                     exchange(ch, "[1,2]"));
             assertTrue(exchange(ch, "{\"command\":\"launch-missiles\"}")
-                    .startsWith("{\"ok\":false,\"error\":\"unknown command 'launch-missiles'; known: fail, reset, status"));
+                    .startsWith("{\"ok\":false,\"error\":\"unknown command 'launch-missiles'; known: adopt, fail, reset, status"));
             assertEquals("{\"ok\":false,\"error\":\"it broke\"}", exchange(ch, "{\"command\":\"fail\"}"));
             // Still serving after all of that.
             assertTrue(JSON.readTree(exchange(ch, "{\"command\":\"status\"}")).get("ok").asBoolean());
@@ -127,6 +128,49 @@ class ControlServerTest {
         assertEquals("{\"ok\":false,\"error\":\"permission denied: 'reset' changes the daemon's state and needs root "
                 + "(your uid is 65534)\"}", reset);
         assertEquals(0, resets.get());
+    }
+
+    @Test
+    void aCommandOnOneGroupIsForItsOwnerOnly() throws Exception {
+        assumeTrue(uid() == 0, "needs root to act as another uid");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs setpriv");
+        server.close();
+        server = ControlServer.start(socket, "nogroup", commands());
+        // A group of nobody's own, and one of root's.
+        Process theirs = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "setsid", "sleep", "30").start();
+        try (io.smtcheck.sched.TestGroup roots = new io.smtcheck.sched.TestGroup(1, 0, false)) {
+            int own = awaitGroupLeader(theirs);
+            assertEquals("{\"ok\":true,\"result\":" + own + "}", asNobody("{\"command\":\"adopt\",\"pgid\":" + own + "}"));
+            assertEquals("{\"ok\":false,\"error\":\"permission denied: process group " + roots.pgid()
+                    + " belongs to uid 0, not to you (uid 65534)\"}",
+                    asNobody("{\"command\":\"adopt\",\"pgid\":" + roots.pgid() + "}"));
+            assertEquals("{\"ok\":false,\"error\":\"pgid: a process group id (a positive integer) is required\"}",
+                    asNobody("{\"command\":\"adopt\",\"pgid\":\"" + own + "\"}"));
+            assertTrue(asNobody("{\"command\":\"adopt\",\"pgid\":" + Integer.MAX_VALUE + "}")
+                    .startsWith("{\"ok\":false,\"error\":\"pgid: no process group " + Integer.MAX_VALUE + " is running"));
+            // Root may name anyone's group.
+            JsonNode r = ControlClient.request(socket, JSON.createObjectNode().put("command", "adopt").put("pgid", own));
+            assertEquals(own, r.get("result").asInt());
+        } finally {
+            theirs.destroyForcibly();
+            theirs.waitFor();
+        }
+    }
+
+    /** The process, once setsid has made it the leader of a group of its own, running sleep. */
+    private static int awaitGroupLeader(Process p) throws Exception {
+        int pid = (int) p.pid();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (Integer.parseInt(f[2]) == pid && stat.contains("(sleep)")) {
+                return pid;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no group of nobody's own appeared");
     }
 
     private String asNobody(String line) throws Exception {

@@ -55,6 +55,11 @@ class DaemonFaultsTest {
         }
     }
 
+    /** What `smtcheck launch` records of a group's leader, against pgid reuse. */
+    static long leaderStart(TestGroup g) {
+        return new io.smtcheck.procfs.ProcessTable().startTicks(g.pgid()).orElseThrow();
+    }
+
     private static JsonNode workload(JsonNode status, int pgid) {
         for (JsonNode w : status.path("workloads")) {
             if (w.path("pgid").asInt() == pgid) {
@@ -241,12 +246,14 @@ class DaemonFaultsTest {
         Thread loop = new Thread(runtime::run);
         loop.start();
         try (TestGroup a = new TestGroup(1, 0, false); TestGroup b = new TestGroup(1, 0, false)) {
-            launched.add(new LaunchRegistry.Entry(a.pgid(), 101, 1, "a", Instant.now().getEpochSecond()));
+            launched.add(new LaunchRegistry.Entry(a.pgid(), 101, 1, "a", Instant.now().getEpochSecond(),
+                    leaderStart(a)));
             await("the first group", () -> workload(runtime.daemon().status(), a.pgid()) != null);
             server.close(); // MongoDB goes away
 
             // A job that has no profile anywhere arrives meanwhile: placed with neutral scores.
-            launched.add(new LaunchRegistry.Entry(b.pgid(), 4343, 1, "b", Instant.now().getEpochSecond()));
+            launched.add(new LaunchRegistry.Entry(b.pgid(), 4343, 1, "b", Instant.now().getEpochSecond(),
+                    leaderStart(b)));
             await("the second group", () -> workload(runtime.daemon().status(), b.pgid()) != null);
             JsonNode s = runtime.daemon().status();
             assertFalse(workload(s, b.pgid()).path("profileKnown").asBoolean(), s.toString());

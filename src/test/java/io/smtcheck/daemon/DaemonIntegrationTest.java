@@ -82,6 +82,11 @@ class DaemonIntegrationTest {
         }
     }
 
+    /** What `smtcheck launch` records of a group's leader, against pgid reuse. */
+    static long leaderStart(TestGroup g) {
+        return new io.smtcheck.procfs.ProcessTable().startTicks(g.pgid()).orElseThrow();
+    }
+
     private static JsonNode workload(JsonNode status, int pgid) {
         for (JsonNode w : status.path("workloads")) {
             if (w.path("pgid").asInt() == pgid) {
@@ -110,8 +115,10 @@ class DaemonIntegrationTest {
                 GroupLauncher.waitFor(sort);
             });
             long now = Instant.now().getEpochSecond();
-            launched.add(new LaunchRegistry.Entry(known.pgid(), 101, 1, "testproc", now));
-            launched.add(new LaunchRegistry.Entry(unknown.pgid(), 4242, 1, "testproc", now));
+            launched.add(new LaunchRegistry.Entry(known.pgid(), 101, 1, "testproc", now,
+                    leaderStart(known)));
+            launched.add(new LaunchRegistry.Entry(unknown.pgid(), 4242, 1, "testproc", now,
+                    leaderStart(unknown)));
 
             // Three single-thread workloads, one two-CPU core: two get a CPU each, one is surplus.
             await("three workloads", () -> {
@@ -179,7 +186,8 @@ class DaemonIntegrationTest {
 
             // A newcomer makes the daemon plan again; stopping it restores every group.
             try (TestGroup third = new TestGroup(1, 0, false)) {
-                launched.add(new LaunchRegistry.Entry(third.pgid(), 102, 1, "testproc", now));
+                launched.add(new LaunchRegistry.Entry(third.pgid(), 102, 1, "testproc", now,
+                    leaderStart(third)));
                 await("a new plan", () -> !cpusOfGroup(known).equals(Set.of(original)));
                 runtime.close();
                 loop.join(10_000);
@@ -208,7 +216,8 @@ class DaemonIntegrationTest {
         Path run = dir.resolve("run");
         LaunchRegistry launched = new LaunchRegistry(run.resolve("launched"));
         try (TestGroup g = new TestGroup(2, 1, false)) {
-            launched.add(new LaunchRegistry.Entry(g.pgid(), 101, 1, "testproc", Instant.now().getEpochSecond()));
+            launched.add(new LaunchRegistry.Entry(g.pgid(), 101, 1, "testproc", Instant.now().getEpochSecond(),
+                    leaderStart(g)));
             Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "io.smtcheck.cli.Main", "run", "--userspace", "--sample-profiles",
                     "--threshold", "1", "--interval", "0.2", "--topology", "0", "--socket",

@@ -53,8 +53,8 @@ class ProcessTableTest {
     void launchRegistryRoundTripAndBadFilesSkipped() throws Exception {
         LaunchRegistry reg = new LaunchRegistry(dir.resolve("launched"));
         assertEquals(List.of(), reg.entries());
-        LaunchRegistry.Entry a = new LaunchRegistry.Entry(100, 7, 2, "sleep 100", 1_700_000_000L);
-        LaunchRegistry.Entry b = new LaunchRegistry.Entry(99, 8, 1, "yes", 1_700_000_001L);
+        LaunchRegistry.Entry a = new LaunchRegistry.Entry(100, 7, 2, "sleep 100", 1_700_000_000L, 5000);
+        LaunchRegistry.Entry b = new LaunchRegistry.Entry(99, 8, 1, "yes", 1_700_000_001L, 5001);
         reg.add(a);
         reg.add(b);
         Files.writeString(reg.directory().resolve("5.json"), "{not json");

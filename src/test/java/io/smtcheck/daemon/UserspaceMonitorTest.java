@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.smtcheck.model.ProcessMatch;
+import io.smtcheck.model.Profile;
+import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.profiles.BundledData;
+import io.smtcheck.sched.GroupLauncher;
+import io.smtcheck.sched.TestGroup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/** The userspace monitor's scan over real processes: profiles that cannot match, leaders that exec, stale records. */
+@Timeout(60)
+class UserspaceMonitorTest {
+    @TempDir
+    Path dir;
+
+    private final List<Integer> started = new ArrayList<>();
+
+    @AfterEach
+    void killStarted() {
+        for (int pgid : started) {
+            GroupLauncher.signal(pgid, GroupLauncher.SIGKILL);
+            GroupLauncher.waitFor(pgid);
+        }
+    }
+
+    private int start(String... command) {
+        int pgid = GroupLauncher.start(List.of(command));
+        started.add(pgid);
+        return pgid;
+    }
+
+    private static Profile profile(int job, String name, ProcessMatch match) {
+        Profile like = BundledData.sampleDataset().profiles().get(0);
+        return new Profile(job, name, match, 1, like.singleIpc(), like.l3CacheIpc(), like.resources());
+    }
+
+    /** Profiles fixed by the test. */
+    private static ProfileSource profiles(List<Profile> all) {
+        return new ProfileSource() {
+            @Override
+            public Optional<Profile> byJob(int jobId) {
+                return all.stream().filter(p -> p.jobId() == jobId).findFirst();
+            }
+
+            @Override
+            public List<Profile> all() {
+                return all;
+            }
+
+            @Override
+            public void requestProfile(int jobId, String name) {
+            }
+
+            @Override
+            public String describe() {
+                return "fixed";
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    private UserspaceMonitor monitor(List<Profile> all) {
+        return new UserspaceMonitor(new ProcessTable(), new LaunchRegistry(dir.resolve("launched")), profiles(all), 0,
+                Duration.ofMillis(200));
+    }
+
+    private static List<Integer> detected(List<Monitor.Event> events, int jobId) {
+        return events.stream().filter(e -> e instanceof Monitor.Detected d && d.jobId() == jobId)
+                .map(e -> ((Monitor.Detected) e).pgid()).toList();
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void profilesWithoutARuleOrWithAnUnusableOneStopNoDetection() throws Exception {
+        // A leader whose command line holds a long run of a and b: (a|b)*\x01 recurses once per character
+        // (and matches no real command line: /proc shows no control characters in one).
+        int runaway = start("sh", "-c", "sleep 30; :", "ab".repeat(2000));
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ((Logger) LoggerFactory.getLogger(UserspaceMonitor.class)).addAppender(log);
+        try (TestGroup g = new TestGroup(1, 0, false); TestGroup h = new TestGroup(1, 0, false)) {
+            List<Profile> all = List.of(
+                    profile(900, "by-id-only", null),
+                    profile(901, "runaway", new ProcessMatch(null, "(a|b)*\\x01")),
+                    profile(902, "testproc", new ProcessMatch("smtcheck-testpr", null)));
+            UserspaceMonitor m = monitor(all);
+            List<Monitor.Event> events = m.scan();
+            List<Integer> found = detected(events, 902);
+            assertTrue(found.containsAll(List.of(g.pgid(), h.pgid())), events.toString());
+            assertEquals(List.of(), detected(events, 901), "the unusable rule matched nothing");
+            assertFalse(events.stream().anyMatch(e -> e instanceof Monitor.Detected d && d.pgid() == runaway));
+            assertTrue(m.profileErrors() >= 1, "counted");
+
+            // The same failure again, on a second leader: counted again, but warned about once.
+            int second = start("sh", "-c", "sleep 30; :", "ba".repeat(2000));
+            long before = m.profileErrors();
+            List<Monitor.Event> again = m.scan();
+            assertTrue(m.profileErrors() > before);
+            List<String> warnings = log.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .filter(s -> s.contains("'runaway' (job 901)")).toList();
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).contains("match.cmdline: the expression recurses too deeply"), warnings.get(0));
+            assertFalse(again.stream().anyMatch(e -> e instanceof Monitor.Detected d && d.pgid() == second));
+        } finally {
+            ((Logger) LoggerFactory.getLogger(UserspaceMonitor.class)).detachAppender(log);
+        }
+    }
+
+    @Test
+    void aLeaderThatExecsAfterItsFirstScanIsDetected() throws Exception {
+        // A job script that waits, then becomes the real program: a copy of sleep under a name of its own.
+        Path program = dir.resolve("smtck-execd");
+        Files.copy(Path.of("/bin/sleep"), program);
+        program.toFile().setExecutable(true);
+        Path go = dir.resolve("go");
+        int pgid = start("sh", "-c", "while [ ! -e " + go + " ]; do sleep 0.02; done; exec " + program + " 30");
+        UserspaceMonitor m = monitor(List.of(profile(903, "execd", new ProcessMatch("smtck-execd", null))));
+        await("the script to run", () -> "sh".equals(comm(pgid)));
+        assertEquals(List.of(), detected(m.scan(), 903), "still the script");
+        assertEquals(List.of(), detected(m.scan(), 903), "still the script");
+        Files.createFile(go);
+        await("the exec", () -> "smtck-execd".equals(comm(pgid)));
+        assertEquals(List.of(pgid), detected(m.scan(), 903), "the next scan sees the new program");
+    }
+
+    @Test
+    void aLeaderThatExecsTheSameNameWithOtherArgumentsIsCheckedAgain() throws Exception {
+        Path go = dir.resolve("go");
+        // sh becomes sh again, now running a command line the profile's rule looks for (quoted, so that
+        // the first command line does not hold it already).
+        int pgid = start("sh", "-c", "while [ ! -e " + go + " ]; do sleep 0.02; done; exec sh -c 'sleep 30; :' smtck-second-\"stage\"");
+        UserspaceMonitor m = monitor(List.of(profile(904, "second-stage", new ProcessMatch("sh", "smtck-second-stage"))));
+        await("the script to run", () -> "sh".equals(comm(pgid)));
+        assertEquals(List.of(), detected(m.scan(), 904));
+        Files.createFile(go);
+        await("the exec", () -> {
+            try {
+                return Files.readString(Path.of("/proc/" + pgid + "/cmdline")).contains("smtck-second-stage");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        assertEquals(List.of(pgid), detected(m.scan(), 904));
+    }
+
+    @Test
+    void aLaunchRecordOfAnEarlierLeaderIsRemovedNotUsed() throws Exception {
+        LaunchRegistry launched = new LaunchRegistry(dir.resolve("launched"));
+        ProcessTable table = new ProcessTable();
+        try (TestGroup reused = new TestGroup(1, 0, false); TestGroup real = new TestGroup(1, 0, false)) {
+            long start = table.startTicks(reused.pgid()).orElseThrow();
+            // Left by a launcher killed with SIGKILL: its leader had this pid but started earlier.
+            LaunchRegistry.Entry stale = new LaunchRegistry.Entry(reused.pgid(), 905, 1, "old job", 0, start - 1);
+            LaunchRegistry.Entry good = new LaunchRegistry.Entry(real.pgid(), 906, 1, "job",
+                    0, table.startTicks(real.pgid()).orElseThrow());
+            int ended = start("true");
+            GroupLauncher.waitFor(ended);
+            started.remove((Integer) ended);
+            LaunchRegistry.Entry gone = new LaunchRegistry.Entry(ended, 907, 1, "finished job", 0, 1);
+            for (LaunchRegistry.Entry e : List.of(stale, good, gone)) {
+                launched.add(e);
+            }
+            List<Monitor.Event> events = monitor(List.of()).scan();
+            assertEquals(List.of(), detected(events, 905), "the reused pgid is not taken for the old job");
+            assertEquals(List.of(real.pgid()), detected(events, 906));
+            assertEquals(List.of(good), launched.entries(), "the stale and the ended records are removed");
+        }
+    }
+
+    private static String comm(int pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/comm")).strip();
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+}
