@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import io.smtcheck.daemon.StateDirInUseException;
 import io.smtcheck.profiles.StoreUnavailableException;
 import io.smtcheck.profiling.WorkloadFailedException;
 import io.smtcheck.sched.NativeCallException;
@@ -66,7 +67,7 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof BenchOptions.RefusedException) {
+        if (e instanceof BenchOptions.RefusedException || e instanceof StateDirInUseException) {
             return ExitCodes.REFUSED;
         }
         if (e instanceof CommandLine.ParameterException) {
@@ -83,6 +84,7 @@ public final class Main implements Runnable {
         String message = e instanceof NativeCallException || e instanceof IllegalArgumentException
                 || e instanceof InputException || e instanceof StoreUnavailableException
                 || e instanceof BenchOptions.RefusedException || e instanceof WorkloadFailedException
+                || e instanceof StateDirInUseException
                 ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
         return String.valueOf(message).replaceAll("\\s*\\R\\s*", " ");
     }
