@@ -30,10 +30,14 @@ final class StatusCommand extends DaemonClientCommand {
             out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-12s %-14s %s%n", w.path("pgid").asInt(), w.path("job").asInt(),
                     w.path("name").asText("-"), w.path("workers").asInt(),
                     w.path("profileKnown").asBoolean() ? "known" : "unknown", ipc(w.path("ipc")),
-                    w.path("cpus").isEmpty() ? "unpinned" : join(w.path("cpus")));
+                    cpus(w));
         }
         if (s.path("workloads").isEmpty()) {
             out.println("(no workloads)");
+        }
+        for (JsonNode a : s.path("leftAlone")) {
+            out.printf(Locale.ROOT, "left alone: group %d (%s): %s%n", a.path("pgid").asInt(), a.path("name").asText(),
+                    a.path("reason").asText());
         }
         out.println();
         out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
@@ -49,6 +53,17 @@ final class StatusCommand extends DaemonClientCommand {
         JsonNode k = s.path("counters");
         out.printf(Locale.ROOT, "events %d, plans %d, pins %d, errors %d%n", k.path("events").asLong(),
                 k.path("plans").asLong(), k.path("pins").asLong(), k.path("errors").asLong());
+    }
+
+    /** The CPUs a workload is pinned to, and what it should be pinned to while a pin fails. */
+    private static String cpus(JsonNode w) {
+        String applied = w.path("cpus").isEmpty() ? "unpinned" : join(w.path("cpus"));
+        if (!w.has("pinError")) {
+            return applied;
+        }
+        String wanted = w.path("wantedCpus").isEmpty() ? "its original CPUs" : join(w.path("wantedCpus"));
+        return applied + " (wants " + wanted + ", " + w.path("pinFailures").asInt() + " failed pins: "
+                + w.path("pinError").asText() + ")";
     }
 
     private static String ipc(JsonNode ipc) {
