@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import io.smtcheck.daemon.StateDirInUseException;
 import io.smtcheck.profiling.WorkloadFailedException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -72,7 +73,7 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof BenchOptions.RefusedException) {
+        if (e instanceof BenchOptions.RefusedException || e instanceof StateDirInUseException) {
             return ExitCodes.REFUSED;
         }
         if (e instanceof CommandLine.ParameterException || e instanceof OptionValueException) {

@@ -5,11 +5,13 @@ import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.smtcheck.daemon.AffinityPolicy;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,6 +99,22 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--userspace", description = "Use the /proc monitor even when the kernel modules are loaded.")
     boolean userspace;
 
+    @Option(names = "--include", paramLabel = "RULE", split = ",",
+            description = "Manage only groups whose leader matches one of these rules: uid=N, cgroup=GLOB (the"
+                    + " cgroup path, e.g. /user.slice/*) or comm=GLOB (the command name). Default: every group.")
+    List<String> include = new ArrayList<>();
+
+    @Option(names = "--exclude", paramLabel = "RULE", split = ",",
+            description = "Never pin groups whose leader matches one of these rules (same form as --include); an"
+                    + " exclude wins over an include.")
+    List<String> exclude = new ArrayList<>();
+
+    @Option(names = "--narrowed", paramLabel = "skip|manage", defaultValue = "skip",
+            description = "Groups whose affinity someone else narrowed (when they arrive, or later by changing the"
+                    + " daemon's pin): skip leaves them alone, manage pins them all the same and puts a changed pin"
+                    + " back. Default: ${DEFAULT-VALUE}.")
+    String narrowed;
+
     @Option(names = {"-v", "--verbose"}, description = "Log debug messages.")
     boolean verbose;
 
@@ -118,7 +136,8 @@ final class RunCommand implements Callable<Integer> {
         }
         LOG.info("configuration: {}", summary());
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,
-                minGain, !noRestore, socket, socketGroup, stateDir, userspace);
+                minGain, !noRestore, socket, socketGroup, stateDir, userspace,
+                AffinityPolicy.parse(include, exclude, narrowed));
         try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, mongoUri, dataDir, modelDir, sampleProfiles)) {
             runtime.daemon().showConfiguration(describe());
             runtime.reloadOnHangup(this::reread);

@@ -31,10 +31,14 @@ final class StatusCommand extends DaemonClientCommand {
             out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-12s %-14s %s%n", w.path("pgid").asInt(), w.path("job").asInt(),
                     w.path("name").asText("-"), w.path("workers").asInt(),
                     w.path("profileKnown").asBoolean() ? "known" : "unknown", ipc(w.path("ipc")),
-                    w.path("cpus").isEmpty() ? "unpinned" : join(w.path("cpus")));
+                    cpus(w));
         }
         if (s.path("workloads").isEmpty()) {
             out.println("(no workloads)");
+        }
+        for (JsonNode a : s.path("leftAlone")) {
+            out.printf(Locale.ROOT, "left alone: group %d (%s): %s%n", a.path("pgid").asInt(), a.path("name").asText(),
+                    a.path("reason").asText());
         }
         out.println();
         out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
@@ -66,6 +70,17 @@ final class StatusCommand extends DaemonClientCommand {
             out.printf(Locale.ROOT, "  %-16s %-32s %s%s%n", e.getKey(), v.path("value").asText("-"),
                     v.path("from").asText(), restart);
         });
+    }
+
+    /** The CPUs a workload is pinned to, and what it should be pinned to while a pin fails. */
+    private static String cpus(JsonNode w) {
+        String applied = w.path("cpus").isEmpty() ? "unpinned" : join(w.path("cpus"));
+        if (!w.has("pinError")) {
+            return applied;
+        }
+        String wanted = w.path("wantedCpus").isEmpty() ? "its original CPUs" : join(w.path("wantedCpus"));
+        return applied + " (wants " + wanted + ", " + w.path("pinFailures").asInt() + " failed pins: "
+                + w.path("pinError").asText() + ")";
     }
 
     private static String ipc(JsonNode ipc) {

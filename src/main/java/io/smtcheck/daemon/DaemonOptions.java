@@ -16,7 +16,20 @@ import java.time.Duration;
  * @param socketGroup     the group that may read status over the socket, or null
  * @param stateDir        where `smtcheck launch` records groups for the userspace monitor
  * @param forceUserspace  use the /proc monitor even when the kernel modules are loaded
+ * @param affinityPolicy  which groups the daemon may pin
  */
 public record DaemonOptions(int threshold, Duration interval, boolean dryRun, double minGain, boolean restoreOnExit,
-        Path socket, String socketGroup, Path stateDir, boolean forceUserspace) {
+        Path socket, String socketGroup, Path stateDir, boolean forceUserspace, AffinityPolicy affinityPolicy) {
+    public DaemonOptions {
+        if (affinityPolicy == null) {
+            throw new IllegalArgumentException("affinityPolicy: missing");
+        }
+    }
+
+    /** The options with the default affinity policy. */
+    public DaemonOptions(int threshold, Duration interval, boolean dryRun, double minGain, boolean restoreOnExit,
+            Path socket, String socketGroup, Path stateDir, boolean forceUserspace) {
+        this(threshold, interval, dryRun, minGain, restoreOnExit, socket, socketGroup, stateDir, forceUserspace,
+                AffinityPolicy.defaults());
+    }
 }

@@ -29,10 +29,13 @@ public final class DaemonRuntime implements AutoCloseable {
     private final Monitor monitor;
     private final Daemon daemon;
     private final ControlServer control;
+    private final StateDirLock lock;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
 
-    private DaemonRuntime(ProfileSource profiles, Monitor monitor, Daemon daemon, ControlServer control) {
+    private DaemonRuntime(ProfileSource profiles, Monitor monitor, Daemon daemon, ControlServer control,
+            StateDirLock lock) {
+        this.lock = lock;
         this.profiles = profiles;
         this.monitor = monitor;
         this.daemon = daemon;
@@ -42,11 +45,21 @@ public final class DaemonRuntime implements AutoCloseable {
     /**
      * Opens the store (the embedded server when {@code mongoUri} is null; filled with the shipped
      * synthetic sample profiles when empty and {@code sampleProfiles} is set), loads the newest model
-     * ({@code modelDir} or the shipped one), picks the monitor and binds the control socket.
+     * ({@code modelDir} or the shipped one), picks the monitor and binds the control socket. The
+     * state directory is locked first, before anything another daemon might be using is touched.
+     *
+     * @throws StateDirInUseException when another daemon runs with the same state directory
      */
     public static DaemonRuntime start(DaemonOptions options, Topology topology, String mongoUri, Path dataDir,
             Path modelDir, boolean sampleProfiles) throws IOException {
-        ProfileStore store = mongoUri != null ? ProfileStore.connect(mongoUri) : ProfileStore.embedded(dataDir);
+        StateDirLock lock = StateDirLock.acquire(options.stateDir());
+        ProfileStore store;
+        try {
+            store = mongoUri != null ? ProfileStore.connect(mongoUri) : ProfileStore.embedded(dataDir);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
         ProfileSource profiles = new StoreProfileSource(store);
         Monitor monitor = null;
         try {
@@ -65,12 +78,13 @@ public final class DaemonRuntime implements AutoCloseable {
             Daemon daemon = new Daemon(options, monitor, profiles, models, new Replanner(topology, options.minGain()));
             ControlServer control = ControlServer.start(options.socket(), options.socketGroup(), daemon.controlCommands());
             LOG.info("control socket: {}", options.socket());
-            return new DaemonRuntime(profiles, monitor, daemon, control);
+            return new DaemonRuntime(profiles, monitor, daemon, control, lock);
         } catch (IOException | RuntimeException e) {
             if (monitor != null) {
                 monitor.close();
             }
             profiles.close();
+            lock.close();
             throw e;
         }
     }
@@ -133,7 +147,7 @@ public final class DaemonRuntime implements AutoCloseable {
         return System.nanoTime() / 1000;
     }
 
-    /** Stops the loop (restoring affinity), then closes the socket, the monitor and the store. */
+    /** Stops the loop (restoring affinity), then closes the socket, the monitor and the store, and unlocks. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -144,6 +158,7 @@ public final class DaemonRuntime implements AutoCloseable {
         control.close();
         monitor.close();
         profiles.close();
+        lock.close();
         LOG.info("stopped");
     }
 }

@@ -4,9 +4,13 @@ package io.smtcheck.daemon;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.procfs.ProcessTable;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -16,11 +20,18 @@ import org.slf4j.LoggerFactory;
  * The affinity each managed group had before the daemon first pinned it, kept on disk (one small
  * file per group in the state directory) so that a daemon restarted after a crash or SIGKILL still
  * restores the real original, not the pins its predecessor left. A record names the group
- * leader's start time, so a pgid reused by another group is not given a stale record.
+ * leader's start time, so a pgid reused by another group is not given a stale record. A group
+ * whose leader has exited keeps its record while members are left: its number cannot be reused
+ * before the last of them exits. The record also names the CPUs the daemon last pinned the group
+ * to, so that a successor can tell its predecessor's pin from someone else's.
  * Best effort: a file that cannot be written or read is reported and the daemon goes on.
  */
 final class OriginalAffinity {
-    record Entry(int pgid, long leaderStartTicks, List<Integer> cpus) {
+    /**
+     * @param cpus   the affinity before the daemon first pinned the group
+     * @param pinned the CPUs the daemon last pinned it to; null while it has its original
+     */
+    record Entry(int pgid, long leaderStartTicks, List<Integer> cpus, List<Integer> pinned) {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(OriginalAffinity.class);
@@ -34,17 +45,21 @@ final class OriginalAffinity {
         this.processes = processes;
     }
 
-    /** The recorded original of this very group (same leader start), if there is one. */
-    Optional<List<Integer>> recall(int pgid) {
+    /**
+     * The record of this very group (same leader start, or a leaderless group that still has
+     * members), if there is one; a stale one is removed.
+     */
+    Optional<Entry> recall(int pgid) {
         Path f = file(pgid);
         if (!Files.exists(f)) {
             return Optional.empty();
         }
         try {
             Entry e = JSON.readValue(f.toFile(), Entry.class);
-            if (e.pgid() == pgid && e.leaderStartTicks() == leaderStart(pgid) && e.cpus() != null
-                    && !e.cpus().isEmpty()) {
-                return Optional.of(List.copyOf(e.cpus()));
+            long start = leaderStart(pgid);
+            boolean same = start >= 0 ? e.leaderStartTicks() == start : processes.groupAlive(pgid);
+            if (e.pgid() == pgid && same && e.cpus() != null && !e.cpus().isEmpty()) {
+                return Optional.of(e);
             }
             LOG.info("group {}: the recorded original affinity belongs to an earlier group of that number", pgid);
         } catch (IOException ex) {
@@ -54,12 +69,43 @@ final class OriginalAffinity {
         return Optional.empty();
     }
 
-    void remember(int pgid, List<Integer> cpus) {
+    /** The groups recorded here; the caller checks each with {@link #recall}. */
+    List<Integer> recorded() {
+        List<Integer> out = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path f : files) {
+                try {
+                    out.add(Integer.parseInt(f.getFileName().toString().replace(".json", "")));
+                } catch (NumberFormatException e) {
+                    LOG.warn("{} names no process group: ignored", f);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return out;
+        } catch (IOException e) {
+            LOG.warn("cannot list {}: {}", dir, e.getMessage());
+        }
+        Collections.sort(out);
+        return out;
+    }
+
+    /** Records a group's original affinity before it is first pinned. */
+    void remember(int pgid, List<Integer> cpus, List<Integer> pinned) {
+        write(new Entry(pgid, leaderStart(pgid), cpus, pinned));
+    }
+
+    /** Records the CPUs a pin has put the group on (null: its original again). */
+    void pinned(Entry was, List<Integer> cpus) {
+        write(new Entry(was.pgid(), was.leaderStartTicks(), was.cpus(), cpus));
+    }
+
+    private void write(Entry entry) {
+        int pgid = entry.pgid();
         try {
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, ".original-", ".tmp");
             try {
-                JSON.writeValue(tmp.toFile(), new Entry(pgid, leaderStart(pgid), cpus));
+                JSON.writeValue(tmp.toFile(), entry);
                 Files.move(tmp, file(pgid), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } finally {
                 Files.deleteIfExists(tmp);

@@ -16,8 +16,24 @@ final class Workload {
     final List<Integer> originalCpus;
     /** The CPUs it ran on when this daemon took it in (pinned already, after a restart). */
     final List<Integer> cpusAtArrival;
-    /** The CPUs it is pinned to now; null when it runs with its original affinity. */
+    /** The CPUs the plan gives it; null when the plan leaves it its original affinity. */
     List<Integer> cpus;
+    /**
+     * The CPUs the daemon's pins have really put it on; null while it has its original affinity.
+     * It differs from {@link #cpus} while a pin has failed and waits to be tried again.
+     */
+    List<Integer> applied;
+    /**
+     * The affinity the group's leader showed after the daemon last set it (or when it arrived);
+     * any other affinity means someone else changed it. Null while unknown: after a failed pin.
+     */
+    List<Integer> expected;
+    /** Why the last pin failed, while {@link #applied} lags behind {@link #cpus}. */
+    String pinError;
+    /** Failed pins since the last one that worked or the last change of plan. */
+    int pinFailures;
+    /** When (System.nanoTime) the next try of a failed pin is due. */
+    long nextPinAt = System.nanoTime();
     int slot = -1;
     Monitor.Counters lastCounters;
     long lastCountersAt;
