@@ -17,8 +17,8 @@ public final class ExitCodes {
     /** No daemon answers on the control socket. */
     public static final int NOT_RUNNING = 4;
     /**
-     * The daemon answered with an error (for example: permission denied), or a measurement would
-     * use CPUs the daemon manages.
+     * The daemon answered with an error (for example: permission denied), a measurement would
+     * use CPUs the daemon manages, or the profile store is not open to this user.
      */
     public static final int REFUSED = 5;
 
@@ -32,8 +32,8 @@ public final class ExitCodes {
         m.put(Integer.toString(USAGE), "Invalid command line.");
         m.put(Integer.toString(FAILURE), "System failure (a failed system call or a missing native library).");
         m.put(Integer.toString(NOT_RUNNING), "The daemon is not running (status, reset).");
-        m.put(Integer.toString(REFUSED), "The daemon refused the request (status, reset), or profile/corun would use CPUs"
-                + " the daemon manages; the reason is printed.");
+        m.put(Integer.toString(REFUSED), "The daemon refused the request (status, reset), profile/corun would use CPUs"
+                + " the daemon manages, or the profile store belongs to another user; the reason is printed.");
         return Collections.unmodifiableMap(m);
     }
 

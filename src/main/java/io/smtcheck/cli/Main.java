@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import io.smtcheck.profiles.StoreAccessDeniedException;
 import io.smtcheck.profiles.StoreUnavailableException;
 import io.smtcheck.profiling.WorkloadFailedException;
 import io.smtcheck.sched.NativeCallException;
@@ -66,7 +67,7 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof BenchOptions.RefusedException) {
+        if (e instanceof BenchOptions.RefusedException || e instanceof StoreAccessDeniedException) {
             return ExitCodes.REFUSED;
         }
         if (e instanceof CommandLine.ParameterException) {

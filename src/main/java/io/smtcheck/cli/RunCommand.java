@@ -4,6 +4,7 @@ package io.smtcheck.cli;
 import ch.qos.logback.classic.Level;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
+import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,8 +37,8 @@ final class RunCommand implements Callable<Integer> {
             description = "A MongoDB server for profiles. Default: an embedded server with its data in --data-dir.")
     String mongoUri;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "The embedded store's data. Default: ${DEFAULT-VALUE}.",
-            defaultValue = "/var/lib/smtcheck")
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "The embedded store's data. Default: " + ProfileStore.DEFAULT_DATA_DIR_HELP + ".")
     Path dataDir;
 
     @Option(names = "--model-dir", paramLabel = "DIR",
@@ -99,7 +100,8 @@ final class RunCommand implements Callable<Integer> {
         Topology topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,
                 minGain, !noRestore, socket, socketGroup, stateDir, userspace);
-        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, mongoUri, dataDir, modelDir, sampleProfiles)) {
+        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, mongoUri,
+                dataDir != null ? dataDir : ProfileStore.defaultDataDir(), modelDir, sampleProfiles)) {
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "smtcheck-stop"));
             runtime.run();
         }

@@ -22,6 +22,7 @@ final class StatusCommand extends DaemonClientCommand {
         out.println("monitor:  " + s.path("monitor").asText());
         out.println("model:    " + s.path("model").asText());
         out.println("profiles: " + s.path("store").asText());
+        out.println("store:    " + s.path("storeHealth").asText("unknown"));
         out.println("topology: " + s.path("topology").asText());
         out.println();
         out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-12s %-14s %s%n", "pgid", "job", "name", "workers", "profile",

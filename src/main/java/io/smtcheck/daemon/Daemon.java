@@ -8,6 +8,7 @@ import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
+import io.smtcheck.profiles.StoreHealth;
 import io.smtcheck.sched.GroupAffinity;
 import io.smtcheck.sched.NativeCallException;
 import io.smtcheck.sched.PairingInput;
@@ -453,6 +454,8 @@ public final class Daemon {
         s.put("model", models.current().map(l -> l.file().toString()).orElse("none")
                 + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse(""));
         s.put("store", profiles.describe());
+        StoreHealth health = profiles.health();
+        s.put("storeHealth", health.summary());
         s.put("topology", replanner.topology().toString());
         s.put("minGain", replanner.minGain());
         ArrayNode ws = s.putArray("workloads");
@@ -502,7 +505,7 @@ public final class Daemon {
         k.put("plans", plans);
         k.put("pins", pins);
         k.put("moves", moves);
-        k.put("errors", errors);
+        k.put("errors", errors + health.errors());
         ObjectNode lat = s.putObject("eventToPinMs");
         long n = Math.min(latencyCount, LATENCY_SAMPLES);
         lat.put("samples", n);
