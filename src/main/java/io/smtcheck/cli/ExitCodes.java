@@ -18,8 +18,8 @@ public final class ExitCodes {
     public static final int NOT_RUNNING = 4;
     /**
      * The daemon answered with an error (for example: permission denied), this user may not use its
-     * control socket, a measurement would use CPUs the daemon manages, or another daemon already runs
-     * with the same state directory.
+     * control socket, a measurement would use CPUs the daemon manages, another daemon already runs
+     * with the same state directory, or the profile store is not open to this user.
      */
     public static final int REFUSED = 5;
 
@@ -34,8 +34,8 @@ public final class ExitCodes {
         m.put(Integer.toString(FAILURE), "System failure (a failed system call or a missing native library).");
         m.put(Integer.toString(NOT_RUNNING), "The daemon is not running (status, reset).");
         m.put(Integer.toString(REFUSED), "The daemon refused the request (status, reset), this user may not use its"
-                + " control socket, profile/corun would use CPUs the daemon manages, or run found another daemon"
-                + " using its state directory; the reason is printed.");
+                + " control socket, profile/corun would use CPUs the daemon manages, run found another daemon"
+                + " using its state directory, or the profile store belongs to another user; the reason is printed.");
         return Collections.unmodifiableMap(m);
     }
 

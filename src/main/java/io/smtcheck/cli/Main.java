@@ -2,6 +2,8 @@
 package io.smtcheck.cli;
 
 import io.smtcheck.daemon.StateDirInUseException;
+import io.smtcheck.profiles.StoreAccessDeniedException;
+import io.smtcheck.profiles.StoreUnavailableException;
 import io.smtcheck.profiling.WorkloadFailedException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -73,7 +75,8 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof BenchOptions.RefusedException || e instanceof StateDirInUseException) {
+        if (e instanceof BenchOptions.RefusedException || e instanceof StateDirInUseException
+                || e instanceof StoreAccessDeniedException) {
             return ExitCodes.REFUSED;
         }
         if (e instanceof CommandLine.ParameterException || e instanceof OptionValueException) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.daemon.AffinityPolicy;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
+import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,8 +57,8 @@ final class RunCommand implements Callable<Integer> {
             description = "A MongoDB server for profiles. Default: an embedded server with its data in --data-dir.")
     String mongoUri;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "The embedded store's data. Default: ${DEFAULT-VALUE}.",
-            defaultValue = "/var/lib/smtcheck")
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "The embedded store's data. Default: " + ProfileStore.DEFAULT_DATA_DIR_HELP + ".")
     Path dataDir;
 
     @Option(names = "--model-dir", paramLabel = "DIR",
@@ -138,7 +139,8 @@ final class RunCommand implements Callable<Integer> {
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,
                 minGain, !noRestore, socket, socketGroup, stateDir, userspace,
                 AffinityPolicy.parse(include, exclude, narrowed));
-        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, mongoUri, dataDir, modelDir, sampleProfiles)) {
+        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, mongoUri,
+                dataDir != null ? dataDir : ProfileStore.defaultDataDir(), modelDir, sampleProfiles)) {
             runtime.daemon().showConfiguration(describe());
             runtime.reloadOnHangup(this::reread);
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "smtcheck-stop"));

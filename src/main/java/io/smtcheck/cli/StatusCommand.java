@@ -22,6 +22,7 @@ final class StatusCommand extends DaemonClientCommand {
         out.println("monitor:  " + s.path("monitor").asText());
         out.println("model:    " + s.path("model").asText());
         out.println("profiles: " + s.path("store").asText());
+        out.println("store:    " + s.path("storeHealth").asText("unknown"));
         out.println("topology: " + s.path("topology").asText());
         printConfiguration(out, s.path("config"));
         out.println();

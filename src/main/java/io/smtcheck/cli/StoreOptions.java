@@ -7,7 +7,6 @@ import io.smtcheck.profiles.PublishedServer;
 import io.smtcheck.profiles.StoreUnavailableException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -20,8 +19,8 @@ final class StoreOptions {
     String mongoUri;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "Data directory of the embedded server. Default: $SMTCHECK_DATA_DIR, /var/lib/smtcheck/profiles"
-                    + " for root, else ~/.local/share/smtcheck/profiles.")
+            description = "Data directory of the embedded server (the daemon's, when it runs). Default: "
+                    + ProfileStore.DEFAULT_DATA_DIR_HELP + ".")
     Path dataDir;
 
     @Spec(Spec.Target.MIXEE)
@@ -55,7 +54,7 @@ final class StoreOptions {
     private ProfileStore openPublished(Path dir, EmbeddedMongo.InUseException inUse) {
         PublishedServer server = PublishedServer.read(dir).filter(PublishedServer::alive)
                 .orElseThrow(() -> new StoreUnavailableException(inUse.getMessage(), inUse));
-        if (!server.answers(Duration.ofSeconds(2))) {
+        if (!server.answers()) {
             throw new StoreUnavailableException(inUse.getMessage() + "; the server published in "
                     + PublishedServer.file(dir) + " (" + server.uri() + ", process " + server.pid() + ") does not answer",
                     inUse);

@@ -10,6 +10,7 @@ import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
 import io.smtcheck.procfs.ProcessIdentity;
 import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.profiles.StoreHealth;
 import io.smtcheck.sched.GroupAffinity;
 import io.smtcheck.sched.NativeCallException;
 import io.smtcheck.sched.PairingInput;
@@ -753,6 +754,8 @@ public final class Daemon {
         s.put("model", models.current().map(l -> l.file().toString()).orElse("none")
                 + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse(""));
         s.put("store", profiles.describe());
+        StoreHealth health = profiles.health();
+        s.put("storeHealth", health.summary());
         s.put("topology", replanner.topology().toString());
         s.put("minGain", replanner.minGain());
         if (configuration != null) {
@@ -817,7 +820,7 @@ public final class Daemon {
         k.put("plans", plans);
         k.put("pins", pins);
         k.put("moves", moves);
-        k.put("errors", errors);
+        k.put("errors", errors + health.errors());
         if (monitor instanceof UserspaceMonitor u) {
             k.put("profileRuleErrors", u.profileErrors());
         }

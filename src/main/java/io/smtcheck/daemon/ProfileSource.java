@@ -2,6 +2,7 @@
 package io.smtcheck.daemon;
 
 import io.smtcheck.model.Profile;
+import io.smtcheck.profiles.StoreHealth;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,6 +18,11 @@ public interface ProfileSource extends AutoCloseable {
 
     /** One line for logs and status. */
     String describe();
+
+    /** Whether the store works, and its failures so far (counted in the daemon's errors). */
+    default StoreHealth health() {
+        return StoreHealth.HEALTHY;
+    }
 
     @Override
     void close();

@@ -3,6 +3,7 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.model.Profile;
 import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.StoreHealth;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,11 @@ final class StoreProfileSource implements ProfileSource {
     @Override
     public String describe() {
         return store.where();
+    }
+
+    @Override
+    public StoreHealth health() {
+        return store.health();
     }
 
     @Override

@@ -29,6 +29,7 @@ import io.smtcheck.model.InvalidDataException;
 import io.smtcheck.model.Profile;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -150,6 +151,16 @@ public final class ProfileStore implements AutoCloseable {
     private Duration backoff;
     private volatile boolean indexesReady;
     private boolean closed;
+    private final StoreErrors errors;
+
+    /** The embedded server could not write an acknowledged write to its file (a full disk): it is lost. */
+    private static final class CommitFailedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CommitFailedException(String message) {
+            super(message);
+        }
+    }
 
     private ProfileStore(String uri, String where, EmbeddedMongo embedded, StoreSettings settings) {
         ConnectionString cs;
@@ -163,6 +174,10 @@ public final class ProfileStore implements AutoCloseable {
         this.embedded = embedded;
         this.settings = settings;
         this.backoff = settings.firstBackoff();
+        this.errors = new StoreErrors(LOG, where, Clock.systemUTC());
+        if (cs.getHosts().stream().anyMatch(h -> h.endsWith(".sock"))) {
+            loadUnixSockets();
+        }
         long timeoutMs = settings.timeout().toMillis();
         MongoClientSettings clientSettings = MongoClientSettings.builder()
                 .applyConnectionString(cs)
@@ -172,8 +187,13 @@ public final class ProfileStore implements AutoCloseable {
                 .build();
         this.client = MongoClients.create(clientSettings);
         this.db = client.getDatabase(cs.getDatabase() == null ? DEFAULT_DATABASE : cs.getDatabase());
-        // Indexes now if the server is there; otherwise at the first successful contact.
-        tryMongo("create indexes", () -> true);
+        // Indexes now if the server is there; otherwise at the first successful contact. Quietly: the
+        // first operation tries again and reports a failure, a command's in one line.
+        try {
+            ensureIndexes();
+        } catch (MongoException e) {
+            LOG.debug("no indexes yet at {}: {}", where, firstLine(e.getMessage()));
+        }
     }
 
     /**
@@ -218,22 +238,29 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     /**
-     * The default data directory of the embedded server: {@code $SMTCHECK_DATA_DIR} if set, else
-     * {@code /var/lib/smtcheck/profiles} for root, else
+     * The default data directory of the embedded server, for the daemon and every command alike:
+     * {@code $SMTCHECK_DATA_DIR} if set, else {@value #ROOT_DATA_DIR} for root (the daemon's), else
      * {@code ${XDG_DATA_HOME:-~/.local/share}/smtcheck/profiles}.
      */
     public static Path defaultDataDir() {
-        String env = System.getenv("SMTCHECK_DATA_DIR");
+        String env = System.getenv(DATA_DIR_ENV);
         if (env != null && !env.isBlank()) {
             return Path.of(env);
         }
         if ("root".equals(System.getProperty("user.name"))) {
-            return Path.of("/var/lib/smtcheck/profiles");
+            return Path.of(ROOT_DATA_DIR);
         }
         String xdg = System.getenv("XDG_DATA_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share");
         return base.resolve("smtcheck").resolve("profiles");
     }
+
+    public static final String DATA_DIR_ENV = "SMTCHECK_DATA_DIR";
+    public static final String ROOT_DATA_DIR = "/var/lib/smtcheck";
+
+    /** {@link #defaultDataDir()} in words, for --help. */
+    public static final String DEFAULT_DATA_DIR_HELP = "$" + DATA_DIR_ENV + ", else " + ROOT_DATA_DIR
+            + " for root, else ~/.local/share/smtcheck/profiles";
 
     /** The server, for messages: the URI without credentials, or the embedded server's directory. */
     public String where() {
@@ -243,6 +270,23 @@ public final class ProfileStore implements AutoCloseable {
     /** The URI the client uses (with credentials, if any: not for messages). */
     String connectionString() {
         return uri;
+    }
+
+    /**
+     * The driver reaches unix sockets through jnr, whose first use builds its native bindings: on a
+     * busy machine that takes longer than a connect timeout. Done here, before any timeout runs.
+     */
+    private static void loadUnixSockets() {
+        try {
+            jnr.unixsocket.UnixSocketChannel.open().close();
+        } catch (IOException | RuntimeException | LinkageError e) {
+            LOG.debug("cannot prepare unix sockets: {}", e.toString());
+        }
+    }
+
+    /** Failed operations so far, and whether the last one succeeded. */
+    public StoreHealth health() {
+        return errors.health();
     }
 
     /** Whether the last contact with MongoDB succeeded. */
@@ -600,8 +644,9 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     private void commit() {
-        if (embedded != null) {
-            embedded.commit();
+        if (embedded != null && !embedded.commit()) {
+            throw new CommitFailedException("the write was not saved to " + embedded.dataDir().resolve(EmbeddedMongo.FILE_NAME)
+                    + " (" + embedded.health().lastError() + ")");
         }
     }
 
@@ -640,8 +685,11 @@ public final class ProfileStore implements AutoCloseable {
             if (isOutage(e)) {
                 failed(what, e);
             } else {
-                LOG.warn("MongoDB at {} refused to {}: {}", where, what, e.getMessage());
+                refused(what, e);
             }
+            return Optional.empty();
+        } catch (CommitFailedException e) {
+            refused(what, e);
             return Optional.empty();
         } catch (IllegalStateException e) {
             // The client was closed under us: the store is shutting down.
@@ -658,9 +706,18 @@ public final class ProfileStore implements AutoCloseable {
                 T result = op.get();
                 succeeded();
                 return result;
+            } catch (CommitFailedException e) {
+                errors.failed(what, e); // counted; the exception says it
+                throw new StoreUnavailableException("MongoDB at " + where + " could not " + what + ": " + e.getMessage(), e);
             } catch (MongoException e) {
+                if (StoreAccessDeniedException.causedBy(e)) {
+                    errors.failed(what, e);
+                    throw new StoreAccessDeniedException(StoreAccessDeniedException.denied(where), e);
+                }
                 if (!isOutage(e)) {
-                    throw new StoreUnavailableException("MongoDB at " + where + " refused to " + what + ": " + e.getMessage(), e);
+                    errors.failed(what, e);
+                    throw new StoreUnavailableException("MongoDB at " + where + " refused to " + what + ": "
+                            + firstLine(e.getMessage()), e);
                 }
                 last = e;
                 Duration pause = failed(what, e);
@@ -674,16 +731,19 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     private void succeeded() {
-        boolean recovered;
         synchronized (circuit) {
-            recovered = down;
             down = false;
             backoff = settings.firstBackoff();
         }
-        if (recovered) {
-            LOG.info("MongoDB at {} is reachable again", where);
-        }
+        errors.succeeded(); // logs the recovery
         flushQueuedRequests();
+    }
+
+    /** The server answered with an error (or the embedded one could not save a write). */
+    private void refused(String what, RuntimeException e) {
+        if (errors.failed(what, e)) {
+            LOG.warn("MongoDB at {} refused to {}: {}", where, what, firstLine(e.getMessage()));
+        }
     }
 
     private Duration failed(String what, MongoException e) {
@@ -696,7 +756,7 @@ public final class ProfileStore implements AutoCloseable {
             down = true;
             nextAttemptNanos = System.nanoTime() + pause.toNanos();
         }
-        if (first) {
+        if (errors.failed(what, e) || first) {
             LOG.warn("MongoDB at {} is unreachable ({}: {}); serving {} cached profiles, retrying with backoff",
                     where, what, firstLine(e.getMessage()), all.size());
         } else {
@@ -711,7 +771,7 @@ public final class ProfileStore implements AutoCloseable {
                 fileRequest(job);
                 queuedRequests.remove(job);
                 LOG.info("filed the profiling request for job {} queued while MongoDB was unreachable", job);
-            } catch (MongoException e) {
+            } catch (MongoException | CommitFailedException e) {
                 return;
             }
         }

@@ -5,14 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
+import java.net.StandardProtocolFamily;
+import java.net.URLDecoder;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -20,10 +21,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The address of the embedded server that has a data directory open, in
- * {@code <dataDir>/server.json}, so that other processes (commands run while the daemon holds
- * the directory) can reach the same data over loopback. Written by the process that holds the
- * directory's lock and removed when it stops; a process killed hard leaves it behind, so readers
- * check that the process and its port are still there.
+ * {@code <dataDir>/server.json}: its unix socket, as a driver URI
+ * ({@code mongodb://%2F...%2Fstore.sock}), so that other processes of the same user (commands run
+ * while the daemon holds the directory) can reach the same data. Written by the process that
+ * holds the directory's lock and removed when it stops; a process killed hard leaves it behind,
+ * so readers check that the process and its socket are still there.
  */
 public record PublishedServer(String uri, long pid, String startedAt) {
     private static final Logger LOG = LoggerFactory.getLogger(PublishedServer.class);
@@ -79,13 +81,34 @@ public record PublishedServer(String uri, long pid, String startedAt) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
-    /** Whether something accepts connections on the published port. */
-    public boolean answers(Duration timeout) {
-        try (Socket s = new Socket()) {
-            URI u = URI.create(uri);
-            s.connect(new InetSocketAddress(u.getHost(), u.getPort()), (int) timeout.toMillis());
+    /** The published unix socket; empty when the URI names none. */
+    public Optional<Path> socket() {
+        String prefix = "mongodb://";
+        if (!uri.startsWith(prefix) || !uri.startsWith(prefix + "%2F")) {
+            return Optional.empty();
+        }
+        String host = uri.substring(prefix.length()).replaceFirst("[/?].*$", "");
+        return Optional.of(Path.of(URLDecoder.decode(host, StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Whether something accepts connections on the published socket (a local connect answers at
+     * once or fails at once, so there is no timeout to wait).
+     *
+     * @throws StoreAccessDeniedException when the socket is there but not open to this user
+     */
+    public boolean answers() {
+        Optional<Path> socket = socket();
+        if (socket.isEmpty()) {
+            return false;
+        }
+        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            c.connect(UnixDomainSocketAddress.of(socket.get()));
             return true;
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException e) {
+            if (StoreAccessDeniedException.causedBy(e)) {
+                throw new StoreAccessDeniedException(StoreAccessDeniedException.denied(socket.get().toString()), e);
+            }
             return false;
         }
     }

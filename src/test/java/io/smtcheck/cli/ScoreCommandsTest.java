@@ -165,9 +165,9 @@ class ScoreCommandsTest {
             Run imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
             assertEquals(0, imported.code(), imported.err());
             assertTrue(imported.err().startsWith("import: " + db + " is in use by process " + pid
-                    + " (a running daemon?): using its embedded server at mongodb://127.0.0.1:"), imported.err());
-            assertTrue(imported.out().contains(" into the embedded server of process " + pid + " (mongodb://127.0.0.1:"),
-                    imported.out());
+                    + " (a running daemon?): using its embedded server at mongodb://%2F"), imported.err());
+            assertTrue(imported.out().contains(" into the embedded server of process " + pid + " (mongodb://%2F")
+                    && imported.out().contains("%2Fstore.sock"), imported.out());
             assertEquals(profiles, daemon.readAllProfiles().items());
 
             Run exported = run("profiles", "export", "--data-dir", db.toString());

@@ -236,7 +236,6 @@ class DaemonFaultsTest {
     void mongoStoppedMidRunThenBack() throws Exception {
         Path data = dir.resolve("mongo");
         EmbeddedMongo server = EmbeddedMongo.start(data);
-        int port = server.port();
         try (ProfileStore seed = ProfileStore.connect(server.connectionString())) {
             seed.importData(BundledData.sampleDataset());
         }
@@ -259,9 +258,12 @@ class DaemonFaultsTest {
             assertFalse(workload(s, b.pgid()).path("profileKnown").asBoolean(), s.toString());
             assertEquals(1, workload(s, b.pgid()).path("cpus").size(), "placed all the same");
             assertTrue(workload(s, a.pgid()).path("profileKnown").asBoolean(), "the cached profile is still used");
+            // The outage shows in status: the store's health, and its failures among the errors.
+            assertTrue(s.path("storeHealth").asText().startsWith("failing since "), s.toString());
+            assertTrue(s.path("counters").path("errors").asLong() > 0, s.toString());
 
-            // MongoDB returns on the same port with its data, and the job gets a profile: it is scored.
-            server = EmbeddedMongo.start(data, port);
+            // MongoDB returns on the same socket with its data, and the job gets a profile: it is scored.
+            server = EmbeddedMongo.start(data);
             Profile like = new SampleProfiles().byJob(103).orElseThrow();
             try (ProfileStore other = ProfileStore.connect(server.connectionString())) {
                 other.putProfile(new Profile(4343, "late-job", like.match(), 1, like.singleIpc(), like.l3CacheIpc(),
@@ -271,6 +273,8 @@ class DaemonFaultsTest {
                 JsonNode w = workload(runtime.daemon().status(), b.pgid());
                 return w != null && w.path("profileKnown").asBoolean();
             });
+            assertTrue(runtime.daemon().status().path("storeHealth").asText().startsWith("ok ("),
+                    "recovered, with the failures still counted: " + runtime.daemon().status());
             try (ProfileStore other = ProfileStore.connect(server.connectionString())) {
                 assertTrue(other.profilingRequests().stream().anyMatch(r -> r.jobId() == 4343),
                         "the request filed during the outage reached MongoDB");
