@@ -3,15 +3,18 @@
 # runtime_monitor.ko against Debian's kernel (warnings are errors), build
 # the static C tests of kernel/tests, boot that kernel under QEMU/TCG with
 # an SMT topology and a busybox initramfs, run the tests in the guest and
-# check the guest's kernel log.
+# check the guest's kernel log.  A third, short guest runs the counting
+# tests on Debian's PREEMPT_RT kernel (built against its own headers).
 #
 # Usage: scripts/vm-test.sh      (as root; installs what it needs)
-# Env:   VM_TEST_TIMEOUT=secs    guest wall-clock limit (default 300 for the
-#                                main guest, 150 for the parallel one)
+# Env:   VM_TEST_TIMEOUT=secs    guest wall-clock limit (default 420 for the
+#                                main guest, 150 for the parallel one, 240
+#                                for the PREEMPT_RT one)
 #        VM_TEST_KEEP=1          keep the work directory
 #        VM_TEST_ONLY="a b"      one guest, these ktest arguments: only these
 #                                tests (names: ktest -l), "-r N" repeats them
 #        VM_ACCEL=tcg            with VM_TEST_ONLY: multi-threaded TCG
+#        VM_KERNEL=rt            with VM_TEST_ONLY: the PREEMPT_RT kernel
 #        VM_TEST_APPEND=...      extra kernel command line
 #        VM_TEST_QEMU_ARGS=...   extra QEMU arguments (e.g. a monitor socket)
 # Last line of output: "N passed, N failed"; exit status 0 only if all pass.
@@ -21,7 +24,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=vm/lib.sh
 . "$ROOT/scripts/vm/lib.sh"
 
-TIMEOUT=${VM_TEST_TIMEOUT:-300}
+TIMEOUT=${VM_TEST_TIMEOUT:-420}
 vm_workdir vm "${VM_TEST_KEEP:-0}"
 
 # ---- host side: packages, kernel, builds ---------------------------------
@@ -33,25 +36,34 @@ if ! KVER=$(vm_kernel_version); then
 	fail "setup (no Debian kernel with headers)"
 	finish
 fi
-KDIR=/lib/modules/$KVER/build
-vm_log "kernel $KVER"
-
-mkdir -p "$WORK/kernel"
-cp -r "$ROOT/kernel/Kbuild" "$ROOT/kernel/Makefile" "$ROOT/kernel/include" \
-	"$ROOT/kernel/module" "$ROOT/kernel/tests" "$WORK/kernel/" ||
-	{ fail "setup (copy kernel/)"; finish; }
-(cd "$WORK/kernel" && make clean KDIR="$KDIR" >/dev/null 2>&1)
-make -C "$KDIR" M="$WORK/kernel" KCFLAGS=-Werror modules >"$WORK/build.log" 2>&1
-brc=$?
-grep -i 'warning' "$WORK/build.log" |
-	grep -v 'the compiler differs from the one used to build' >"$WORK/warnings"
-if [ "$brc" -eq 0 ] && [ ! -s "$WORK/warnings" ]; then
-	pass "build-modules (warning-free against $KVER)"
-else
-	cat "$WORK/build.log"
-	fail "build-modules"
+if ! RTVER=$(vm_kernel_version rt); then
+	fail "setup (no Debian PREEMPT_RT kernel with headers)"
 	finish
 fi
+vm_log "kernels $KVER, $RTVER"
+
+# build_modules KVER DIR: copy kernel/ to DIR and build it warning-free
+build_modules() {
+	local kver=$1 dir=$2 kdir=/lib/modules/$1/build brc
+	mkdir -p "$dir"
+	cp -r "$ROOT/kernel/Kbuild" "$ROOT/kernel/Makefile" "$ROOT/kernel/include" \
+		"$ROOT/kernel/module" "$ROOT/kernel/tests" "$dir/" ||
+		{ fail "setup (copy kernel/)"; return 1; }
+	(cd "$dir" && make clean KDIR="$kdir" >/dev/null 2>&1)
+	make -C "$kdir" M="$dir" KCFLAGS=-Werror modules >"$dir/build.log" 2>&1
+	brc=$?
+	grep -i 'warning' "$dir/build.log" |
+		grep -v 'the compiler differs from the one used to build' >"$dir/warnings"
+	if [ "$brc" -eq 0 ] && [ ! -s "$dir/warnings" ]; then
+		pass "build-modules (warning-free against $kver)"
+	else
+		cat "$dir/build.log"
+		fail "build-modules ($kver)"
+		return 1
+	fi
+}
+build_modules "$KVER" "$WORK/kernel" || finish
+build_modules "$RTVER" "$WORK/kernel-rt" || finish
 if make -C "$WORK/kernel/tests" >"$WORK/tests-build.log" 2>&1; then
 	pass "build-tests"
 else
@@ -61,26 +73,27 @@ else
 fi
 
 # ---- guests --------------------------------------------------------------
-# run_guest NAME ACCEL "KTEST ARGS" "EXTRA KERNEL ARGS" [TIMEOUT]
-# Boots one guest, runs ktest with those arguments, counts its results and
-# checks its kernel log.  Returns non-zero if the guest did not finish.
+# run_guest NAME ACCEL "KTEST ARGS" "EXTRA KERNEL ARGS" [TIMEOUT [KVER MODDIR]]
+# Boots one guest (kernel KVER, default $KVER, with the modules built in
+# MODDIR), runs ktest with those arguments, counts its results and checks
+# its kernel log.  Returns non-zero if the guest did not finish.
 run_guest() {
 	local name=$1 accel=$2 args=$3 append=$4
 	local g=$WORK/$name R=$WORK/$name/root qrc current line
-	local limit=${5:-$TIMEOUT} t0
+	local limit=${5:-$TIMEOUT} kver=${6:-$KVER} mods=${7:-$WORK/kernel} t0
 	t0=$(date +%s)
 	mkdir -p "$g"
 	vm_new_root "$R" || { fail "$name: setup (initramfs)"; return 1; }
 	mkdir -p "$R/ktest"
-	cp "$WORK/kernel/IPC_monitor.ko" "$WORK/kernel/runtime_monitor.ko" \
+	cp "$mods/IPC_monitor.ko" "$mods/runtime_monitor.ko" \
 		"$WORK/kernel/tests/ktest" "$R/ktest/"
 	sed -e "s|@TESTS@|$args|" "$ROOT/scripts/vm/ktest-init.sh" >"$g/init"
 	vm_set_init "$R" "$g/init"
 	vm_pack_root "$R" "$g/initrd.gz" || { fail "$name: setup (cpio)"; return 1; }
 
-	vm_log "$name: booting ($accel, limit ${limit}s)"
+	vm_log "$name: booting $kver ($accel, limit ${limit}s)"
 	# ttyS0: test output; ttyS1 (the kernel console): the whole kernel log
-	VM_ACCEL=$accel vm_boot "/boot/vmlinuz-$KVER" "$g/initrd.gz" \
+	VM_ACCEL=$accel vm_boot "/boot/vmlinuz-$kver" "$g/initrd.gz" \
 		"$g/console.raw" "$limit" \
 		"console=ttyS1 ignore_loglevel $append ${VM_TEST_APPEND:-}" \
 		-serial "file:$g/kmsg.raw" ${VM_TEST_QEMU_ARGS:-}
@@ -136,17 +149,27 @@ run_guest() {
 }
 
 if [ -n "${VM_TEST_ONLY:-}" ]; then
-	run_guest guest "${VM_ACCEL:-tcg,thread=single}" "$VM_TEST_ONLY" ""
+	if [ "${VM_KERNEL:-}" = rt ]; then
+		run_guest guest "${VM_ACCEL:-tcg,thread=single}" "$VM_TEST_ONLY" "" \
+			"$TIMEOUT" "$RTVER" "$WORK/kernel-rt"
+	else
+		run_guest guest "${VM_ACCEL:-tcg,thread=single}" "$VM_TEST_ONLY" ""
+	fi
 	finish
 fi
 
 # Most tests load and unload the modules over and over.  Multi-threaded TCG
 # hung now and then while the kernel patched the sched_switch tracepoint
 # call site; single-threaded TCG never did, so they run there.
-run_guest serial tcg,thread=single "-x seqlock_torn" "" || finish
+run_guest serial tcg,thread=single "-x seqlock_torn -x bench_switch" "" || finish
 # The torn-read test wants vCPUs that really run in parallel.  Enabling the
 # sched_switch trace event at boot keeps two probes on the tracepoint, so
-# loading our probe patches no code in __schedule.
+# registering our probe (at the first claim) patches no code in __schedule.
 run_guest parallel tcg "seqlock_torn counters" \
 	"trace_event=sched:sched_switch" "${VM_TEST_TIMEOUT:-150}"
+# PREEMPT_RT: hrtimers not marked hard expire in a preemptible softirq
+# there; the counting tests only, to keep the guest short.
+run_guest rt tcg,thread=single \
+	"abi_info counters reset cpu_hotplug cpu_info counters_all_cpus flush_idle flush_hardirq unload_busy_system" \
+	"" "${VM_TEST_TIMEOUT:-240}" "$RTVER" "$WORK/kernel-rt"
 finish

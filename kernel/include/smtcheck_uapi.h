@@ -54,8 +54,8 @@
  * ---------------------------------------------------------------------------
  * Both devices are misc devices, mode 0600 root.  Every command below that
  * changes state requires CAP_SYS_ADMIN in the initial user namespace at the
- * time of the call (-EPERM otherwise); IPCMON_IOC_GET_INFO and mmap() need
- * only an open file.  Errors: -EFAULT bad pointer, -ENOTTY unknown command,
+ * time of the call (-EPERM otherwise); IPCMON_IOC_GET_INFO,
+ * IPCMON_IOC_GET_CPU_INFO and mmap() need only an open file.  Errors: -EFAULT bad pointer, -ENOTTY unknown command,
  * -EINVAL bad value or non-zero reserved field, -ESRCH no such group/process
  * or inactive slot, -EEXIST already registered, -ENOSPC table full, -EPERM
  * missing capability, -ENOTCONN no data loader set (REQUEST_PROFILE only).
@@ -156,6 +156,34 @@ struct ipcmon_info {
 #define IPCMON_IOC_RESET	_IOW(SMTCHECK_IOC_MAGIC, 0x20, struct ipcmon_reset_args)
 #define IPCMON_IOC_GET_INFO	_IOR(SMTCHECK_IOC_MAGIC, 0x21, struct ipcmon_info)
 
+/*
+ * IPCMON_IOC_GET_CPU_INFO: how one CPU is counted.  Set cpu (and reserved
+ * to 0), get the rest; -EINVAL for cpu >= the number of CPU ids, so a
+ * caller can walk 0, 1, ... until then.  Needs only an open file.
+ */
+#define IPCMON_CPU_NONE			0	/* not counted */
+#define IPCMON_CPU_SOFTWARE		1	/* on-CPU nanoseconds */
+#define IPCMON_CPU_HARDWARE		2	/* perf cycles/instructions */
+
+#define IPCMON_CPU_ONLINE		0x1
+/* isolated from timers (nohz_full): running tasks are charged only when
+ * they are switched out */
+#define IPCMON_CPU_NO_FLUSH		0x2
+/* hardware mode: counters missing or in error, being recovered */
+#define IPCMON_CPU_HW_ERROR		0x4
+
+struct ipcmon_cpu_info {
+	__u32 cpu;		/* in */
+	__u32 mode;		/* IPCMON_CPU_NONE/SOFTWARE/HARDWARE */
+	__u32 flags;		/* IPCMON_CPU_ONLINE | ... */
+	__u32 reserved;		/* in: must be 0; out: 0 */
+	__u64 flush_ticks;	/* flush-timer expiries on this CPU since load */
+	__u64 recoveries;	/* times its hardware counters were
+				 * re-enabled (from ERROR) or recreated */
+};
+
+#define IPCMON_IOC_GET_CPU_INFO	_IOWR(SMTCHECK_IOC_MAGIC, 0x22, struct ipcmon_cpu_info)
+
 /* ---- /dev/runtime_monitor ioctls ------------------------------------ */
 
 #define RTMON_THRESHOLD_DEFAULT		3600		/* seconds */
@@ -193,6 +221,7 @@ struct rtmon_pgid_args {
  *   RTMON_IOC_REQUEST_PROFILE     0x4008b705
  *   IPCMON_IOC_RESET              0x4008b720
  *   IPCMON_IOC_GET_INFO           0x8020b721
+ *   IPCMON_IOC_GET_CPU_INFO       0xc020b722
  */
 
 /* ---- netlink --------------------------------------------------------- */
@@ -261,6 +290,7 @@ SMTCHECK_STATIC_ASSERT(sizeof(struct ipc_shared) == IPCMON_SHARED_SIZE,
 		       "ipc_shared size");
 SMTCHECK_STATIC_ASSERT(sizeof(struct ipcmon_reset_args) == 8, "reset args");
 SMTCHECK_STATIC_ASSERT(sizeof(struct ipcmon_info) == 32, "ipcmon_info");
+SMTCHECK_STATIC_ASSERT(sizeof(struct ipcmon_cpu_info) == 32, "ipcmon_cpu_info");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_add_pgid_args) == 16, "add args");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_pgid_args) == 8, "pgid args");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_long_running) == 24,

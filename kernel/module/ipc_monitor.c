@@ -5,23 +5,31 @@
  * Every CPU owns two pinned perf counters (cycles, instructions).  At each
  * sched_switch the counters are read and the difference since the last
  * read on that CPU is charged to the outgoing task's process group, if that
- * group holds a slot of the shared table.  A per-CPU hrtimer charges the
- * running task every flush_interval_ms so that a task that is never
- * switched out still shows progress.  Without hardware counters (virtual
- * machines, emulators) the module runs in software mode: on-CPU
+ * group holds a slot of the shared table.  Without hardware counters
+ * (virtual machines, emulators) the module runs in software mode: on-CPU
  * nanoseconds are charged to "cycles" and "instructions" stays 0.
+ *
+ * Charging writes nothing another CPU writes: each slot has per-CPU totals
+ * (alloc_percpu, as kernel/sched/cpuacct.c does), and a work item on a
+ * housekeeping CPU folds their sums into the shared table every
+ * flush_interval_ms.  A per-CPU hrtimer charges a task that is never
+ * switched out; it runs only while its CPU runs something (it is stopped
+ * when the CPU switches to idle) and never on CPUs isolated from timers
+ * (nohz_full).  The sched_switch probe is registered only while some slot
+ * is claimed, so an idle module costs the scheduler nothing.
  *
  * The table (struct ipc_shared, see smtcheck_uapi.h) lives in vmalloc_user()
  * memory that userspace maps read-only.  Slots are claimed and released by
  * runtime_monitor through the exported ipcmon_claim_slot() and
- * ipcmon_release_slot().  The sched_switch probe and the flush timer find a
- * group's slot through an RCU hash keyed by struct pid pointer; a per-slot
- * raw spinlock serialises writers, and the slot's seq field is a seqcount
- * for the lockless readers in userspace.
+ * ipcmon_release_slot().  The probe finds a group's slot through an RCU
+ * hash keyed by struct pid pointer.  Every write to the table is made under
+ * ipcmon_lock, and the slot's seq field is a seqcount for the lockless
+ * readers in userspace.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
@@ -30,19 +38,23 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/percpu.h>
 #include <linux/perf_event.h>
 #include <linux/pid.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
+#include <linux/smp.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <trace/events/sched.h>
 
 #include "smtcheck_uapi.h"
 #include "ipc_monitor_kapi.h"
@@ -50,40 +62,60 @@
 #define IPCMON_MODE_AUTO	(-1)
 #define IPCMON_HASH_BITS	10
 #define IPCMON_FLUSH_MAX_MS	60000
+#define IPCMON_FOLD_MS		100	/* fold period when flush_interval_ms=0 */
+#define IPCMON_RECOVER_MS	1000	/* at most one counter recovery a second */
+
+/* What one CPU has charged to one group; written only by that CPU. */
+struct ipcmon_count {
+	u64 cycles;
+	u64 instructions;
+};
 
 /* One per claimed slot; lives in the hash, freed after a grace period. */
 struct ipcmon_node {
 	struct hlist_node hnode;
 	struct pid *pid;
 	int slot;
+	struct ipcmon_count __percpu *counts;
+	u64 base_cycles;	/* sums at the last reset; under ipcmon_lock */
+	u64 base_instructions;
 	struct rcu_head rcu;
-};
-
-/* Kernel-private side of a slot. */
-struct ipcmon_kslot {
-	raw_spinlock_t lock;		/* serialises writers of the slot */
-	struct ipcmon_node *owner;	/* NULL when free; under lock */
 };
 
 struct ipcmon_cpu {
 	struct perf_event *cycles;
 	struct perf_event *instructions;
-	u64 last_cycles;
+	u64 last_cycles;		/* software mode: local_clock() */
 	u64 last_instructions;
-	u64 last_ns;
-	bool active;
-	struct hrtimer flush;
+	unsigned long epoch;		/* ipcmon_epoch of the baseline */
+	bool active;			/* counted; changed on this CPU, IRQs off */
+	bool housekeeping;		/* may run the flush tick */
+	bool tick_armed;
+	bool hw_error;			/* a counter could not be read */
+	u64 ticks;			/* flush tick expiries */
+	u64 recoveries;			/* counters re-enabled or recreated */
+	struct hrtimer tick;
 };
 
 static struct ipc_shared *ipcmon_table;
 static size_t ipcmon_map_size;
-static struct ipcmon_kslot ipcmon_kslots[IPCMON_MAX_SLOTS];
+/* slot -> node; under ipcmon_lock */
+static struct ipcmon_node *ipcmon_owner[IPCMON_MAX_SLOTS];
 static DEFINE_HASHTABLE(ipcmon_hash, IPCMON_HASH_BITS);
-static DEFINE_MUTEX(ipcmon_lock);	/* claim, release, reset */
+static DEFINE_MUTEX(ipcmon_lock);	/* claim, release, reset, fold */
 static DEFINE_PER_CPU(struct ipcmon_cpu, ipcmon_cpus);
 static struct tracepoint *ipcmon_tp;
 static int ipcmon_hp_state = -1;
 static atomic_t ipcmon_hw_failures = ATOMIC_INIT(0);
+/* The probe is registered; ipcmon_epoch counts registrations. */
+static bool ipcmon_counting;
+static unsigned long ipcmon_epoch;
+static unsigned long ipcmon_recover_after;	/* jiffies */
+
+static void ipcmon_fold(struct work_struct *work);
+static void ipcmon_recover(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ipcmon_fold_work, ipcmon_fold);
+static DECLARE_WORK(ipcmon_recover_work, ipcmon_recover);
 
 /* ---- module parameters ------------------------------------------------ */
 
@@ -176,63 +208,95 @@ static void ipcmon_charge(struct task_struct *p, u64 dcycles, u64 dinstr)
 		return;
 
 	/*
-	 * Called with IRQs disabled (scheduler or hardirq), which is an RCU
-	 * read-side critical section; the _notrace walk avoids calling into
-	 * RCU from under the runqueue lock.
+	 * IRQs are disabled (scheduler or hardirq), which is an RCU read-side
+	 * critical section.  A node being released may still be found here;
+	 * charging it is harmless, as its counts are no longer folded, and
+	 * they are freed only after a grace period.  n->pid is compared,
+	 * never dereferenced.
 	 */
 	hash_for_each_possible_rcu_notrace(ipcmon_hash, n, hnode,
 					   (unsigned long)pgrp) {
-		struct ipcmon_kslot *ks;
-		struct pgid_slot_user *u;
-		bool charged = false;
+		struct ipcmon_count *pc;
 
 		if (READ_ONCE(n->pid) != pgrp)
 			continue;
-		ks = &ipcmon_kslots[n->slot];
-		u = &ipcmon_table->slots[n->slot];
-		raw_spin_lock(&ks->lock);
-		if (ks->owner == n) {
-			slot_write_begin(u);
-			WRITE_ONCE(u->cycles, u->cycles + dcycles);
-			WRITE_ONCE(u->instructions, u->instructions + dinstr);
-			slot_write_end(u);
-			charged = true;
-		}
-		raw_spin_unlock(&ks->lock);
-		if (charged)
-			break;
+		pc = this_cpu_ptr(n->counts);
+		/* the fold reads these from another CPU: whole-word stores */
+		WRITE_ONCE(pc->cycles, pc->cycles + dcycles);
+		WRITE_ONCE(pc->instructions, pc->instructions + dinstr);
+		return;
 	}
 }
 
-static void ipcmon_account(struct task_struct *p)
+/*
+ * Charge what this CPU counted since its last read to @p's group.  Runs
+ * from the sched_switch probe and from the flush tick, both on this CPU
+ * with IRQs off, so the two never interleave on the same baseline.
+ */
+static void ipcmon_account(struct ipcmon_cpu *c, struct task_struct *p)
 {
-	struct ipcmon_cpu *c = this_cpu_ptr(&ipcmon_cpus);
-	u64 dcycles, dinstr;
+	u64 cycles, instructions = 0, dcycles, dinstr;
+	unsigned long epoch;
 
+	lockdep_assert_irqs_disabled();
+	/*
+	 * After the tracepoint's load of its probe array, which was published
+	 * after the epoch: a probe that runs sees the epoch it runs for.
+	 */
+	smp_rmb();
+	epoch = READ_ONCE(ipcmon_epoch);
 	if (!READ_ONCE(c->active))
 		return;
 
 	if (ipcmon_mode == IPCMON_MODE_HARDWARE) {
-		u64 cyc, ins;
-
-		if (ipcmon_read_counter(c->cycles, &cyc) ||
-		    ipcmon_read_counter(c->instructions, &ins))
+		if (ipcmon_read_counter(c->cycles, &cycles) ||
+		    ipcmon_read_counter(c->instructions, &instructions)) {
+			/* the fold work sees this and recovers the counters */
+			WRITE_ONCE(c->hw_error, true);
 			return;
-		dcycles = cyc - c->last_cycles;
-		dinstr = ins - c->last_instructions;
-		c->last_cycles = cyc;
-		c->last_instructions = ins;
+		}
 	} else {
-		u64 now = local_clock();
-
-		dcycles = now - c->last_ns;
-		dinstr = 0;
-		c->last_ns = now;
+		cycles = local_clock();
 	}
+	dcycles = cycles - c->last_cycles;
+	dinstr = instructions - c->last_instructions;
+	c->last_cycles = cycles;
+	c->last_instructions = instructions;
 
-	if (!p || is_idle_task(p) || !READ_ONCE(ipcmon_table->count))
+	/*
+	 * A baseline from before the probe was (re)registered, or from before
+	 * the counters failed, spans time nobody watched: start afresh.
+	 */
+	if (c->epoch != epoch || c->hw_error) {
+		c->epoch = epoch;
+		WRITE_ONCE(c->hw_error, false);
+		return;
+	}
+	if (!p || is_idle_task(p))
 		return;
 	ipcmon_charge(p, dcycles, dinstr);
+}
+
+/*
+ * The flush tick runs while this CPU runs a task: it is started when the
+ * CPU leaves idle and cancelled when it goes idle, so an idle CPU is never
+ * woken by it.  CPUs isolated from timers (nohz_full) never run it; there
+ * a running task is charged at its context switches only.
+ */
+static void ipcmon_tick_follow(struct ipcmon_cpu *c, struct task_struct *next)
+{
+	bool want = flush_interval_ms && c->housekeeping &&
+		    READ_ONCE(c->active) && !is_idle_task(next);
+
+	if (want == c->tick_armed)
+		return;
+	if (want)
+		hrtimer_start(&c->tick, ms_to_ktime(flush_interval_ms),
+			      HRTIMER_MODE_REL_PINNED_HARD);
+	else
+		/* cannot be running: it expires in hardirq on this CPU */
+		hrtimer_try_to_cancel(&c->tick);
+	c->tick_armed = want;
 }
 
 static void ipcmon_sched_switch(void *data, bool preempt,
@@ -240,14 +304,142 @@ static void ipcmon_sched_switch(void *data, bool preempt,
 				struct task_struct *next,
 				unsigned int prev_state)
 {
-	ipcmon_account(prev);
+	struct ipcmon_cpu *c = this_cpu_ptr(&ipcmon_cpus);
+
+	ipcmon_account(c, prev);
+	ipcmon_tick_follow(c, next);
 }
 
-static enum hrtimer_restart ipcmon_flush(struct hrtimer *t)
+/* Hard: on PREEMPT_RT too it expires in hardirq, never beside the probe. */
+static enum hrtimer_restart ipcmon_tick(struct hrtimer *t)
 {
-	ipcmon_account(current);
+	struct ipcmon_cpu *c = container_of(t, struct ipcmon_cpu, tick);
+
+	WRITE_ONCE(c->ticks, c->ticks + 1);
+	ipcmon_account(c, current);
+	if (!READ_ONCE(ipcmon_counting) || !READ_ONCE(c->active) ||
+	    is_idle_task(current)) {
+		c->tick_armed = false;
+		return HRTIMER_NORESTART;
+	}
 	hrtimer_forward_now(t, ms_to_ktime(flush_interval_ms));
 	return HRTIMER_RESTART;
+}
+
+/* IPI: start the tick on a CPU busy with a task when counting starts. */
+static void ipcmon_kick(void *unused)
+{
+	ipcmon_tick_follow(this_cpu_ptr(&ipcmon_cpus), current);
+}
+
+static bool ipcmon_kick_wanted(int cpu, void *unused)
+{
+	struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
+
+	return c->housekeeping && READ_ONCE(c->active);
+}
+
+/* ---- probe registration (ipcmon_lock held) ----------------------------- */
+
+static int ipcmon_start_counting(void)
+{
+	int ret;
+
+	/* published before the probe can run: pairs with READ_ONCE(epoch) */
+	WRITE_ONCE(ipcmon_epoch, ipcmon_epoch + 1);
+	ret = tracepoint_probe_register(ipcmon_tp, ipcmon_sched_switch, NULL);
+	if (ret)
+		return ret;
+	WRITE_ONCE(ipcmon_counting, true);
+	if (flush_interval_ms)
+		on_each_cpu_cond(ipcmon_kick_wanted, ipcmon_kick, NULL, true);
+	queue_delayed_work(system_unbound_wq, &ipcmon_fold_work, 0);
+	return 0;
+}
+
+static void ipcmon_stop_counting(void)
+{
+	/* running ticks see this and stop; the probe is gone */
+	WRITE_ONCE(ipcmon_counting, false);
+	tracepoint_probe_unregister(ipcmon_tp, ipcmon_sched_switch, NULL);
+}
+
+/* ---- folding into the table (ipcmon_lock held) ------------------------- */
+
+static void ipcmon_sum(struct ipcmon_node *n, u64 *cycles, u64 *instructions)
+{
+	int cpu;
+
+	*cycles = 0;
+	*instructions = 0;
+	for_each_possible_cpu(cpu) {
+		struct ipcmon_count *pc = per_cpu_ptr(n->counts, cpu);
+
+		*cycles += READ_ONCE(pc->cycles);
+		*instructions += READ_ONCE(pc->instructions);
+	}
+}
+
+static void ipcmon_write_counts(int slot, u64 cycles, u64 instructions)
+{
+	struct pgid_slot_user *u = &ipcmon_table->slots[slot];
+
+	if (u->cycles == cycles && u->instructions == instructions)
+		return;
+	slot_write_begin(u);
+	WRITE_ONCE(u->cycles, cycles);
+	WRITE_ONCE(u->instructions, instructions);
+	slot_write_end(u);
+}
+
+static void ipcmon_fold_slot(int slot)
+{
+	struct ipcmon_node *n = ipcmon_owner[slot];
+	u64 cycles, instructions;
+
+	ipcmon_sum(n, &cycles, &instructions);
+	/* each CPU's totals only grow, so the sums only grow */
+	ipcmon_write_counts(slot, cycles - n->base_cycles,
+			    instructions - n->base_instructions);
+}
+
+static unsigned long ipcmon_fold_delay(void)
+{
+	return msecs_to_jiffies(flush_interval_ms ?: IPCMON_FOLD_MS);
+}
+
+/* Hardware mode: a CPU without working counters gets them back. */
+static void ipcmon_check_counters(void)
+{
+	int cpu;
+
+	if (ipcmon_mode != IPCMON_MODE_HARDWARE ||
+	    time_before(jiffies, ipcmon_recover_after))
+		return;
+	for_each_online_cpu(cpu) {
+		struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
+
+		if (!READ_ONCE(c->active) || READ_ONCE(c->hw_error)) {
+			ipcmon_recover_after = jiffies +
+				msecs_to_jiffies(IPCMON_RECOVER_MS);
+			queue_work(system_unbound_wq, &ipcmon_recover_work);
+			return;
+		}
+	}
+}
+
+static void ipcmon_fold(struct work_struct *work)
+{
+	int slot;
+
+	mutex_lock(&ipcmon_lock);
+	for_each_set_bit(slot, ipcmon_mask(), IPCMON_MAX_SLOTS)
+		ipcmon_fold_slot(slot);
+	ipcmon_check_counters();
+	if (ipcmon_counting)
+		queue_delayed_work(system_unbound_wq, &ipcmon_fold_work,
+				   ipcmon_fold_delay());
+	mutex_unlock(&ipcmon_lock);
 }
 
 /* ---- per-CPU setup (CPU hotplug callbacks run on the CPU itself) ------- */
@@ -275,50 +467,72 @@ static void ipcmon_release_events(struct ipcmon_cpu *c)
 	c->instructions = NULL;
 }
 
-static int ipcmon_cpu_online(unsigned int cpu)
+/*
+ * Start counting on @cpu, which must be the CPU this runs on (its hotplug
+ * thread, or a work item bound to it) while CPU hotplug is excluded.
+ */
+static int ipcmon_cpu_start(unsigned int cpu)
 {
 	struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
 	unsigned long flags;
+	int ret = 0;
 
 	if (ipcmon_mode == IPCMON_MODE_HARDWARE) {
 		struct perf_event *ev;
 
 		ev = ipcmon_create_event(cpu, PERF_COUNT_HW_CPU_CYCLES);
 		if (IS_ERR(ev))
-			goto fail;
+			return PTR_ERR(ev);
 		c->cycles = ev;
 		ev = ipcmon_create_event(cpu, PERF_COUNT_HW_INSTRUCTIONS);
-		if (IS_ERR(ev))
+		if (IS_ERR(ev)) {
+			ret = PTR_ERR(ev);
 			goto fail;
+		}
 		c->instructions = ev;
 	}
 
 	local_irq_save(flags);
 	if (ipcmon_mode == IPCMON_MODE_HARDWARE) {
+		/* created but not scheduled: the PMU is full */
 		if (ipcmon_read_counter(c->cycles, &c->last_cycles) ||
 		    ipcmon_read_counter(c->instructions,
 					&c->last_instructions)) {
 			local_irq_restore(flags);
+			ret = -EBUSY;
 			goto fail;
 		}
+	} else {
+		c->last_cycles = local_clock();
+		c->last_instructions = 0;
 	}
-	c->last_ns = local_clock();
+	c->epoch = READ_ONCE(ipcmon_epoch);
+	c->hw_error = false;
 	WRITE_ONCE(c->active, true);
 	local_irq_restore(flags);
-
-	if (flush_interval_ms) {
-		hrtimer_init(&c->flush, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
-		c->flush.function = ipcmon_flush;
-		hrtimer_start(&c->flush, ms_to_ktime(flush_interval_ms),
-			      HRTIMER_MODE_REL_PINNED);
-	}
 	return 0;
 
 fail:
-	/* Leave the CPU uncounted rather than refuse to bring it up. */
 	ipcmon_release_events(c);
-	atomic_inc(&ipcmon_hw_failures);
-	pr_warn("no hardware counters on CPU %u, not counting there\n", cpu);
+	return ret;
+}
+
+static int ipcmon_cpu_online(unsigned int cpu)
+{
+	struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
+	int ret;
+
+	c->housekeeping = housekeeping_cpu(cpu, HK_TYPE_TIMER);
+	ret = ipcmon_cpu_start(cpu);
+	if (ret) {
+		/*
+		 * Do not refuse the CPU.  GET_CPU_INFO reports it uncounted,
+		 * and the fold work tries again while groups are counted.
+		 */
+		atomic_inc(&ipcmon_hw_failures);
+		pr_warn("CPU %u: no hardware counters (%d), not counted until they can be had\n",
+			cpu, ret);
+	}
 	return 0;
 }
 
@@ -326,17 +540,58 @@ static int ipcmon_cpu_offline(unsigned int cpu)
 {
 	struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
 	unsigned long flags;
-	bool was_active;
 
 	local_irq_save(flags);
-	was_active = c->active;
 	WRITE_ONCE(c->active, false);
 	local_irq_restore(flags);
-
-	if (was_active && flush_interval_ms)
-		hrtimer_cancel(&c->flush);
+	/* with active clear, nothing on this CPU arms the tick again */
+	hrtimer_cancel(&c->tick);
+	c->tick_armed = false;
 	ipcmon_release_events(c);
 	return 0;
+}
+
+static long ipcmon_recover_cpu(void *arg)
+{
+	return ipcmon_cpu_start((unsigned long)arg);
+}
+
+/*
+ * Hardware mode: re-enable counters that went to ERROR (a pinned event
+ * that could not be scheduled stays there until enabled again), and create
+ * those a CPU could not get when it came up.  Not from the probe: both
+ * sleep.
+ */
+static void ipcmon_recover(struct work_struct *work)
+{
+	int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
+
+		if (!READ_ONCE(c->active)) {
+			if (work_on_cpu(cpu, ipcmon_recover_cpu,
+					(void *)(unsigned long)cpu))
+				continue;
+			pr_info("CPU %d: hardware counters created, counting\n",
+				cpu);
+		} else if (READ_ONCE(c->hw_error)) {
+			/*
+			 * Leaves ERROR if they fit now, else goes back to it
+			 * and is tried again later.  The probe starts a new
+			 * baseline once they read.
+			 */
+			perf_event_enable(c->cycles);
+			perf_event_enable(c->instructions);
+			pr_info("CPU %d: hardware counters in error, re-enabled\n",
+				cpu);
+		} else {
+			continue;
+		}
+		WRITE_ONCE(c->recoveries, c->recoveries + 1);
+	}
+	cpus_read_unlock();
 }
 
 static int ipcmon_hw_available(void)
@@ -359,6 +614,7 @@ static int ipcmon_cpus_start(void)
 {
 	int ret;
 
+	atomic_set(&ipcmon_hw_failures, 0);
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "smtcheck/ipcmon:online",
 				ipcmon_cpu_online, ipcmon_cpu_offline);
 	if (ret < 0)
@@ -397,8 +653,12 @@ static int ipcmon_setup_counters(void)
 
 	ipcmon_mode = IPCMON_MODE_HARDWARE;
 	ret = ipcmon_cpus_start();
-	if (ret || !atomic_read(&ipcmon_hw_failures))
+	if (ret || !atomic_read(&ipcmon_hw_failures)) {
+		if (!ret)
+			pr_info("Permanently consumes two hw-PMU counters (cycles, instructions) on each of %u CPUs\n",
+				num_online_cpus());
 		return ret;
+	}
 
 	/* Some CPU could not get counters: all or nothing. */
 	ipcmon_cpus_stop();
@@ -411,27 +671,11 @@ static int ipcmon_setup_counters(void)
 
 /* ---- slot management -------------------------------------------------- */
 
-static void ipcmon_zero_counters(int slot)
-{
-	struct ipcmon_kslot *ks = &ipcmon_kslots[slot];
-	struct pgid_slot_user *u = &ipcmon_table->slots[slot];
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&ks->lock, flags);
-	slot_write_begin(u);
-	WRITE_ONCE(u->cycles, 0);
-	WRITE_ONCE(u->instructions, 0);
-	slot_write_end(u);
-	raw_spin_unlock_irqrestore(&ks->lock, flags);
-}
-
 int ipcmon_claim_slot(struct pid *pgrp, s32 pgid, s32 jobid, s32 worker_num)
 {
 	unsigned long key = (unsigned long)pgrp;
 	struct ipcmon_node *n, *m;
-	struct ipcmon_kslot *ks;
 	struct pgid_slot_user *u;
-	unsigned long flags;
 	int slot;
 
 	if (!pgrp || pgid <= 0 || jobid < 0 || worker_num <= 0)
@@ -440,6 +684,11 @@ int ipcmon_claim_slot(struct pid *pgrp, s32 pgid, s32 jobid, s32 worker_num)
 	n = kzalloc(sizeof(*n), GFP_KERNEL);
 	if (!n)
 		return -ENOMEM;
+	n->counts = alloc_percpu(struct ipcmon_count);
+	if (!n->counts) {
+		kfree(n);
+		return -ENOMEM;
+	}
 
 	mutex_lock(&ipcmon_lock);
 	hash_for_each_possible(ipcmon_hash, m, hnode, key) {
@@ -453,13 +702,18 @@ int ipcmon_claim_slot(struct pid *pgrp, s32 pgid, s32 jobid, s32 worker_num)
 		slot = -ENOSPC;
 		goto out_free;
 	}
+	if (!ipcmon_counting) {
+		int ret = ipcmon_start_counting();
+
+		if (ret) {
+			slot = ret;
+			goto out_free;
+		}
+	}
 
 	n->pid = get_pid(pgrp);
 	n->slot = slot;
-	ks = &ipcmon_kslots[slot];
 	u = &ipcmon_table->slots[slot];
-
-	raw_spin_lock_irqsave(&ks->lock, flags);
 	slot_write_begin(u);
 	WRITE_ONCE(u->pgid, pgid);
 	WRITE_ONCE(u->global_jobid, jobid);
@@ -467,8 +721,7 @@ int ipcmon_claim_slot(struct pid *pgrp, s32 pgid, s32 jobid, s32 worker_num)
 	WRITE_ONCE(u->cycles, 0);
 	WRITE_ONCE(u->instructions, 0);
 	slot_write_end(u);
-	ks->owner = n;
-	raw_spin_unlock_irqrestore(&ks->lock, flags);
+	ipcmon_owner[slot] = n;
 
 	hash_add_rcu(ipcmon_hash, &n->hnode, key);
 
@@ -481,26 +734,33 @@ int ipcmon_claim_slot(struct pid *pgrp, s32 pgid, s32 jobid, s32 worker_num)
 
 out_free:
 	mutex_unlock(&ipcmon_lock);
+	free_percpu(n->counts);
 	kfree(n);
 	return slot;
 }
 EXPORT_SYMBOL_GPL(ipcmon_claim_slot);
 
+static void ipcmon_free_node(struct rcu_head *rcu)
+{
+	struct ipcmon_node *n = container_of(rcu, struct ipcmon_node, rcu);
+
+	free_percpu(n->counts);
+	kfree(n);
+}
+
 /* Called with ipcmon_lock held. */
 static void __ipcmon_release(int slot)
 {
-	struct ipcmon_kslot *ks = &ipcmon_kslots[slot];
 	struct pgid_slot_user *u = &ipcmon_table->slots[slot];
-	struct ipcmon_node *n = ks->owner;
-	unsigned long flags;
+	struct ipcmon_node *n = ipcmon_owner[slot];
+	struct pid *pid = n->pid;
 
 	clear_bit(slot, ipcmon_mask());
 	WRITE_ONCE(ipcmon_table->count, ipcmon_table->count - 1);
 	/* the bit is clear before userspace can see the slot emptied */
 	smp_mb__after_atomic();
 
-	raw_spin_lock_irqsave(&ks->lock, flags);
-	ks->owner = NULL;
+	ipcmon_owner[slot] = NULL;
 	slot_write_begin(u);
 	WRITE_ONCE(u->pgid, 0);
 	WRITE_ONCE(u->global_jobid, 0);
@@ -508,12 +768,15 @@ static void __ipcmon_release(int slot)
 	WRITE_ONCE(u->cycles, 0);
 	WRITE_ONCE(u->instructions, 0);
 	slot_write_end(u);
-	raw_spin_unlock_irqrestore(&ks->lock, flags);
 
 	hash_del_rcu(&n->hnode);
-	/* Readers only compare the pointer; owner == NULL stops them. */
-	put_pid(n->pid);
-	kfree_rcu(n, rcu);
+	/* Walkers only compare the pointer; none will match it again. */
+	WRITE_ONCE(n->pid, NULL);
+	put_pid(pid);
+	call_rcu(&n->rcu, ipcmon_free_node);
+
+	if (!ipcmon_table->count)
+		ipcmon_stop_counting();
 }
 
 int ipcmon_release_slot(int slot, struct pid *pgrp)
@@ -525,7 +788,7 @@ int ipcmon_release_slot(int slot, struct pid *pgrp)
 		return -EINVAL;
 
 	mutex_lock(&ipcmon_lock);
-	n = ipcmon_kslots[slot].owner;
+	n = ipcmon_owner[slot];
 	if (!n || n->pid != pgrp)
 		ret = -ESRCH;
 	else
@@ -534,6 +797,15 @@ int ipcmon_release_slot(int slot, struct pid *pgrp)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ipcmon_release_slot);
+
+/* Called with ipcmon_lock held: later folds count from here. */
+static void ipcmon_zero_counters(int slot)
+{
+	struct ipcmon_node *n = ipcmon_owner[slot];
+
+	ipcmon_sum(n, &n->base_cycles, &n->base_instructions);
+	ipcmon_write_counts(slot, 0, 0);
+}
 
 static int ipcmon_reset(s32 slot)
 {
@@ -545,15 +817,50 @@ static int ipcmon_reset(s32 slot)
 	mutex_lock(&ipcmon_lock);
 	if (slot == IPCMON_RESET_ALL) {
 		for (i = 0; i < IPCMON_MAX_SLOTS; i++)
-			if (ipcmon_kslots[i].owner)
+			if (ipcmon_owner[i])
 				ipcmon_zero_counters(i);
-	} else if (!ipcmon_kslots[slot].owner) {
+	} else if (!ipcmon_owner[slot]) {
 		ret = -ESRCH;
 	} else {
 		ipcmon_zero_counters(slot);
 	}
 	mutex_unlock(&ipcmon_lock);
 	return ret;
+}
+
+static int ipcmon_get_cpu_info(struct ipcmon_cpu_info __user *uarg)
+{
+	struct ipcmon_cpu_info info;
+	struct ipcmon_cpu *c;
+	u32 cpu;
+
+	if (copy_from_user(&info, uarg, sizeof(info)))
+		return -EFAULT;
+	if (info.reserved || info.cpu >= nr_cpu_ids)
+		return -EINVAL;
+	cpu = array_index_nospec(info.cpu, nr_cpu_ids);
+	c = per_cpu_ptr(&ipcmon_cpus, cpu);
+
+	info = (struct ipcmon_cpu_info){ .cpu = cpu };
+	if (cpu_possible(cpu)) {
+		bool online = cpu_online(cpu);
+
+		if (online && READ_ONCE(c->active) && !READ_ONCE(c->hw_error))
+			info.mode = ipcmon_mode == IPCMON_MODE_HARDWARE ?
+				    IPCMON_CPU_HARDWARE : IPCMON_CPU_SOFTWARE;
+		if (online)
+			info.flags |= IPCMON_CPU_ONLINE;
+		if (online && !READ_ONCE(c->housekeeping))
+			info.flags |= IPCMON_CPU_NO_FLUSH;
+		if (online && ipcmon_mode == IPCMON_MODE_HARDWARE &&
+		    (!READ_ONCE(c->active) || READ_ONCE(c->hw_error)))
+			info.flags |= IPCMON_CPU_HW_ERROR;
+		info.flush_ticks = READ_ONCE(c->ticks);
+		info.recoveries = READ_ONCE(c->recoveries);
+	}
+	if (copy_to_user(uarg, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
 }
 
 /* ---- character device ------------------------------------------------- */
@@ -589,6 +896,8 @@ static long ipcmon_ioctl(struct file *file, unsigned int cmd,
 			return -EFAULT;
 		return 0;
 	}
+	case IPCMON_IOC_GET_CPU_INFO:
+		return ipcmon_get_cpu_info(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -640,51 +949,52 @@ static void ipcmon_free_all_slots(void)
 
 	mutex_lock(&ipcmon_lock);
 	for (i = 0; i < IPCMON_MAX_SLOTS; i++)
-		if (ipcmon_kslots[i].owner)
+		if (ipcmon_owner[i])
 			__ipcmon_release(i);
 	mutex_unlock(&ipcmon_lock);
 }
 
 static int __init ipcmon_init(void)
 {
-	int i, ret;
+	int cpu, ret;
 
 	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(__u64));
 	BUILD_BUG_ON(sizeof(struct ipc_shared) != IPCMON_SHARED_SIZE);
 	BUILD_BUG_ON(offsetof(struct ipc_shared, slots) != IPCMON_OFF_SLOTS);
+	/* the prototype tracepoint_probe_register() cannot check */
+	check_trace_callback_type_sched_switch(ipcmon_sched_switch);
 
 	if (flush_interval_ms > IPCMON_FLUSH_MAX_MS) {
 		pr_err("flush_interval_ms must be 0..%u\n", IPCMON_FLUSH_MAX_MS);
 		return -EINVAL;
 	}
 
+	ipcmon_tp = NULL;
+	for_each_kernel_tracepoint(ipcmon_find_tp, &ipcmon_tp);
+	if (!ipcmon_tp) {
+		pr_err("sched_switch tracepoint not found\n");
+		return -ENOENT;
+	}
+
 	ipcmon_map_size = PAGE_ALIGN(sizeof(struct ipc_shared));
 	ipcmon_table = vmalloc_user(ipcmon_map_size);
 	if (!ipcmon_table)
 		return -ENOMEM;
-	for (i = 0; i < IPCMON_MAX_SLOTS; i++) {
-		raw_spin_lock_init(&ipcmon_kslots[i].lock);
-		ipcmon_kslots[i].owner = NULL;
+	for_each_possible_cpu(cpu) {
+		struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
+
+		hrtimer_init(&c->tick, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED_HARD);
+		c->tick.function = ipcmon_tick;
 	}
 
 	ret = ipcmon_setup_counters();
 	if (ret)
 		goto err_table;
 
-	ipcmon_tp = NULL;
-	for_each_kernel_tracepoint(ipcmon_find_tp, &ipcmon_tp);
-	if (!ipcmon_tp) {
-		pr_err("sched_switch tracepoint not found\n");
-		ret = -ENOENT;
-		goto err_cpus;
-	}
-	ret = tracepoint_probe_register(ipcmon_tp, ipcmon_sched_switch, NULL);
-	if (ret)
-		goto err_cpus;
-
 	ret = misc_register(&ipcmon_dev);
 	if (ret)
-		goto err_probe;
+		goto err_cpus;
 
 	ipcmon_mode_final = true;
 	pr_info("loaded: %s counters, %zu byte table\n",
@@ -692,9 +1002,6 @@ static int __init ipcmon_init(void)
 		sizeof(struct ipc_shared));
 	return 0;
 
-err_probe:
-	tracepoint_probe_unregister(ipcmon_tp, ipcmon_sched_switch, NULL);
-	tracepoint_synchronize_unregister();
 err_cpus:
 	ipcmon_cpus_stop();
 err_table:
@@ -708,14 +1015,17 @@ static void __exit ipcmon_exit(void)
 	/*
 	 * Open files and mappings pin this module (fops.owner; a mapping
 	 * holds its file), so no user of the table is left by now.
+	 * runtime_monitor released its slots before it could go away; the
+	 * last release unregisters the probe.
 	 */
 	misc_deregister(&ipcmon_dev);
-	tracepoint_probe_unregister(ipcmon_tp, ipcmon_sched_switch, NULL);
-	tracepoint_synchronize_unregister();
-	ipcmon_cpus_stop();
-	/* runtime_monitor released its slots before it could go away. */
 	ipcmon_free_all_slots();
-	synchronize_rcu();
+	tracepoint_synchronize_unregister();
+	cancel_delayed_work_sync(&ipcmon_fold_work);
+	cancel_work_sync(&ipcmon_recover_work);
+	ipcmon_cpus_stop();
+	/* nodes freed by call_rcu(); their callback is this module's code */
+	rcu_barrier();
 	vfree(ipcmon_table);
 	ipcmon_table = NULL;
 	pr_info("unloaded\n");

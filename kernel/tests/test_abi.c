@@ -80,6 +80,9 @@ void test_abi_layout(void)
 	CHECK(sizeof(struct rtmon_pgid_args) == 8);
 	CHECK(sizeof(struct ipcmon_reset_args) == 8);
 	CHECK(sizeof(struct ipcmon_info) == 32);
+	CHECK(sizeof(struct ipcmon_cpu_info) == 32);
+	CHECK(offsetof(struct ipcmon_cpu_info, flush_ticks) == 16);
+	CHECK(offsetof(struct ipcmon_cpu_info, recoveries) == 24);
 	CHECK(sizeof(struct rtmon_nl_long_running) == 24);
 	CHECK(offsetof(struct rtmon_nl_long_running, runtime_sec) == 16);
 	CHECK(sizeof(struct rtmon_nl_ack) == 8);
@@ -95,6 +98,7 @@ void test_abi_layout(void)
 	CHECK(RTMON_IOC_REQUEST_PROFILE == 0x4008b705);
 	CHECK(IPCMON_IOC_RESET == 0x4008b720);
 	CHECK(IPCMON_IOC_GET_INFO == 0x8020b721);
+	CHECK(IPCMON_IOC_GET_CPU_INFO == 0xc020b722);
 	CHECK(SMTCHECK_NETLINK_PROTO == 31);
 }
 

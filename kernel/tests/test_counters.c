@@ -70,7 +70,8 @@ void test_counters(void)
 		CHECK(b1.cycles - b0.cycles >= 300000000ULL,
 		      "busy got only %llu ns",
 		      (unsigned long long)(b1.cycles - b0.cycles));
-		CHECK(b1.cycles - b0.cycles <= 1600000000ULL,
+		/* the table lags by up to a tick and a fold (100 ms each) */
+		CHECK(b1.cycles - b0.cycles <= 1750000000ULL,
 		      "busy got %llu ns in 1.5 s",
 		      (unsigned long long)(b1.cycles - b0.cycles));
 		CHECK(b1.instructions == 0 && i1.instructions == 0);

@@ -42,6 +42,14 @@ int main(void)
 	FIELD(ipcmon_info, flush_interval_ms);
 	FIELD(ipcmon_info, reserved);
 
+	SIZE(ipcmon_cpu_info);
+	FIELD(ipcmon_cpu_info, cpu);
+	FIELD(ipcmon_cpu_info, mode);
+	FIELD(ipcmon_cpu_info, flags);
+	FIELD(ipcmon_cpu_info, reserved);
+	FIELD(ipcmon_cpu_info, flush_ticks);
+	FIELD(ipcmon_cpu_info, recoveries);
+
 	SIZE(rtmon_add_pgid_args);
 	FIELD(rtmon_add_pgid_args, pgid);
 	FIELD(rtmon_add_pgid_args, global_jobid);
@@ -95,6 +103,7 @@ int main(void)
 	printf("ioctl RTMON_IOC_REQUEST_PROFILE %lu\n", (unsigned long)RTMON_IOC_REQUEST_PROFILE);
 	printf("ioctl IPCMON_IOC_RESET %lu\n", (unsigned long)IPCMON_IOC_RESET);
 	printf("ioctl IPCMON_IOC_GET_INFO %lu\n", (unsigned long)IPCMON_IOC_GET_INFO);
+	printf("ioctl IPCMON_IOC_GET_CPU_INFO %lu\n", (unsigned long)IPCMON_IOC_GET_CPU_INFO);
 	printf("const SMTCHECK_NETLINK_PROTO %d\n", SMTCHECK_NETLINK_PROTO);
 	printf("const RTMON_NL_LONG_RUNNING %d\n", RTMON_NL_LONG_RUNNING);
 	printf("const RTMON_NL_ACK %d\n", RTMON_NL_ACK);

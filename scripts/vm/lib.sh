@@ -4,7 +4,9 @@
 # returns non-zero on failure.
 #
 #   vm_install_deps               apt-get what is missing (root, once)
-#   vm_kernel_version             newest version with headers and a vmlinuz
+#   vm_kernel_version [rt]        newest version with headers and a vmlinuz
+#                                 (rt: of the PREEMPT_RT flavour; without:
+#                                 of any other)
 #   vm_new_root DIR               busybox initramfs skeleton in DIR
 #   vm_set_init DIR SCRIPT        install SCRIPT as DIR/init
 #   vm_pack_root DIR OUT          DIR -> gzip'd newc cpio OUT
@@ -16,6 +18,7 @@
 #                                 Returns qemu's status (124 = timed out)
 
 VM_PACKAGES="qemu-system-x86 linux-image-amd64 linux-headers-amd64
+linux-image-rt-amd64 linux-headers-rt-amd64
 busybox-static cpio gzip kmod gcc make libc6-dev dkms openssl"
 
 vm_log() {
@@ -41,18 +44,23 @@ vm_install_deps() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
-# The newest kernel that has both a build tree and an image in /boot.
+# The newest kernel that has both a build tree and an image in /boot;
+# vm_kernel_version rt: the newest PREEMPT_RT one.
 vm_kernel_version() {
-	local d v best=
+	local flavour=${1:-} d v best=
 	for d in /lib/modules/*/build; do
 		[ -e "$d/Makefile" ] || continue
 		v=${d#/lib/modules/}
 		v=${v%/build}
 		[ -r "/boot/vmlinuz-$v" ] || continue
+		case $flavour,$v in
+		rt,*-rt-*) ;;
+		rt,* | ,*-rt-*) continue ;;
+		esac
 		best=$(printf '%s\n%s\n' "$best" "$v" | sed '/^$/d' | sort -V | tail -n1)
 	done
 	if [ -z "$best" ]; then
-		vm_log "no kernel with headers and /boot/vmlinuz found"
+		vm_log "no ${flavour:+$flavour }kernel with headers and /boot/vmlinuz found"
 		return 1
 	fi
 	echo "$best"

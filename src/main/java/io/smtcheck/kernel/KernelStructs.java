@@ -62,6 +62,17 @@ public final class KernelStructs {
         public int[] reserved = new int[2];
     }
 
+    /** struct ipcmon_cpu_info: how one CPU is counted (IPCMON_IOC_GET_CPU_INFO). */
+    @FieldOrder({"cpu", "mode", "flags", "reserved", "flush_ticks", "recoveries"})
+    public static class IpcmonCpuInfo extends Checked {
+        public int cpu;
+        public int mode;
+        public int flags;
+        public int reserved;
+        public long flush_ticks;
+        public long recoveries;
+    }
+
     @FieldOrder({"pgid", "global_jobid", "worker_num", "flags"})
     public static class RtmonAddPgidArgs extends Checked {
         public int pgid;

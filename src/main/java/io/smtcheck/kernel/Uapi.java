@@ -39,6 +39,7 @@ public final class Uapi {
     public static final int RTMON_IOC_REQUEST_PROFILE = 0x4008b705;
     public static final int IPCMON_IOC_RESET = 0x4008b720;
     public static final int IPCMON_IOC_GET_INFO = 0x8020b721;
+    public static final int IPCMON_IOC_GET_CPU_INFO = 0xc020b722;
 
     public static final int THRESHOLD_DEFAULT = 3600;
     public static final int THRESHOLD_MAX = 31536000;

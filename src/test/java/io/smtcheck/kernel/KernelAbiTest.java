@@ -50,6 +50,7 @@ class KernelAbiTest {
         sameLayout("pgid_slot_user", new KernelStructs.PgidSlotUser());
         sameLayout("ipcmon_reset_args", new KernelStructs.IpcmonResetArgs());
         sameLayout("ipcmon_info", new KernelStructs.IpcmonInfo());
+        sameLayout("ipcmon_cpu_info", new KernelStructs.IpcmonCpuInfo());
         sameLayout("rtmon_add_pgid_args", new KernelStructs.RtmonAddPgidArgs());
         sameLayout("rtmon_pgid_args", new KernelStructs.RtmonPgidArgs());
         sameLayout("rtmon_nl_long_running", new KernelStructs.NlLongRunning());
@@ -87,6 +88,7 @@ class KernelAbiTest {
                 Map.entry("ioctl RTMON_IOC_REQUEST_PROFILE", "RTMON_IOC_REQUEST_PROFILE"),
                 Map.entry("ioctl IPCMON_IOC_RESET", "IPCMON_IOC_RESET"),
                 Map.entry("ioctl IPCMON_IOC_GET_INFO", "IPCMON_IOC_GET_INFO"),
+                Map.entry("ioctl IPCMON_IOC_GET_CPU_INFO", "IPCMON_IOC_GET_CPU_INFO"),
                 Map.entry("const SMTCHECK_NETLINK_PROTO", "NETLINK_PROTO"),
                 Map.entry("const RTMON_NL_LONG_RUNNING", "NL_LONG_RUNNING"),
                 Map.entry("const RTMON_NL_ACK", "NL_ACK"),
