@@ -83,6 +83,10 @@
  * table is answered with RTMON_NL_REGISTERED whose slot is a negative errno
  * (-ESRCH, -EINVAL, -ENOSPC).  Repeating an ACK for a group that already
  * holds a slot answers that slot again.
+ *
+ * A RELEASED message that finds the reader's queue full is retried for a
+ * few scans; by then its slot may already belong to another group.  Match
+ * RELEASED to a group by (pgid, global_jobid), never by slot.
  */
 #ifndef _UAPI_SMTCHECK_H
 #define _UAPI_SMTCHECK_H
@@ -235,7 +239,8 @@ struct rtmon_nl_registered {
 struct rtmon_nl_released {
 	__s32 pgid;
 	__s32 global_jobid;
-	__s32 slot;		/* slot that was freed, -1 if it held none */
+	__s32 slot;		/* slot that was freed, -1 if it held none;
+				 * may be reused already: key on pgid+jobid */
 	__u32 reason;		/* RTMON_RELEASE_* */
 };
 

@@ -523,18 +523,21 @@ static void rtmon_free_all(void)
  */
 static void rtmon_nl_release(void)
 {
+	unsigned long warn_at = jiffies + 10 * HZ;
 	struct sock *sk = rtmon_nl;
-	int waited_ms = 0;
+	bool warned = false;
 
 	sock_hold(sk);
 	netlink_kernel_release(sk);
 	synchronize_net();
 	rcu_barrier();
+	/* Input still running uses the socket: we cannot go before it ends. */
 	while (refcount_read(&sk->sk_refcnt) > 1) {
-		if (waited_ms == 10000)
+		if (!warned && time_after(jiffies, warn_at)) {
 			pr_err("netlink input still running after 10 s\n");
-		msleep(1);
-		waited_ms++;
+			warned = true;
+		}
+		usleep_range(1000, 2000);
 	}
 	sock_put(sk);
 	rtmon_nl = NULL;
