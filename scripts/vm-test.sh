@@ -12,6 +12,7 @@
 #        VM_TEST_ONLY="a b"      one guest, these ktest arguments: only these
 #                                tests (names: ktest -l), "-r N" repeats them
 #        VM_ACCEL=tcg            with VM_TEST_ONLY: multi-threaded TCG
+#        VM_KERNEL=version       this kernel (default: the newest with headers)
 #        VM_TEST_APPEND=...      extra kernel command line
 #        VM_TEST_QEMU_ARGS=...   extra QEMU arguments (e.g. a monitor socket)
 # Last line of output: "N passed, N failed"; exit status 0 only if all pass.

@@ -41,9 +41,19 @@ vm_install_deps() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
-# The newest kernel that has both a build tree and an image in /boot.
+# The newest kernel that has both a build tree and an image in /boot, or
+# $VM_KERNEL if set (e.g. 6.1.0-57-amd64 when an -rt flavour is installed too).
 vm_kernel_version() {
 	local d v best=
+	if [ -n "${VM_KERNEL:-}" ]; then
+		if [ -e "/lib/modules/$VM_KERNEL/build/Makefile" ] &&
+			[ -r "/boot/vmlinuz-$VM_KERNEL" ]; then
+			echo "$VM_KERNEL"
+			return 0
+		fi
+		vm_log "VM_KERNEL=$VM_KERNEL: no headers or no /boot/vmlinuz-$VM_KERNEL"
+		return 1
+	fi
 	for d in /lib/modules/*/build; do
 		[ -e "$d/Makefile" ] || continue
 		v=${d#/lib/modules/}
