@@ -53,12 +53,18 @@
  * 2. ioctls
  * ---------------------------------------------------------------------------
  * Both devices are misc devices, mode 0600 root.  Every command below that
- * changes state requires CAP_SYS_ADMIN in the initial user namespace at the
- * time of the call (-EPERM otherwise); IPCMON_IOC_GET_INFO,
- * IPCMON_IOC_GET_CPU_INFO and mmap() need only an open file.  Errors: -EFAULT bad pointer, -ENOTTY unknown command,
+ * changes state requires a capability in the initial user namespace at the
+ * time of the call (-EPERM otherwise): RTMON_IOC_SET_DATA_LOADER_PID needs
+ * CAP_SYS_ADMIN, IPCMON_IOC_RESET and the other runtime_monitor commands
+ * CAP_PERFMON (or CAP_SYS_ADMIN); IPCMON_IOC_GET_INFO,
+ * IPCMON_IOC_GET_CPU_INFO and mmap() need only an open file.  runtime_monitor
+ * refuses callers outside the initial pid namespace with -EPERM (pids and
+ * pgids are numbers of that namespace).
+ * Errors: -EFAULT bad pointer, -ENOTTY unknown command,
  * -EINVAL bad value or non-zero reserved field, -ESRCH no such group/process
  * or inactive slot, -EEXIST already registered, -ENOSPC table full, -EPERM
- * missing capability, -ENOTCONN no data loader set (REQUEST_PROFILE only).
+ * missing capability or other pid namespace, -ENOTCONN no data loader
+ * registered (REQUEST_PROFILE only).
  *
  * ---------------------------------------------------------------------------
  * 3. Netlink (protocol SMTCHECK_NETLINK_PROTO = 31, unicast only)
@@ -67,22 +73,42 @@
  * network namespace.  Every message is one struct nlmsghdr (16 bytes)
  * followed by exactly one payload struct below; nlmsg_len ==
  * NLMSG_LENGTH(sizeof(payload)).  Kernel messages carry nlmsg_pid 0 and are
- * unicast to the port id equal to the data-loader pid (the daemon binds its
- * socket with nl_pid = getpid()); nothing is multicast.
+ * unicast to the data loader's port; nothing is multicast.
  *
+ *   RTMON_NL_REGISTER     (u->k)  struct rtmon_nl_register, answered with
+ *                                 NLMSG_ERROR (see below)
  *   RTMON_NL_LONG_RUNNING (k->u)  struct rtmon_nl_long_running
  *   RTMON_NL_ACK          (u->k)  struct rtmon_nl_ack
  *   RTMON_NL_REGISTERED   (k->u)  struct rtmon_nl_registered, reply to ACK,
  *                                 nlmsg_seq echoes the ACK's nlmsg_seq
  *   RTMON_NL_RELEASED     (k->u)  struct rtmon_nl_released
  *
+ * The data loader is the socket that registered (RTMON_NL_REGISTER): the
+ * kernel records the port that socket has (bind it with nl_pid 0 and let
+ * the kernel choose) and the sending process, and sends to that port only.
+ * A REGISTER needs CAP_PERFMON (or CAP_SYS_ADMIN) in the initial user
+ * namespace, both in the process that opened the socket and in the one
+ * that sends, and a sender in the initial pid namespace (-EPERM); if
+ * RTMON_IOC_SET_DATA_LOADER_PID named a process, only that one (-EPERM);
+ * flags and reserved must be 0 (-EINVAL); while another process is
+ * registered, -EEXIST (the same process may register again from a new
+ * socket).  The answer is an NLMSG_ERROR (struct nlmsgerr) with the error,
+ * or with 0 if the request had NLM_F_ACK; it is the first message the new
+ * data loader gets.  Registering makes every group reportable again.  The
+ * registration ends when that socket is closed, or when a message to it is
+ * refused (ECONNREFUSED).
+ *
  * An ACK is accepted only if it is well formed (type RTMON_NL_ACK, exact
- * length), comes from the port id equal to the registered data-loader pid
- * and from a sender holding CAP_SYS_ADMIN; anything else is dropped without
- * reply.  A well-formed ACK for an unknown pgid, a wrong job id or a full
- * table is answered with RTMON_NL_REGISTERED whose slot is a negative errno
- * (-ESRCH, -EINVAL, -ENOSPC).  Repeating an ACK for a group that already
- * holds a slot answers that slot again.
+ * length), comes from the registered data loader's port and from a sender
+ * holding CAP_PERFMON (or CAP_SYS_ADMIN) in the initial pid namespace;
+ * anything else is dropped without reply.  A well-formed ACK for an unknown
+ * pgid, a wrong job id or a full table is answered with RTMON_NL_REGISTERED
+ * whose slot is a negative errno (-ESRCH, -EINVAL, -ENOSPC).  Repeating an
+ * ACK for a group that already holds a slot answers that slot again.
+ *
+ * A RELEASED message that finds the reader's queue full is retried for a
+ * few scans; by then its slot may already belong to another group.  Match
+ * RELEASED to a group by (pgid, global_jobid), never by slot.
  */
 #ifndef _UAPI_SMTCHECK_H
 #define _UAPI_SMTCHECK_H
@@ -208,7 +234,12 @@ struct rtmon_pgid_args {
 #define RTMON_IOC_REMOVE_PGID		_IOW(SMTCHECK_IOC_MAGIC, 0x02, struct rtmon_pgid_args)
 /* argument: __u32 seconds, 1..RTMON_THRESHOLD_MAX */
 #define RTMON_IOC_SET_THRESHOLD		_IOW(SMTCHECK_IOC_MAGIC, 0x03, __u32)
-/* argument: __s32 pid of the data loader (its netlink port id), 0 = none */
+/*
+ * argument: __s32 pid of the only process that may register as the data
+ * loader, 0 = any process with CAP_PERFMON.  It no longer chooses the port
+ * messages go to (RTMON_NL_REGISTER does); a registered loader that is not
+ * this process loses its registration.
+ */
 #define RTMON_IOC_SET_DATA_LOADER_PID	_IOW(SMTCHECK_IOC_MAGIC, 0x04, __s32)
 #define RTMON_IOC_REQUEST_PROFILE	_IOW(SMTCHECK_IOC_MAGIC, 0x05, struct rtmon_pgid_args)
 
@@ -264,8 +295,18 @@ struct rtmon_nl_registered {
 struct rtmon_nl_released {
 	__s32 pgid;
 	__s32 global_jobid;
-	__s32 slot;		/* slot that was freed, -1 if it held none */
+	__s32 slot;		/* slot that was freed, -1 if it held none;
+				 * may be reused already: key on pgid+jobid */
 	__u32 reason;		/* RTMON_RELEASE_* */
+};
+
+/* ---- netlink registration (runtime_monitor) --------------------------- */
+
+#define RTMON_NL_REGISTER		0x14
+
+struct rtmon_nl_register {
+	__u32 flags;		/* must be 0 */
+	__u32 reserved;		/* must be 0 */
 };
 
 /* ---- compile-time checks ------------------------------------------- */
@@ -298,5 +339,6 @@ SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_long_running) == 24,
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_ack) == 8, "ack");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_registered) == 16, "registered");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_released) == 16, "released");
+SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_register) == 8, "register");
 
 #endif /* _UAPI_SMTCHECK_H */

@@ -874,7 +874,7 @@ static long ipcmon_ioctl(struct file *file, unsigned int cmd,
 	case IPCMON_IOC_RESET: {
 		struct ipcmon_reset_args a;
 
-		if (!capable(CAP_SYS_ADMIN))
+		if (!perfmon_capable())
 			return -EPERM;
 		if (copy_from_user(&a, uarg, sizeof(a)))
 			return -EFAULT;

@@ -11,9 +11,15 @@
  * answer (RTMON_NL_REGISTERED) tells which.  Groups whose processes have
  * all exited lose their slot and the data loader gets RTMON_NL_RELEASED.
  *
- * Locking: rtmon_lock (mutex) protects the group table and the settings;
- * it is taken by the ioctls, the netlink input (sender's context) and the
- * scan work, and nests outside IPC_monitor's own lock.
+ * The data loader is the netlink socket that registered itself with
+ * RTMON_NL_REGISTER (as auditd does with the audit unit): messages go to
+ * the port that socket really has, never to a number userspace names, so
+ * another user binding some port first receives nothing.
+ *
+ * Locking: rtmon_lock (mutex) protects the group table, the settings and
+ * the registration; it is taken by the ioctls, the netlink input (sender's
+ * context), the netlink release notifier and the scan work, and nests
+ * outside IPC_monitor's own lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,7 +33,9 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -69,6 +77,13 @@ static struct sock *rtmon_nl;
 static u32 rtmon_nl_seq;
 static struct delayed_work rtmon_scan_work;
 
+/*
+ * The registered data loader: its socket's port in init_net (0 = none) and
+ * its process.  Dropped when that socket closes or refuses a message.
+ */
+static u32 rtmon_loader_port;
+static struct pid *rtmon_loader;	/* thread group, reference held */
+
 /* ---- module parameters ------------------------------------------------ */
 
 static unsigned int threshold = RTMON_THRESHOLD_DEFAULT;
@@ -79,7 +94,7 @@ MODULE_PARM_DESC(threshold,
 static int data_loader_pid;
 module_param(data_loader_pid, int, 0444);
 MODULE_PARM_DESC(data_loader_pid,
-		 "netlink port (pid) of the data loader, 0 = none (RTMON_IOC_SET_DATA_LOADER_PID)");
+		 "only this process may register as the data loader, 0 = any with CAP_PERFMON (RTMON_IOC_SET_DATA_LOADER_PID)");
 
 static unsigned int max_groups = 16384;
 module_param(max_groups, uint, 0444);
@@ -89,7 +104,50 @@ static unsigned int scan_interval_ms = 1000;
 module_param(scan_interval_ms, uint, 0444);
 MODULE_PARM_DESC(scan_interval_ms, "how often groups are checked, ms (load time)");
 
+static int rtmon_registered_get(char *buf, const struct kernel_param *kp)
+{
+	pid_t nr;
+
+	mutex_lock(&rtmon_lock);
+	nr = pid_nr(rtmon_loader);
+	mutex_unlock(&rtmon_lock);
+	return sysfs_emit(buf, "%d\n", nr);
+}
+
+static int rtmon_registered_set(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;	/* only a registration sets it */
+}
+
+static const struct kernel_param_ops rtmon_registered_ops = {
+	.set = rtmon_registered_set,
+	.get = rtmon_registered_get,
+};
+module_param_cb(registered_pid, &rtmon_registered_ops, NULL, 0444);
+MODULE_PARM_DESC(registered_pid,
+		 "process registered as the data loader over netlink, 0 = none (read-only)");
+
 /* ---- helpers ---------------------------------------------------------- */
+
+/*
+ * Pids and pgids are numbers of the initial pid namespace (find_get_pid()
+ * resolves them in the caller's), so callers elsewhere are refused, as
+ * taskstats does.
+ */
+static bool rtmon_in_init_pid_ns(void)
+{
+	return task_active_pid_ns(current) == &init_pid_ns;
+}
+
+static void rtmon_loader_reset(void)
+{
+	lockdep_assert_held(&rtmon_lock);
+	if (rtmon_loader_port)
+		pr_info("data loader %d unregistered\n", pid_nr(rtmon_loader));
+	rtmon_loader_port = 0;
+	put_pid(rtmon_loader);
+	rtmon_loader = NULL;
+}
 
 static struct rtmon_group *rtmon_find(s32 pgid)
 {
@@ -132,9 +190,10 @@ static int rtmon_send(int type, u32 seq, const void *payload, size_t len)
 {
 	struct sk_buff *skb;
 	struct nlmsghdr *nlh;
-	int portid = data_loader_pid;
+	int ret;
 
-	if (!portid)
+	lockdep_assert_held(&rtmon_lock);
+	if (!rtmon_loader_port)
 		return -ENOTCONN;
 	skb = nlmsg_new(len, GFP_KERNEL);
 	if (!skb)
@@ -146,7 +205,11 @@ static int rtmon_send(int type, u32 seq, const void *payload, size_t len)
 	}
 	memcpy(nlmsg_data(nlh), payload, len);
 	/* Consumes skb; never blocks on a full receiver. */
-	return nlmsg_unicast(rtmon_nl, skb, portid);
+	ret = nlmsg_unicast(rtmon_nl, skb, rtmon_loader_port);
+	/* Nobody has the port any more (audit does the same). */
+	if (ret == -ECONNREFUSED)
+		rtmon_loader_reset();
+	return ret;
 }
 
 static int rtmon_send_long_running(struct rtmon_group *g, u32 reason)
@@ -237,7 +300,7 @@ static void rtmon_scan(struct work_struct *work)
 			rtmon_retire(g, RTMON_RELEASE_EXITED);
 			continue;
 		}
-		if (!g->reported && data_loader_pid &&
+		if (!g->reported && rtmon_loader_port &&
 		    now - g->start_ns >= limit_ns &&
 		    !rtmon_send_long_running(g, RTMON_REASON_THRESHOLD))
 			g->reported = true;
@@ -250,7 +313,15 @@ static void rtmon_scan(struct work_struct *work)
 
 /* ---- netlink input ---------------------------------------------------- */
 
-static void rtmon_handle_ack(const struct nlmsghdr *nlh)
+/* What the data loader needs: CAP_PERFMON (or CAP_SYS_ADMIN) when it sent. */
+static bool rtmon_nl_perfmon(const struct sk_buff *skb)
+{
+	return netlink_capable(skb, CAP_PERFMON) ||
+	       netlink_capable(skb, CAP_SYS_ADMIN);
+}
+
+static void rtmon_handle_ack(const struct sk_buff *skb,
+			     const struct nlmsghdr *nlh)
 {
 	const struct rtmon_nl_ack *ack = nlmsg_data(nlh);
 	struct rtmon_nl_registered r = {
@@ -260,6 +331,11 @@ static void rtmon_handle_ack(const struct nlmsghdr *nlh)
 	struct rtmon_group *g;
 
 	mutex_lock(&rtmon_lock);
+	/* Only the registered data loader may claim slots. */
+	if (!rtmon_loader_port || NETLINK_CB(skb).portid != rtmon_loader_port) {
+		mutex_unlock(&rtmon_lock);
+		return;
+	}
 	g = ack->pgid > 0 ? rtmon_find(ack->pgid) : NULL;
 	if (!g || !rtmon_group_alive(g)) {
 		r.slot = -ESRCH;
@@ -277,27 +353,99 @@ static void rtmon_handle_ack(const struct nlmsghdr *nlh)
 	mutex_unlock(&rtmon_lock);
 }
 
+static int rtmon_register(const struct sk_buff *skb,
+			  const struct rtmon_nl_register *req)
+{
+	u32 port = NETLINK_CB(skb).portid;
+	struct pid *tgid = task_tgid(current);
+	struct rtmon_group *g;
+	int bkt;
+
+	lockdep_assert_held(&rtmon_lock);
+	if (!rtmon_nl_perfmon(skb) || !rtmon_in_init_pid_ns())
+		return -EPERM;
+	if (req->flags || req->reserved)
+		return -EINVAL;
+	/* Our only socket is in init_net; say so rather than assume it. */
+	if (!net_eq(sock_net(NETLINK_CB(skb).sk), &init_net) || !port)
+		return -EINVAL;
+	if (data_loader_pid && pid_nr(tgid) != data_loader_pid)
+		return -EPERM;
+	/* Another live process is the data loader. */
+	if (rtmon_loader_port && rtmon_loader != tgid)
+		return -EEXIST;
+
+	put_pid(rtmon_loader);
+	rtmon_loader = get_pid(tgid);
+	rtmon_loader_port = port;
+	/* A new data loader hears about every long-running group. */
+	hash_for_each(rtmon_groups, bkt, g, hnode)
+		g->reported = false;
+	pr_info("data loader %d registered (port %u)\n", pid_nr(tgid), port);
+	return 0;
+}
+
+/*
+ * RTMON_NL_REGISTER is answered as netlink requests are: an NLMSG_ERROR
+ * with the error, or with 0 when NLM_F_ACK asks for it.  The answer is
+ * queued under rtmon_lock, so it is the first message a new data loader
+ * gets.
+ */
+static void rtmon_handle_register(struct sk_buff *skb, struct nlmsghdr *nlh)
+{
+	int err;
+
+	mutex_lock(&rtmon_lock);
+	err = rtmon_register(skb, nlmsg_data(nlh));
+	if (err || (nlh->nlmsg_flags & NLM_F_ACK))
+		netlink_ack(skb, nlh, err, NULL);
+	mutex_unlock(&rtmon_lock);
+}
+
+static bool rtmon_nl_is(const struct nlmsghdr *nlh, u16 type, size_t len)
+{
+	return nlh->nlmsg_type == type && nlh->nlmsg_len == NLMSG_LENGTH(len);
+}
+
 static void rtmon_nl_input(struct sk_buff *skb)
 {
-	const struct nlmsghdr *nlh = nlmsg_hdr(skb);
+	struct nlmsghdr *nlh = nlmsg_hdr(skb);
 	int remaining = skb->len;
-	int loader = READ_ONCE(data_loader_pid);
-
-	/* Only the registered, privileged data loader may talk to us. */
-	if (!loader || NETLINK_CB(skb).portid != (u32)loader ||
-	    !netlink_capable(skb, CAP_SYS_ADMIN))
-		return;
 
 	while (nlmsg_ok(nlh, remaining)) {
-		if (nlh->nlmsg_type == RTMON_NL_ACK &&
-		    nlh->nlmsg_len == NLMSG_LENGTH(sizeof(struct rtmon_nl_ack)))
-			rtmon_handle_ack(nlh);
+		if (rtmon_nl_is(nlh, RTMON_NL_REGISTER,
+				sizeof(struct rtmon_nl_register)))
+			rtmon_handle_register(skb, nlh);
+		else if (rtmon_nl_is(nlh, RTMON_NL_ACK,
+				     sizeof(struct rtmon_nl_ack)) &&
+			 rtmon_nl_perfmon(skb) && rtmon_in_init_pid_ns())
+			rtmon_handle_ack(skb, nlh);
 		else
 			pr_debug("dropped netlink message type %u len %u\n",
 				 nlh->nlmsg_type, nlh->nlmsg_len);
 		nlh = nlmsg_next(nlh, &remaining);
 	}
 }
+
+/* The data loader's socket is closing: nobody may have its port after it. */
+static int rtmon_nl_notify(struct notifier_block *nb, unsigned long event,
+			   void *ptr)
+{
+	const struct netlink_notify *n = ptr;
+
+	if (event != NETLINK_URELEASE || n->protocol != SMTCHECK_NETLINK_PROTO ||
+	    !net_eq(n->net, &init_net))
+		return NOTIFY_DONE;
+	mutex_lock(&rtmon_lock);
+	if (rtmon_loader_port && n->portid == rtmon_loader_port)
+		rtmon_loader_reset();
+	mutex_unlock(&rtmon_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rtmon_nl_notifier = {
+	.notifier_call = rtmon_nl_notify,
+};
 
 /* ---- ioctls ----------------------------------------------------------- */
 
@@ -385,7 +533,7 @@ static int rtmon_request_profile(s32 pgid)
 	g = rtmon_find(pgid);
 	if (!g || !rtmon_group_alive(g)) {
 		ret = -ESRCH;
-	} else if (!data_loader_pid) {
+	} else if (!rtmon_loader_port) {
 		ret = -ENOTCONN;
 	} else {
 		ret = rtmon_send_long_running(g, RTMON_REASON_REQUEST);
@@ -396,11 +544,14 @@ static int rtmon_request_profile(s32 pgid)
 	return ret;
 }
 
+/*
+ * Names the only process that may register as the data loader (0: any
+ * with CAP_PERFMON).  It no longer says where messages go: a registered
+ * loader that is not this process loses its registration.
+ */
 static int rtmon_set_data_loader(s32 pid)
 {
-	struct rtmon_group *g;
 	struct pid *p;
-	int bkt;
 
 	if (pid < 0)
 		return -EINVAL;
@@ -412,12 +563,9 @@ static int rtmon_set_data_loader(s32 pid)
 	}
 
 	mutex_lock(&rtmon_lock);
-	if (pid != data_loader_pid) {
-		WRITE_ONCE(data_loader_pid, pid);
-		/* A new data loader hears about every long-running group. */
-		hash_for_each(rtmon_groups, bkt, g, hnode)
-			g->reported = false;
-	}
+	WRITE_ONCE(data_loader_pid, pid);
+	if (pid && rtmon_loader && pid_nr(rtmon_loader) != pid)
+		rtmon_loader_reset();
 	mutex_unlock(&rtmon_lock);
 	return 0;
 }
@@ -426,18 +574,27 @@ static long rtmon_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
+	/*
+	 * Watching groups is performance monitoring (CAP_PERFMON); choosing
+	 * who may receive the reports stays with the administrator.
+	 */
 	switch (cmd) {
 	case RTMON_IOC_ADD_PGID:
 	case RTMON_IOC_REMOVE_PGID:
 	case RTMON_IOC_SET_THRESHOLD:
-	case RTMON_IOC_SET_DATA_LOADER_PID:
 	case RTMON_IOC_REQUEST_PROFILE:
+		if (!perfmon_capable())
+			return -EPERM;
+		break;
+	case RTMON_IOC_SET_DATA_LOADER_PID:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		break;
 	default:
 		return -ENOTTY;
 	}
+	if (!rtmon_in_init_pid_ns())
+		return -EPERM;
 
 	switch (cmd) {
 	case RTMON_IOC_ADD_PGID: {
@@ -523,18 +680,21 @@ static void rtmon_free_all(void)
  */
 static void rtmon_nl_release(void)
 {
+	unsigned long warn_at = jiffies + 10 * HZ;
 	struct sock *sk = rtmon_nl;
-	int waited_ms = 0;
+	bool warned = false;
 
 	sock_hold(sk);
 	netlink_kernel_release(sk);
 	synchronize_net();
 	rcu_barrier();
+	/* Input still running uses the socket: we cannot go before it ends. */
 	while (refcount_read(&sk->sk_refcnt) > 1) {
-		if (waited_ms == 10000)
+		if (!warned && time_after(jiffies, warn_at)) {
 			pr_err("netlink input still running after 10 s\n");
-		msleep(1);
-		waited_ms++;
+			warned = true;
+		}
+		usleep_range(1000, 2000);
 	}
 	sock_put(sk);
 	rtmon_nl = NULL;
@@ -569,6 +729,9 @@ static int __init rtmon_init(void)
 		pr_err("netlink unit %d is taken\n", SMTCHECK_NETLINK_PROTO);
 		return -EBUSY;
 	}
+	ret = netlink_register_notifier(&rtmon_nl_notifier);
+	if (ret)
+		goto err_nl;
 
 	INIT_DELAYED_WORK(&rtmon_scan_work, rtmon_scan);
 	schedule_delayed_work(&rtmon_scan_work,
@@ -584,6 +747,8 @@ static int __init rtmon_init(void)
 
 err_work:
 	cancel_delayed_work_sync(&rtmon_scan_work);
+	netlink_unregister_notifier(&rtmon_nl_notifier);
+err_nl:
 	rtmon_nl_release();
 	return ret;
 }
@@ -596,8 +761,12 @@ static void __exit rtmon_exit(void)
 	 */
 	misc_deregister(&rtmon_dev);
 	cancel_delayed_work_sync(&rtmon_scan_work);
+	netlink_unregister_notifier(&rtmon_nl_notifier);
 	rtmon_nl_release();
 	rtmon_free_all();
+	mutex_lock(&rtmon_lock);
+	rtmon_loader_reset();
+	mutex_unlock(&rtmon_lock);
 	pr_info("unloaded\n");
 }
 

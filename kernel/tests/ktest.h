@@ -10,6 +10,7 @@
 #define KTEST_H
 
 #include <errno.h>
+#include <linux/netlink.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +78,7 @@ int kt_unload(const char *mod);				/* 0 or -errno */
 void kt_reload(const char *ipc_params, const char *rt_params);
 /*
  * Both modules freshly loaded, both devices open, the table mapped, a netlink
- * socket bound to this pid and this process registered as the data loader.
+ * socket registered as the data loader.
  */
 void kt_setup_loader(int *ipc, int *rt, const struct ipc_shared **t, int *nl);
 bool kt_loaded(const char *mod);
@@ -116,8 +117,12 @@ void kt_kill_group(pid_t pgid);
 int kt_in_child(int (*fn)(void *), void *arg);
 /* Drop to uid/gid 65534 (nobody); all capabilities are lost. */
 void kt_become_nobody(void);
-/* Stay root but drop CAP_SYS_ADMIN from every set. */
-void kt_drop_sys_admin(void);
+/* Stay root but drop this capability from every set. */
+void kt_drop_cap(int cap);
+/* Become uid/gid 65534 holding only this capability (effective, permitted). */
+void kt_nobody_with_cap(int cap);
+/* unshare(CLONE_NEWPID), then run fn in the new namespace's first process. */
+int kt_in_new_pid_ns(int (*fn)(void *), void *arg);
 uint64_t kt_now_ms(void);
 void kt_sleep_ms(unsigned int ms);
 
@@ -131,6 +136,7 @@ struct kt_nlmsg {
 		struct rtmon_nl_long_running lr;
 		struct rtmon_nl_registered reg;
 		struct rtmon_nl_released rel;
+		struct nlmsgerr err;	/* NLMSG_ERROR */
 		unsigned char raw[256];
 	} u;
 };
@@ -143,6 +149,13 @@ int kt_nl_wait(int fd, uint16_t type, pid_t pgid, int timeout_ms,
 	       struct kt_nlmsg *m);
 int kt_nl_send(int fd, uint16_t type, uint32_t seq, const void *p, size_t len);
 int kt_nl_send_ack(int fd, pid_t pgid, int jobid, uint32_t seq);
+/*
+ * Sends RTMON_NL_REGISTER (with NLM_F_ACK) and returns the kernel's answer:
+ * 0, a negative errno, or -ETIMEDOUT when none came.
+ */
+int kt_nl_register(int fd);
+/* A socket on a port the kernel chooses, registered as the data loader. */
+int kt_nl_loader(void);
 /* Drain everything currently queued; returns how many. */
 int kt_nl_drain(int fd);
 /*

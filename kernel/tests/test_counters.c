@@ -40,9 +40,7 @@ void test_counters(void)
 	rt = kt_open_rt();
 	t = kt_map(ipc);
 	mode = counter_mode(ipc);
-	nl = kt_nl_open(getpid(), 0);
-	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-	CHECK_OK(kt_set_loader(rt, getpid()));
+	nl = kt_nl_loader();
 
 	busy = kt_spawn_group(KT_BUSY);
 	idle = kt_spawn_group(KT_IDLE);
@@ -240,9 +238,7 @@ void test_seqlock_torn(void)
 	rt = kt_open_rt();
 	c.t = kt_map(ipc);
 	c.software = counter_mode(ipc) == IPCMON_MODE_SOFTWARE;
-	nl = kt_nl_open(getpid(), 0);
-	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-	CHECK_OK(kt_set_loader(rt, getpid()));
+	nl = kt_nl_loader();
 
 	for (k = 0; k < NBUSY; k++) {
 		busy[k] = kt_spawn_group(KT_BUSY);
@@ -329,9 +325,7 @@ void test_cpu_hotplug(void)
 	ipc = kt_open_ipc();
 	rt = kt_open_rt();
 	t = kt_map(ipc);
-	nl = kt_nl_open(getpid(), 0);
-	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-	CHECK_OK(kt_set_loader(rt, getpid()));
+	nl = kt_nl_loader();
 
 	g = kt_spawn_group(KT_BUSY);
 	CPU_ZERO(&set);

@@ -2,6 +2,7 @@
 /* Every ioctl: happy path and each error code. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -157,13 +158,16 @@ static int unpriv_child(void *arg)
 	struct unpriv_ctx *c = arg;
 	struct ipcmon_info info;
 	const struct ipc_shared *t;
+	int nl;
 
-	if (c->nobody)
+	if (c->nobody) {
 		kt_become_nobody();
-	else
-		kt_drop_sys_admin();
+	} else {
+		kt_drop_cap(CAP_SYS_ADMIN);
+		kt_drop_cap(CAP_PERFMON);
+	}
 
-	/* every state-changing ioctl needs CAP_SYS_ADMIN */
+	/* every state-changing ioctl needs CAP_PERFMON or CAP_SYS_ADMIN */
 	CHECK_ERRNO(kt_add(c->rt, c->g, 1, 1), EPERM);
 	CHECK_ERRNO(kt_remove(c->rt, c->g), EPERM);
 	CHECK_ERRNO(kt_set_threshold(c->rt, 10), EPERM);
@@ -173,6 +177,11 @@ static int unpriv_child(void *arg)
 	CHECK_ERRNO(kt_reset(c->ipc, 0), EPERM);
 	/* unknown commands are still unknown */
 	CHECK_ERRNO(ioctl(c->rt, _IO(SMTCHECK_IOC_MAGIC, 0x7f), 0), ENOTTY);
+	/* and nobody else may become the data loader */
+	nl = kt_nl_open(0, 0);
+	CHECK(nl >= 0, "netlink: %s", strerror(-nl));
+	CHECK(kt_nl_register(nl) == -EPERM, "registration not refused");
+	close(nl);
 	/* reading is allowed with an open file */
 	CHECK_OK(ioctl(c->ipc, IPCMON_IOC_GET_INFO, &info));
 	t = kt_map(c->ipc);
@@ -197,9 +206,7 @@ void test_unprivileged(void)
 	c.ipc = kt_open_ipc();
 	c.rt = kt_open_rt();
 	c.g = kt_spawn_group(KT_IDLE);
-	nl = kt_nl_open(getpid(), 0);
-	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-	CHECK_OK(kt_set_loader(c.rt, getpid()));
+	nl = kt_nl_loader();
 	CHECK_OK(kt_add(c.rt, c.g, 3, 1));
 	CHECK(kt_claim(c.rt, nl, c.g, 3) == 0);
 
@@ -211,9 +218,9 @@ void test_unprivileged(void)
 	/* nothing changed */
 	CHECK_OK(kt_read_param("runtime_monitor", "threshold", buf, sizeof(buf)));
 	CHECK(!strcmp(buf, "3600"), "threshold=%s", buf);
-	CHECK_OK(kt_read_param("runtime_monitor", "data_loader_pid", buf,
+	CHECK_OK(kt_read_param("runtime_monitor", "registered_pid", buf,
 			       sizeof(buf)));
-	CHECK(atoi(buf) == getpid(), "data_loader_pid=%s", buf);
+	CHECK(atoi(buf) == getpid(), "registered_pid=%s", buf);
 	CHECK_ERRNO(kt_add(c.rt, c.g, 3, 1), EEXIST);
 	close(nl);
 	close(c.rt);

@@ -80,9 +80,7 @@ void test_unload_busy_system(void)
 	ipc = kt_open_ipc();
 	rt = kt_open_rt();
 	t = kt_map(ipc);
-	nl = kt_nl_open(getpid(), 0);
-	REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-	CHECK_OK(kt_set_loader(rt, getpid()));
+	nl = kt_nl_loader();
 	for (i = 0; i < 4; i++) {
 		g[i] = kt_spawn_group(KT_BUSY);
 		CHECK_OK(kt_add(rt, g[i], i, 1));
@@ -163,9 +161,7 @@ void test_load_unload_20(void)
 		ipc = kt_open_ipc();
 		rt = kt_open_rt();
 		t = kt_map(ipc);
-		nl = kt_nl_open(getpid(), 0);
-		REQUIRE(nl >= 0, "netlink: %s", strerror(-nl));
-		CHECK_OK(kt_set_loader(rt, getpid()));
+		nl = kt_nl_loader();
 		g = kt_spawn_group(i & 1 ? KT_BUSY : KT_IDLE);
 		CHECK_OK(kt_add(rt, g, i, 1));
 		s = kt_claim(rt, nl, g, i);

@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -124,9 +125,7 @@ void kt_setup_loader(int *ipc, int *rt, const struct ipc_shared **t, int *nl)
 	*ipc = kt_open_ipc();
 	*rt = kt_open_rt();
 	*t = kt_map(*ipc);
-	*nl = kt_nl_open(getpid(), 0);
-	REQUIRE(*nl >= 0, "netlink: %s", strerror(-*nl));
-	CHECK_OK(kt_set_loader(*rt, getpid()));
+	*nl = kt_nl_loader();
 }
 
 int kt_read_param(const char *mod, const char *param, char *buf, size_t len)
@@ -377,7 +376,7 @@ void kt_become_nobody(void)
 	REQUIRE(setuid(65534) == 0, "setuid: %s", strerror(errno));
 }
 
-void kt_drop_sys_admin(void)
+void kt_drop_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -385,13 +384,52 @@ void kt_drop_sys_admin(void)
 	struct __user_cap_data_struct data[2];
 
 	REQUIRE(syscall(SYS_capget, &hdr, data) == 0, "capget");
-	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
-	data[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
-	data[CAP_SYS_ADMIN / 32].inheritable &= ~(1u << (CAP_SYS_ADMIN % 32));
-	REQUIRE(prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) == 0,
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	data[cap / 32].permitted &= ~(1u << (cap % 32));
+	data[cap / 32].inheritable &= ~(1u << (cap % 32));
+	REQUIRE(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0,
 		"PR_CAPBSET_DROP: %s", strerror(errno));
 	REQUIRE(syscall(SYS_capset, &hdr, data) == 0, "capset: %s",
 		strerror(errno));
+}
+
+void kt_nobody_with_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	REQUIRE(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0, "PR_SET_KEEPCAPS");
+	kt_become_nobody();
+	memset(data, 0, sizeof(data));
+	data[cap / 32].effective = 1u << (cap % 32);
+	data[cap / 32].permitted = 1u << (cap % 32);
+	REQUIRE(syscall(SYS_capset, &hdr, data) == 0, "capset: %s",
+		strerror(errno));
+	REQUIRE(getuid() == 65534 && geteuid() == 65534, "uid %d", getuid());
+}
+
+/* In the namespace made by kt_in_new_pid_ns(): run fn as its first process. */
+static int kt_first_in_pid_ns(void *arg)
+{
+	void **a = arg;
+	int (*fn)(void *) = (int (*)(void *))a[0];
+
+	if (unshare(CLONE_NEWPID)) {
+		kt_log("unshare(CLONE_NEWPID): %s", strerror(errno));
+		return 1;
+	}
+	/* the next child is pid 1 there */
+	return kt_in_child(fn, a[1]);
+}
+
+int kt_in_new_pid_ns(int (*fn)(void *), void *arg)
+{
+	void *a[2] = { (void *)fn, arg };
+
+	/* in a child, so the test process keeps its own namespace */
+	return kt_in_child(kt_first_in_pid_ns, a);
 }
 
 /* ---- netlink ---------------------------------------------------------- */
@@ -490,6 +528,53 @@ int kt_nl_send_ack(int fd, pid_t pgid, int jobid, uint32_t seq)
 	struct rtmon_nl_ack a = { pgid, jobid };
 
 	return kt_nl_send(fd, RTMON_NL_ACK, seq, &a, sizeof(a));
+}
+
+int kt_nl_register(int fd)
+{
+	static uint32_t seq = 500;
+	struct rtmon_nl_register req = { 0, 0 };
+	struct {
+		struct nlmsghdr h;
+		struct rtmon_nl_register r;
+	} msg = {
+		.h = {
+			.nlmsg_len = NLMSG_LENGTH(sizeof(req)),
+			.nlmsg_type = RTMON_NL_REGISTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+			.nlmsg_seq = ++seq,
+		},
+		.r = req,
+	};
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	struct kt_nlmsg m;
+	uint64_t end = kt_now_ms() + 2000;
+	int r;
+
+	if (sendto(fd, &msg, msg.h.nlmsg_len, 0, (struct sockaddr *)&to,
+		   sizeof(to)) < 0)
+		return -errno;
+	while (kt_now_ms() < end) {
+		r = kt_nl_recv(fd, (int)(end - kt_now_ms()), &m);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		if (m.type == NLMSG_ERROR && m.seq == seq &&
+		    m.len >= sizeof(struct nlmsgerr))
+			return m.u.err.error;
+	}
+	return -ETIMEDOUT;
+}
+
+int kt_nl_loader(void)
+{
+	int fd = kt_nl_open(0, 0), r;
+
+	REQUIRE(fd >= 0, "netlink: %s", strerror(-fd));
+	r = kt_nl_register(fd);
+	REQUIRE(r == 0, "netlink register: %s", strerror(-r));
+	return fd;
 }
 
 int kt_nl_drain(int fd)

@@ -83,6 +83,10 @@ int main(void)
 	FIELD(rtmon_nl_released, slot);
 	FIELD(rtmon_nl_released, reason);
 
+	SIZE(rtmon_nl_register);
+	FIELD(rtmon_nl_register, flags);
+	FIELD(rtmon_nl_register, reserved);
+
 	SIZE(nlmsghdr);
 	FIELD(nlmsghdr, nlmsg_len);
 	FIELD(nlmsghdr, nlmsg_type);
@@ -109,6 +113,10 @@ int main(void)
 	printf("const RTMON_NL_ACK %d\n", RTMON_NL_ACK);
 	printf("const RTMON_NL_REGISTERED %d\n", RTMON_NL_REGISTERED);
 	printf("const RTMON_NL_RELEASED %d\n", RTMON_NL_RELEASED);
+	printf("const RTMON_NL_REGISTER %d\n", RTMON_NL_REGISTER);
+	printf("const NLMSG_ERROR %d\n", NLMSG_ERROR);
+	printf("const NLM_F_REQUEST %d\n", NLM_F_REQUEST);
+	printf("const NLM_F_ACK %d\n", NLM_F_ACK);
 	printf("const SMTCHECK_ABI_VERSION %d\n", SMTCHECK_ABI_VERSION);
 	printf("const IPCMON_MAX_SLOTS %d\n", IPCMON_MAX_SLOTS);
 	return 0;

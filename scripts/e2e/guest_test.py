@@ -421,7 +421,7 @@ def main():
                     lambda: re.search(r"kernel modules are back: registered again as the data loader.*", log_since(mark)),
                     30)
     check("daemon-reregisters", back is not None, back.group(0) if back else "")
-    with open("/sys/module/runtime_monitor/parameters/data_loader_pid") as f:
+    with open("/sys/module/runtime_monitor/parameters/registered_pid") as f:
         loader = int(f.read())
     st = status()
     check("daemon-survives-reload", st is not None and st["pid"] == pid_before == loader

@@ -20,16 +20,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kernel modules as the daemon's monitor: runtime_monitor reports long-running groups over
- * netlink and IPC_monitor counts them in the shared table. If the modules are unloaded or
- * reloaded underneath, the monitor notices (the data-loader pid no longer names this process) and
- * registers again once they are back, registering the groups it knew with the new runtime_monitor
- * so that they are reported, acknowledged and counted again. /dev/runtime_monitor is opened only
- * for each call and the netlink socket does not pin the module, so runtime_monitor can be
- * unloaded under the running daemon.
+ * netlink and IPC_monitor counts them in the shared table. The daemon's netlink socket registers
+ * itself as the data loader; closing it ends the registration. If the modules are unloaded or
+ * reloaded underneath, the monitor notices (runtime_monitor's registered pid no longer names this
+ * process) and registers again once they are back, registering the groups it knew with the new
+ * runtime_monitor so that they are reported, acknowledged and counted again.
+ * /dev/runtime_monitor is opened only for each call and the netlink socket does not pin the
+ * module, so runtime_monitor can be unloaded under the running daemon.
  */
 final class KernelMonitor implements Monitor {
     private static final Logger LOG = LoggerFactory.getLogger(KernelMonitor.class);
-    private static final Path DATA_LOADER_PARAM = Path.of("/sys/module/runtime_monitor/parameters/data_loader_pid");
+    private static final Path REGISTERED_PARAM = Path.of("/sys/module/runtime_monitor/parameters/registered_pid");
     private static final long CHECK_EVERY_NS = 2_000_000_000L;
     private static final int EEXIST = 17;
 
@@ -52,7 +53,7 @@ final class KernelMonitor implements Monitor {
         return Files.exists(Path.of(Uapi.RUNTIME_MONITOR_DEVICE)) && Files.exists(Path.of(Uapi.IPC_MONITOR_DEVICE));
     }
 
-    /** Opens both devices, registers this process as the data loader and sets the threshold. */
+    /** Opens both devices, sets the threshold and registers this process as the data loader. */
     static KernelMonitor open(int thresholdSeconds) {
         KernelMonitor m = new KernelMonitor(thresholdSeconds);
         m.attach();
@@ -65,8 +66,8 @@ final class KernelMonitor implements Monitor {
             netlink = NetlinkChannel.openRuntimeMonitor();
             try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
                 runtime.setThreshold(threshold);
-                runtime.setDataLoaderPid(pid);
             }
+            netlink.register();
             attached = true;
         } catch (RuntimeException e) {
             detach();
@@ -145,7 +146,7 @@ final class KernelMonitor implements Monitor {
         return out;
     }
 
-    /** Notices modules that went away or came back (a reload resets the data-loader pid). */
+    /** Notices modules that went away or came back (a reload forgets the registration). */
     private void checkModules() {
         long now = System.nanoTime();
         if (now - lastCheck < CHECK_EVERY_NS) {
@@ -155,8 +156,8 @@ final class KernelMonitor implements Monitor {
         synchronized (this) {
             boolean ours;
             try {
-                ours = Files.exists(DATA_LOADER_PARAM)
-                        && Integer.parseInt(Files.readString(DATA_LOADER_PARAM).trim()) == pid;
+                ours = Files.exists(REGISTERED_PARAM)
+                        && Integer.parseInt(Files.readString(REGISTERED_PARAM).trim()) == pid;
             } catch (IOException | NumberFormatException e) {
                 ours = false;
             }
@@ -261,15 +262,9 @@ final class KernelMonitor implements Monitor {
         refreshSlots();
     }
 
+    /** Closing the netlink socket ends the registration as the data loader. */
     @Override
     public synchronized void close() {
-        if (attached) {
-            try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
-                runtime.setDataLoaderPid(0);
-            } catch (KernelCallException e) {
-                LOG.debug("unregistering as data loader: {}", e.getMessage());
-            }
-        }
         detach();
     }
 

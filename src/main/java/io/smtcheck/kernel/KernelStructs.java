@@ -168,6 +168,13 @@ public final class KernelStructs {
         }
     }
 
+    /** struct rtmon_nl_register: the data loader's registration, both fields 0. */
+    @FieldOrder({"flags", "reserved"})
+    public static class NlRegister extends Checked {
+        public int flags;
+        public int reserved;
+    }
+
     /** struct sockaddr_nl. */
     @FieldOrder({"nl_family", "nl_pad", "nl_pid", "nl_groups"})
     public static class SockaddrNl extends Checked {

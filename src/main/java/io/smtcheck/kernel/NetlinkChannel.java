@@ -10,12 +10,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The netlink socket on which runtime_monitor reports long-running and released groups, and on
- * which the daemon acknowledges them. Only messages sent by the kernel (sender port 0) are
- * accepted; anything else, and anything malformed, is dropped and counted.
+ * which the daemon acknowledges them. The socket has a port the kernel chose and registers itself
+ * as the data loader ({@link #register()}): the kernel sends to the port it saw the registration
+ * come from, so whoever binds some port first cannot receive the reports. Only messages sent by
+ * the kernel (sender port 0) are accepted; anything else, and anything malformed, is dropped and
+ * counted.
  */
 public final class NetlinkChannel implements AutoCloseable {
     /** What the kernel reports. */
-    public sealed interface Event permits LongRunning, Registered, Released {
+    public sealed interface Event permits LongRunning, Registered, Released, Answer {
     }
 
     /** A group ran past the threshold, or its report was requested. */
@@ -26,12 +29,23 @@ public final class NetlinkChannel implements AutoCloseable {
     public record Registered(int pgid, int jobId, int slot, int sequence) implements Event {
     }
 
-    /** A group's processes have all exited, or it was removed; its slot is free. */
+    /**
+     * A group's processes have all exited, or it was removed; its slot is free. The kernel may
+     * retry this message after the slot went to another group: match it by pgid and job id.
+     */
     public record Released(int pgid, int jobId, int slot, int reason) implements Event {
+    }
+
+    /** The kernel's answer (NLMSG_ERROR) to a request: 0 or a negative errno. */
+    public record Answer(int sequence, int error) implements Event {
     }
 
     private static final int BUFFER = 16384;
     private static final int RECEIVE_TIMEOUT_MS = 250;
+    private static final int REGISTER_TRIES = 8; // receive timeouts: two seconds in all
+    private static final int ETIMEDOUT = 110;
+    /** struct nlmsgerr: the error, then the header of the request it answers. */
+    private static final int NLMSGERR_SIZE = 4 + Uapi.NLMSG_HDRLEN;
 
     private final int fd;
     private final int protocol;
@@ -39,6 +53,8 @@ public final class NetlinkChannel implements AutoCloseable {
     private final Memory buffer = new Memory(BUFFER);
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final AtomicLong dropped = new AtomicLong();
+    /** Events that arrived while register() waited for its answer. */
+    private final List<Event> pending = new ArrayList<>();
     private int nextSequence = 1;
     private boolean closed;
 
@@ -48,9 +64,17 @@ public final class NetlinkChannel implements AutoCloseable {
         this.port = port;
     }
 
-    /** The daemon's channel to runtime_monitor, bound to this process's pid as its port. */
+    /**
+     * The daemon's channel to runtime_monitor, on a port the kernel chooses; {@link #register()}
+     * makes it the data loader.
+     */
     public static NetlinkChannel openRuntimeMonitor() {
-        return open(Uapi.NETLINK_PROTO, (int) ProcessHandle.current().pid());
+        return openKernelChosen(Uapi.NETLINK_PROTO);
+    }
+
+    /** A socket of {@code protocol} on a free port the kernel picks, whoever holds the others. */
+    static NetlinkChannel openKernelChosen(int protocol) {
+        return open(protocol, 0);
     }
 
     /** Opens a netlink socket of {@code protocol}, bound to {@code port} (0: let the kernel choose). */
@@ -94,6 +118,17 @@ public final class NetlinkChannel implements AutoCloseable {
      * none on timeout, after close, or when the datagram was dropped.
      */
     public List<Event> receive() {
+        synchronized (pending) {
+            if (!pending.isEmpty()) {
+                List<Event> earlier = new ArrayList<>(pending);
+                pending.clear();
+                return earlier;
+            }
+        }
+        return receiveDatagram();
+    }
+
+    private List<Event> receiveDatagram() {
         lock.readLock().lock();
         try {
             if (closed) {
@@ -156,6 +191,12 @@ public final class NetlinkChannel implements AutoCloseable {
 
     private static Event decode(KernelStructs.NlMsgHdr h, Memory m, int payload, int length) {
         switch (h.nlmsg_type) {
+            case Uapi.NLMSG_ERROR -> {
+                if (length < NLMSGERR_SIZE) {
+                    return null;
+                }
+                return new Answer(h.nlmsg_seq, m.getInt(payload));
+            }
             case Uapi.NL_LONG_RUNNING -> {
                 if (length != 24) {
                     return null;
@@ -191,8 +232,38 @@ public final class NetlinkChannel implements AutoCloseable {
         return send(Uapi.NL_ACK, ack, 0);
     }
 
+    /**
+     * Registers this socket with runtime_monitor as the data loader, which it stays until the
+     * socket is closed. Throws if the kernel refuses (EPERM: no CAP_PERFMON, or not the process
+     * the administrator named; EEXIST: another process is the data loader) or does not answer.
+     */
+    public void register() {
+        String what = "netlink registration with runtime_monitor";
+        int seq = send(Uapi.NL_REGISTER, new KernelStructs.NlRegister(), 0, Uapi.NLM_F_REQUEST | Uapi.NLM_F_ACK);
+        for (int i = 0; i < REGISTER_TRIES; i++) {
+            for (Event e : receiveDatagram()) {
+                if (e instanceof Answer a && a.sequence() == seq) {
+                    if (a.error() != 0) {
+                        throw new KernelCallException(what, -a.error());
+                    }
+                    return;
+                }
+                if (!(e instanceof Answer)) {
+                    synchronized (pending) {
+                        pending.add(e);
+                    }
+                }
+            }
+        }
+        throw new KernelCallException(what + " (no answer)", ETIMEDOUT);
+    }
+
     /** Sends one message of {@code type} to {@code destination} (0 is the kernel); returns its sequence. */
     int send(int type, KernelStructs.Checked payload, int destination) {
+        return send(type, payload, destination, 0);
+    }
+
+    private int send(int type, KernelStructs.Checked payload, int destination, int flags) {
         payload.write();
         int total = Uapi.NLMSG_HDRLEN + payload.size();
         Memory msg = new Memory(total);
@@ -203,6 +274,7 @@ public final class NetlinkChannel implements AutoCloseable {
         }
         h.nlmsg_len = total;
         h.nlmsg_type = (short) type;
+        h.nlmsg_flags = (short) flags;
         h.nlmsg_seq = seq;
         h.nlmsg_pid = port;
         h.write();

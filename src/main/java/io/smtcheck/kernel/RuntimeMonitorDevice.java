@@ -46,7 +46,10 @@ public final class RuntimeMonitorDevice implements AutoCloseable {
         ioctlInt("RTMON_IOC_SET_THRESHOLD, " + seconds + " s", Uapi.RTMON_IOC_SET_THRESHOLD, seconds);
     }
 
-    /** Names the process (and netlink port) that receives the kernel's reports; 0 for none. */
+    /**
+     * Names the only process that may register as the data loader (0: any with CAP_PERFMON); an
+     * administrator's lock, which needs CAP_SYS_ADMIN. The daemon registers over netlink instead.
+     */
     public void setDataLoaderPid(int pid) {
         ioctlInt("RTMON_IOC_SET_DATA_LOADER_PID, " + pid, Uapi.RTMON_IOC_SET_DATA_LOADER_PID, pid);
     }

@@ -51,7 +51,11 @@ public final class Uapi {
     public static final int NL_ACK = 0x11;
     public static final int NL_REGISTERED = 0x12;
     public static final int NL_RELEASED = 0x13;
+    public static final int NL_REGISTER = 0x14;
     public static final int NLMSG_HDRLEN = 16;
+    public static final int NLMSG_ERROR = 2;
+    public static final int NLM_F_REQUEST = 1;
+    public static final int NLM_F_ACK = 4;
     public static final int REASON_THRESHOLD = 0;
     public static final int REASON_REQUEST = 1;
     public static final int RELEASE_EXITED = 0;

@@ -57,6 +57,7 @@ class KernelAbiTest {
         sameLayout("rtmon_nl_ack", new KernelStructs.NlAck());
         sameLayout("rtmon_nl_registered", new KernelStructs.NlRegistered());
         sameLayout("rtmon_nl_released", new KernelStructs.NlReleased());
+        sameLayout("rtmon_nl_register", new KernelStructs.NlRegister());
         sameLayout("nlmsghdr", new KernelStructs.NlMsgHdr());
         sameLayout("sockaddr_nl", new KernelStructs.SockaddrNl());
     }
@@ -94,6 +95,10 @@ class KernelAbiTest {
                 Map.entry("const RTMON_NL_ACK", "NL_ACK"),
                 Map.entry("const RTMON_NL_REGISTERED", "NL_REGISTERED"),
                 Map.entry("const RTMON_NL_RELEASED", "NL_RELEASED"),
+                Map.entry("const RTMON_NL_REGISTER", "NL_REGISTER"),
+                Map.entry("const NLMSG_ERROR", "NLMSG_ERROR"),
+                Map.entry("const NLM_F_REQUEST", "NLM_F_REQUEST"),
+                Map.entry("const NLM_F_ACK", "NLM_F_ACK"),
                 Map.entry("const SMTCHECK_ABI_VERSION", "ABI_VERSION"),
                 Map.entry("const IPCMON_MAX_SLOTS", "MAX_SLOTS"));
         for (var e : javaNames.entrySet()) {

@@ -38,10 +38,13 @@ class NetlinkChannelTest {
             message(b, Uapi.NL_LONG_RUNNING, 0, 1234, 7, 2, Uapi.REASON_THRESHOLD, 3700, 0);
             message(b, Uapi.NL_REGISTERED, 9, 1234, 7, 12, 0);
             message(b, Uapi.NL_RELEASED, 0, 1234, 7, 12, Uapi.RELEASE_EXITED);
+            // NLMSG_ERROR: the error, then the request's header (here EPERM for sequence 5)
+            message(b, Uapi.NLMSG_ERROR, 5, -1, 24, Uapi.NL_REGISTER | (Uapi.NLM_F_REQUEST << 16), 5, 77);
             List<NetlinkChannel.Event> events = ch.parse(bytes(b), 0);
             assertEquals(List.of(new NetlinkChannel.LongRunning(1234, 7, 2, 0, 3700),
                     new NetlinkChannel.Registered(1234, 7, 12, 9),
-                    new NetlinkChannel.Released(1234, 7, 12, 0)), events);
+                    new NetlinkChannel.Released(1234, 7, 12, 0),
+                    new NetlinkChannel.Answer(5, -1)), events);
             assertEquals(0, ch.dropped());
         }
     }
@@ -79,6 +82,27 @@ class NetlinkChannelTest {
                 assertEquals(List.of(), got);
             }
             assertEquals(1, listener.dropped(), "a well-formed message from a user port is still dropped");
+        }
+    }
+
+    @Test
+    void aPortTakenFirstDoesNotStopTheChannel() {
+        // Anyone may bind any free port: the one named after the daemon's pid can be taken first.
+        int pid = (int) ProcessHandle.current().pid();
+        try (NetlinkChannel squatter = NetlinkChannel.open(Libc.NETLINK_USERSOCK, pid);
+                NetlinkChannel ch = NetlinkChannel.openKernelChosen(Libc.NETLINK_USERSOCK)) {
+            assertEquals(pid, squatter.port());
+            assertTrue(ch.port() != 0 && ch.port() != pid, "port " + ch.port());
+        }
+    }
+
+    @Test
+    void registrationWithNoKernelSideFailsClearly() {
+        // NETLINK_USERSOCK has no kernel socket: the registration is refused at once.
+        try (NetlinkChannel ch = NetlinkChannel.openKernelChosen(Libc.NETLINK_USERSOCK)) {
+            KernelCallException e = assertThrows(KernelCallException.class, ch::register);
+            assertEquals(111, e.errno(), e.getMessage()); // ECONNREFUSED
+            assertTrue(e.getMessage().startsWith("sendto(netlink protocol 2, port 0)"), e.getMessage());
         }
     }
 
