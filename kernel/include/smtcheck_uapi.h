@@ -14,7 +14,11 @@
  * ---------------------------------------------------------------------------
  *
  *   struct ipc_shared                                  size 131600 (0x20210)
- *     off    0  __s32 count          active slots (== popcount(active_mask))
+ *     off    0  __s32 count          active slots; equals popcount(active_mask)
+ *                                      except for an instant while a slot is
+ *                                      claimed or released (the two are
+ *                                      written one after the other): a reader
+ *                                      that needs them to agree counts the bits
  *     off    4  __u32 __pad0         always 0
  *     off    8  __u64 active_mask[64]  slot i active <=> bit (i % 64) of
  *                                      word (i / 64); 512 bytes
