@@ -35,7 +35,9 @@ stage() {
 }
 
 stage "build, C++ tests and Java tests (mvn verify)"
-if ! mvn -B -ntp verify; then
+# A failing Java test is counted from its report below; the jar is still built, so that the later
+# stages still run and show what they show.
+if ! mvn -B -ntp verify -Dmaven.test.failure.ignore=true; then
 	failed_stages+=("mvn verify")
 fi
 count_junit target/native/ctest-results.xml target/surefire-reports/TEST-*.xml

