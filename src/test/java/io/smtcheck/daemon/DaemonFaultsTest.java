@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import static io.smtcheck.daemon.DaemonTests.await;
+import static io.smtcheck.daemon.DaemonTests.leaderStart;
+import static io.smtcheck.daemon.DaemonTests.testModels;
+import static io.smtcheck.daemon.DaemonTests.workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,8 +28,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,40 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonFaultsTest {
     @TempDir
     Path dir;
-
-    private static Path testModels() {
-        return Path.of(System.getProperty("smtcheck.test.models", "trained_model"));
-    }
-
     private DaemonOptions options(boolean userspace) {
         return new DaemonOptions(1, Duration.ofMillis(200), false, 0.02, true, dir.resolve("run/control.sock"), null,
                 dir.resolve("run"), userspace);
     }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    /** What `smtcheck launch` records of a group's leader, against pgid reuse. */
-    static long leaderStart(TestGroup g) {
-        return new io.smtcheck.procfs.ProcessTable().startTicks(g.pgid()).orElseThrow();
-    }
-
-    private static JsonNode workload(JsonNode status, int pgid) {
-        for (JsonNode w : status.path("workloads")) {
-            if (w.path("pgid").asInt() == pgid) {
-                return w;
-            }
-        }
-        return null;
-    }
-
     /** A monitor that reports what the test scripts. */
     static final class ScriptedMonitor implements Monitor {
         private final Deque<Event> pending = new ArrayDeque<>();

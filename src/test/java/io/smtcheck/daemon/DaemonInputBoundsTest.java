@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import static io.smtcheck.daemon.DaemonTests.await;
+import static io.smtcheck.daemon.DaemonTests.workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,26 +33,6 @@ class DaemonInputBoundsTest {
         return new Daemon(options, monitor, new DaemonFaultsTest.SampleProfiles(), models,
                 new Replanner(Topology.parse("0,1"), 0.02));
     }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    private static JsonNode workload(JsonNode status, int pgid) {
-        for (JsonNode w : status.path("workloads")) {
-            if (w.path("pgid").asInt() == pgid) {
-                return w;
-            }
-        }
-        return null;
-    }
-
     @Test
     void aModelFilePastTheParsersLimitsIsRejectedAndTheDaemonGoesOn() throws Exception {
         Path models = dir.resolve("models");

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import static io.smtcheck.daemon.DaemonTests.await;
+import static io.smtcheck.daemon.DaemonTests.cpusOfGroup;
+import static io.smtcheck.daemon.DaemonTests.leaderStart;
+import static io.smtcheck.daemon.DaemonTests.workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -25,7 +29,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,21 +49,6 @@ class DaemonIntegrationTest {
         return new DaemonOptions(1, Duration.ofMillis(200), false, 0.02, true, dir.resolve("run/control.sock"), null,
                 dir.resolve("run"), true);
     }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        await(what, 20, condition);
-    }
-
-    private static void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
     private JsonNode cli(String... args) throws Exception {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -71,33 +59,6 @@ class DaemonIntegrationTest {
 
     private JsonNode status() throws Exception {
         return cli("status", "--socket", options().socket().toString(), "--json");
-    }
-
-    /** The Cpus_allowed_list of every task of a group, as a set (one value when they all agree). */
-    private static Set<String> cpusOfGroup(TestGroup g) {
-        try {
-            Set<String> s = new HashSet<>();
-            for (long tid : g.tasks()) {
-                s.add(TestGroup.cpusAllowed(tid));
-            }
-            return s;
-        } catch (Exception e) {
-            return Set.of("gone");
-        }
-    }
-
-    /** What `smtcheck launch` records of a group's leader, against pgid reuse. */
-    static long leaderStart(TestGroup g) {
-        return new io.smtcheck.procfs.ProcessTable().startTicks(g.pgid()).orElseThrow();
-    }
-
-    private static JsonNode workload(JsonNode status, int pgid) {
-        for (JsonNode w : status.path("workloads")) {
-            if (w.path("pgid").asInt() == pgid) {
-                return w;
-            }
-        }
-        return null;
     }
 
     @Test

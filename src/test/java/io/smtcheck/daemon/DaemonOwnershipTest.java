@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import static io.smtcheck.daemon.DaemonTests.await;
+import static io.smtcheck.daemon.DaemonTests.cpusOfGroup;
+import static io.smtcheck.daemon.DaemonTests.startTicks;
+import static io.smtcheck.daemon.DaemonTests.tasksOfGroup;
+import static io.smtcheck.daemon.DaemonTests.testModels;
+import static io.smtcheck.daemon.DaemonTests.workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -19,13 +25,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,47 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonOwnershipTest {
     @TempDir
     Path dir;
-
-    private static Path testModels() {
-        return Path.of(System.getProperty("smtcheck.test.models", "trained_model"));
-    }
-
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        await(what, 30, condition);
-    }
-
-    /** Waits up to {@code seconds}: a child JVM may take long to start on a loaded machine. */
-    static void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    static Set<String> cpusOfGroup(TestGroup g) {
-        try {
-            Set<String> s = new HashSet<>();
-            for (long tid : g.tasks()) {
-                s.add(TestGroup.cpusAllowed(tid));
-            }
-            return s;
-        } catch (Exception e) {
-            return Set.of("gone");
-        }
-    }
-
-    static JsonNode workload(JsonNode status, int pgid) {
-        for (JsonNode w : status.path("workloads")) {
-            if (w.path("pgid").asInt() == pgid) {
-                return w;
-            }
-        }
-        return null;
-    }
-
     private Daemon scripted(DaemonFaultsTest.ScriptedMonitor monitor, String topology, AffinityPolicy policy,
             boolean restoreOnExit) {
         ModelLoader models = new ModelLoader(testModels());
@@ -93,38 +54,6 @@ class DaemonOwnershipTest {
     }
 
     /** Every task of every process whose group is {@code pgid}, from /proc. */
-    static List<Long> tasksOfGroup(int pgid) throws IOException {
-        List<Long> tids = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
-                try {
-                    String stat = Files.readString(p.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    if (Integer.parseInt(f[2]) == pgid) {
-                        try (Stream<Path> tasks = Files.list(p.resolve("task"))) {
-                            tasks.forEach(t -> tids.add(Long.parseLong(t.getFileName().toString())));
-                        }
-                    }
-                } catch (IOException e) {
-                    // exited meanwhile
-                }
-            }
-        }
-        return tids;
-    }
-
-    static Set<String> cpusOfGroup(int pgid) {
-        try {
-            Set<String> s = new HashSet<>();
-            for (long tid : tasksOfGroup(pgid)) {
-                s.add(TestGroup.cpusAllowed(tid));
-            }
-            return s.isEmpty() ? Set.of("gone") : s;
-        } catch (Exception e) {
-            return Set.of("gone");
-        }
-    }
-
     /**
      * Narrows (or widens) every task of a group the way an operator would, with taskset, one task
      * after the other: the leader's main thread, which the daemon checks, comes last.
@@ -318,8 +247,8 @@ class DaemonOwnershipTest {
                 }
             });
             long now = Instant.now().getEpochSecond();
-            launched.add(new LaunchRegistry.Entry(orphaned, 101, 1, "sleep", now, startOf(orphaned)));
-            launched.add(new LaunchRegistry.Entry(whole, 102, 1, "sleep", now, startOf(whole)));
+            launched.add(new LaunchRegistry.Entry(orphaned, 101, 1, "sleep", now, startTicks(orphaned)));
+            launched.add(new LaunchRegistry.Entry(whole, 102, 1, "sleep", now, startTicks(whole)));
             Process first = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "io.smtcheck.cli.Main", "run", "--userspace",
                     "--sample-profiles", "--threshold", "1", "--interval", "0.2", "--topology", "0,1", "--socket",
@@ -362,9 +291,5 @@ class DaemonOwnershipTest {
             GroupLauncher.signal(whole, GroupLauncher.SIGKILL);
             GroupLauncher.waitFor(whole);
         }
-    }
-
-    private static long startOf(int pid) {
-        return new io.smtcheck.procfs.ProcessTable().startTicks(pid).orElseThrow();
     }
 }

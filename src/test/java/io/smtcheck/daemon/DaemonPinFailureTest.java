@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
-import static io.smtcheck.daemon.DaemonOwnershipTest.await;
-import static io.smtcheck.daemon.DaemonOwnershipTest.cpusOfGroup;
 import static io.smtcheck.daemon.DaemonOwnershipTest.leftAlone;
-import static io.smtcheck.daemon.DaemonOwnershipTest.workload;
+import static io.smtcheck.daemon.DaemonTests.await;
+import static io.smtcheck.daemon.DaemonTests.cpusOfGroup;
+import static io.smtcheck.daemon.DaemonTests.workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

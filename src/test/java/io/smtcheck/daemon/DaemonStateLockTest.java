@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import static io.smtcheck.daemon.DaemonTests.await;
+import static io.smtcheck.daemon.DaemonTests.cpusOfGroup;
+import static io.smtcheck.daemon.DaemonTests.leaderStart;
+import static io.smtcheck.daemon.DaemonTests.testModels;
+import static io.smtcheck.daemon.DaemonTests.workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,10 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,47 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonStateLockTest {
     @TempDir
     Path dir;
-
-    private static Path testModels() {
-        return Path.of(System.getProperty("smtcheck.test.models", "trained_model"));
-    }
-
     private DaemonOptions options(String socket) {
         return new DaemonOptions(1, Duration.ofMillis(200), false, 0.02, true, dir.resolve(socket), null,
                 dir.resolve("run"), true);
     }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    private static Set<String> cpusOfGroup(TestGroup g) {
-        try {
-            Set<String> s = new HashSet<>();
-            for (long tid : g.tasks()) {
-                s.add(TestGroup.cpusAllowed(tid));
-            }
-            return s;
-        } catch (Exception e) {
-            return Set.of("gone");
-        }
-    }
-
-    private static JsonNode workload(JsonNode status, int pgid) {
-        for (JsonNode w : status.path("workloads")) {
-            if (w.path("pgid").asInt() == pgid) {
-                return w;
-            }
-        }
-        return null;
-    }
-
     @Test
     void aSecondDaemonOnTheSameStateDirectoryIsRefused() throws Exception {
         LaunchRegistry launched = new LaunchRegistry(dir.resolve("run/launched"));
@@ -76,7 +42,7 @@ class DaemonStateLockTest {
         loop.start();
         try (TestGroup g = new TestGroup(1, 0, false)) {
             launched.add(new LaunchRegistry.Entry(g.pgid(), 101, 1, "testproc", Instant.now().getEpochSecond(),
-                    DaemonIntegrationTest.leaderStart(g)));
+                    leaderStart(g)));
             await("the first daemon's pin", () -> cpusOfGroup(g).equals(Set.of("0")));
             Path record = dir.resolve("run/originals/" + g.pgid() + ".json");
             assertTrue(Files.exists(record));
