@@ -632,14 +632,21 @@ public final class Daemon {
         if (now - lastModelCheck >= MODEL_CHECK_NS) {
             lastModelCheck = now;
             lookForNewProfiles();
-            ModelLoader.Result r = models.reload();
-            r.problems().forEach(p -> LOG.warn("model: {}", p));
-            if (r.changed() && r.current().isPresent()) {
-                LOG.info("model: now {}", r.current().get().file());
-                table.setModel(r.current().get().model());
-                replan("a new model");
-            }
+            takeNewModel();
         }
+    }
+
+    /** Takes the newest valid model when it changed, and re-scores and re-plans with it; false when unchanged. */
+    private boolean takeNewModel() {
+        ModelLoader.Result r = models.reload();
+        r.problems().forEach(p -> LOG.warn("model: {}", p));
+        if (!r.changed() || r.current().isEmpty()) {
+            return false;
+        }
+        LOG.info("model: now {}", r.current().get().file());
+        table.setModel(r.current().get().model());
+        replan("a new model");
+        return true;
     }
 
     /** Workloads placed with neutral scores get their real ones once their profile exists. */
@@ -734,13 +741,7 @@ public final class Daemon {
     /** Re-checks the model directory now, as a reload asks, rather than at the next periodic check. */
     public synchronized void reload() {
         lastModelCheck = System.nanoTime();
-        ModelLoader.Result r = models.reload();
-        r.problems().forEach(p -> LOG.warn("model: {}", p));
-        if (r.changed() && r.current().isPresent()) {
-            LOG.info("model: now {}", r.current().get().file());
-            table.setModel(r.current().get().model());
-            replan("a new model");
-        } else {
+        if (!takeNewModel()) {
             LOG.info("reload: model unchanged ({})", models.current().map(l -> l.file().toString()).orElse("none"));
         }
     }
