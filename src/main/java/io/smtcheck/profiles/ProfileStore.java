@@ -152,6 +152,8 @@ public final class ProfileStore implements AutoCloseable {
     private volatile boolean indexesReady;
     private boolean closed;
     private final StoreErrors errors;
+    /** Held open while the client lives when the socket's path has capitals; else null. */
+    private final SocketDirectory socketDirectory;
 
     /** The embedded server could not write an acknowledged write to its file (a full disk): it is lost. */
     private static final class CommitFailedException extends RuntimeException {
@@ -178,10 +180,17 @@ public final class ProfileStore implements AutoCloseable {
         if (cs.getHosts().stream().anyMatch(h -> h.endsWith(".sock"))) {
             loadUnixSockets();
         }
+        this.socketDirectory = cs.getHosts().size() == 1 && cs.getHosts().get(0).endsWith(".sock")
+                && SocketDirectory.needed(cs.getHosts().get(0)) ? SocketDirectory.open(cs.getHosts().get(0)) : null;
         long timeoutMs = settings.timeout().toMillis();
         MongoClientSettings clientSettings = MongoClientSettings.builder()
                 .applyConnectionString(cs)
-                .applyToClusterSettings(b -> b.serverSelectionTimeout(timeoutMs, TimeUnit.MILLISECONDS))
+                .applyToClusterSettings(b -> {
+                    b.serverSelectionTimeout(timeoutMs, TimeUnit.MILLISECONDS);
+                    if (socketDirectory != null) {
+                        b.hosts(List.of(socketDirectory.address()));
+                    }
+                })
                 .applyToSocketSettings(b -> b.connectTimeout((int) timeoutMs, TimeUnit.MILLISECONDS)
                         .readTimeout((int) Math.max(10_000, 5 * timeoutMs), TimeUnit.MILLISECONDS))
                 .build();
@@ -539,6 +548,9 @@ public final class ProfileStore implements AutoCloseable {
         try {
             client.close();
         } finally {
+            if (socketDirectory != null) {
+                socketDirectory.close();
+            }
             if (embedded != null) {
                 embedded.close();
             }

@@ -82,6 +82,22 @@ class ProfileStoreTest {
     }
 
     @Test
+    void aStoreInADirectoryWithCapitalsIsReachedBothFromItsOwnProcessAndByAnother() throws IOException {
+        // The driver lower-cases a socket's path: /tmp/x/Profiles/store.sock would be looked for as
+        // /tmp/x/profiles/store.sock, which does not exist.
+        Path db = dir.resolve("Profiles");
+        store = ProfileStore.embedded(db, FAST);
+        assertEquals(16, store.importData(DATA).profiles());
+        assertEquals(DATA.profiles().get(0), store.profile(101).orElseThrow());
+        PublishedServer published = PublishedServer.read(db).orElseThrow();
+        try (ProfileStore other = ProfileStore.connect(published, db);
+                ProfileStore byUri = ProfileStore.connect(published.uri(), FAST)) {
+            assertEquals(DATA.profiles(), other.readAllProfiles().items());
+            assertEquals(DATA.profiles().get(1), byUri.profile(DATA.profiles().get(1).jobId()).orElseThrow());
+        }
+    }
+
+    @Test
     void indexesAreUnique() throws IOException {
         store = ProfileStore.embedded(dir.resolve("db"), FAST);
         store.importData(DATA);
