@@ -17,6 +17,9 @@
 #        VM_KERNEL=rt            with VM_TEST_ONLY: the PREEMPT_RT kernel
 #        VM_TEST_APPEND=...      extra kernel command line
 #        VM_TEST_QEMU_ARGS=...   extra QEMU arguments (e.g. a monitor socket)
+#        The fuzz test prints its seed; VM_TEST_APPEND="KTEST_FUZZ_SEED=N
+#        KTEST_FUZZ_COUNT=N" replays or lengthens it (the kernel hands such
+#        words to /init as environment variables).
 # Last line of output: "N passed, N failed"; exit status 0 only if all pass.
 set -uo pipefail
 
@@ -137,7 +140,7 @@ run_guest() {
 	# the guest kernel log must be clean
 	if ! grep -q 'Run /init' "$g/kmsg.log"; then
 		fail "$name: dmesg-clean (kernel log not received)"
-	elif grep -E 'BUG|WARNING|Oops|general protection' "$g/kmsg.log"; then
+	elif grep -E 'BUG|WARNING|Oops|general protection|KASAN|UBSAN|circular locking|inconsistent lock state|recursive locking|suspicious RCU|sleeping function|soft lockup|blocked for more than' "$g/kmsg.log"; then
 		fail "$name: dmesg-clean (see the lines above; $g/kmsg.log)"
 	else
 		pass "$name: dmesg-clean ($(grep -c 'IPC_monitor: loaded' "$g/kmsg.log") loads of IPC_monitor)"
