@@ -164,7 +164,8 @@ final class UserspaceMonitor implements Monitor {
         }
         unmatched.keySet().retainAll(alive);
         for (LaunchRegistry.Entry e : registered.values()) {
-            if (!alive.contains(e.pgid())) {
+            // The scan's view of a group may be a few seconds old: ask /proc itself before deleting.
+            if (!alive.contains(e.pgid()) && !processes.groupAlive(e.pgid())) {
                 LOG.info("removing the launch record of group {} (job {}): the group has ended", e.pgid(), e.jobId());
                 drop(e);
             }

@@ -24,6 +24,8 @@ public final class ProcessTable {
     /** /proc reports times in USER_HZ, 100 per second on every architecture Linux exposes it. */
     private static final double TICKS_PER_SECOND = 100.0;
     static final int FULL_REREAD_EVERY = 30;
+    /** How old a process must be before its stat is taken from the cache. */
+    private static final double SETTLED_SECONDS = 2.0;
 
     private final Path proc;
     private final Map<Integer, Stat> seen = new HashMap<>();
@@ -57,7 +59,11 @@ public final class ProcessTable {
                     if (s == null) {
                         continue; // exited meanwhile
                     }
-                    seen.put(pid, s);
+                    // A process in its first seconds may still move to a group of its own (setpgid or
+                    // setsid right after fork): read it afresh until then.
+                    if (uptime - s.startTicks() / TICKS_PER_SECOND >= SETTLED_SECONDS) {
+                        seen.put(pid, s);
+                    }
                 }
                 if (s.pgid() > 0 && s.ppid() != 2 && s.pid() != 2) {
                     byGroup.computeIfAbsent(s.pgid(), k -> new ArrayList<>()).add(s);

@@ -97,6 +97,7 @@ class UserspaceMonitorTest {
         // A leader whose command line holds a long run of a and b: (a|b)*\x01 recurses once per character
         // (and matches no real command line: /proc shows no control characters in one).
         int runaway = start("sh", "-c", "sleep 30; :", "ab".repeat(2000));
+        await("the leader to run", () -> "sh".equals(comm(runaway)));
         ListAppender<ILoggingEvent> log = new ListAppender<>();
         log.start();
         ((Logger) LoggerFactory.getLogger(UserspaceMonitor.class)).addAppender(log);
@@ -115,6 +116,7 @@ class UserspaceMonitorTest {
 
             // The same failure again, on a second leader: counted again, but warned about once.
             int second = start("sh", "-c", "sleep 30; :", "ba".repeat(2000));
+            await("the second leader to run", () -> "sh".equals(comm(second)));
             long before = m.profileErrors();
             List<Monitor.Event> again = m.scan();
             assertTrue(m.profileErrors() > before);

@@ -34,6 +34,26 @@ class ProcessTableTest {
     }
 
     @Test
+    void aProcessThatMovesToAGroupOfItsOwnRightAfterStartingIsSeenThere() throws Exception {
+        ProcessTable table = new ProcessTable();
+        table.groups(); // the first scan reads everything; the next ones reuse what they read
+        // Started in this JVM's group; a moment later it becomes the leader of a session of its own.
+        Process p = new ProcessBuilder("sh", "-c", "sleep 0.3; exec setsid sleep 30").start();
+        try {
+            int pid = (int) p.pid();
+            assertTrue(table.groups().stream().noneMatch(g -> g.pgid() == pid), "not a group yet");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (table.stat(pid) == null || table.stat(pid).pgid() != pid) {
+                assertTrue(System.nanoTime() < deadline, "setsid did not happen");
+                Thread.sleep(20);
+            }
+            assertTrue(table.groups().stream().anyMatch(g -> g.pgid() == pid), "the new group is seen at the next scan");
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void oddCommandNamesAreParsed() throws Exception {
         Path proc = dir.resolve("proc");
         Files.createDirectories(proc.resolve("42"));
