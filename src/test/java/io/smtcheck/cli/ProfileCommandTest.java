@@ -180,7 +180,7 @@ class ProfileCommandTest {
             model = files.findFirst().orElseThrow();
         }
         assertEquals(0, run(List.of("model", "show", model.toString())).code());
-        Path deployed = dir.resolve("deployed");
+        Path deployed = Files.createDirectories(dir.resolve("deployed")); // deploy never creates it
         Run deploy = run(List.of("model", "deploy", model.toString(), "--dir", deployed.toString()));
         assertEquals(0, deploy.code(), deploy.err());
 
