@@ -89,6 +89,11 @@ class ProfileCommandTest {
         return a;
     }
 
+    /** Whether the first test got to profile the stream (it skips itself when the CPUs share no bandwidth). */
+    private static boolean streamProfiled() {
+        return store.readAllProfiles().items().stream().anyMatch(p -> p.jobId() == 201);
+    }
+
     private static Profile stored(int job) {
         return store.readAllProfiles().items().stream().filter(p -> p.jobId() == job).findFirst().orElseThrow();
     }
@@ -156,6 +161,7 @@ class ProfileCommandTest {
     @Test
     @Order(2)
     void corunThenTrainDeployAndPlan() throws Exception {
+        assumeTrue(streamProfiled(), "the stream was not profiled: the CPUs did not share memory bandwidth");
         Run corun = run(List.of("corun", "--mongo-uri", uri, "--socket", dir.resolve("none.sock").toString(), "--topology",
                 "0,1", "--cpus", "0,1", "--jobs", "201,202", "--repeats", "4", "--json"));
         assertEquals(0, corun.code(), corun.out() + corun.err());
@@ -269,8 +275,10 @@ class ProfileCommandTest {
                 "cannot run /nonexistent/program");
         assertFails(run(profile("--job", "206", "--name", "x", "--", "true")), ExitCodes.BAD_INPUT,
                 "too short to measure a slowdown of a few percent");
-        assertFails(run(profile("--job", "299", "--name", "stream", "--", "true")), ExitCodes.BAD_INPUT,
-                "the name 'stream' belongs to job 201");
+        if (streamProfiled()) {
+            assertFails(run(profile("--job", "299", "--name", "stream", "--", "true")), ExitCodes.BAD_INPUT,
+                    "the name 'stream' belongs to job 201");
+        }
         assertFails(run(profile("--job", "206", "--name", "x", "--cmdline", "(", "--", "true")), ExitCodes.BAD_INPUT,
                 "not a valid regular expression");
         List<String> instant = new ArrayList<>(profile("--job", "206", "--name", "x", "--", "true"));
