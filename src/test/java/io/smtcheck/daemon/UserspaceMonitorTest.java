@@ -88,6 +88,30 @@ class UserspaceMonitorTest {
                 Duration.ofMillis(200));
     }
 
+    /**
+     * A scan in a thread with a small stack: how deep a regular expression may recurse depends on
+     * the stack and on what the JIT has compiled so far, and a small stack makes the runaway rule
+     * overflow it every time.
+     */
+    private static List<Monitor.Event> scanOnASmallStack(UserspaceMonitor m) throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(null, () -> {
+            try {
+                result.set(m.scan());
+            } catch (Exception e) {
+                result.set(e);
+            }
+        }, "scan", 256 * 1024);
+        t.start();
+        t.join();
+        if (result.get() instanceof Exception e) {
+            throw e;
+        }
+        @SuppressWarnings("unchecked")
+        List<Monitor.Event> events = (List<Monitor.Event>) result.get();
+        return events;
+    }
+
     private static List<Integer> detected(List<Monitor.Event> events, int jobId) {
         return events.stream().filter(e -> e instanceof Monitor.Detected d && d.jobId() == jobId)
                 .map(e -> ((Monitor.Detected) e).pgid()).toList();
@@ -107,7 +131,7 @@ class UserspaceMonitorTest {
                     profile(901, "runaway", new ProcessMatch(null, "(a|b)*\\x01")),
                     profile(902, "testproc", new ProcessMatch("smtcheck-testpr", null)));
             UserspaceMonitor m = monitor(all);
-            List<Monitor.Event> events = m.scan();
+            List<Monitor.Event> events = scanOnASmallStack(m);
             List<Integer> found = detected(events, 902);
             assertTrue(found.containsAll(List.of(g.pgid(), h.pgid())), events.toString());
             assertEquals(List.of(), detected(events, 901), "the unusable rule matched nothing");
@@ -118,7 +142,7 @@ class UserspaceMonitorTest {
             int second = start("sh", "-c", "sleep 30; :", "ba".repeat(2000));
             await("the second leader to run", () -> "sh".equals(comm(second)));
             long before = m.profileErrors();
-            List<Monitor.Event> again = m.scan();
+            List<Monitor.Event> again = scanOnASmallStack(m);
             assertTrue(m.profileErrors() > before);
             List<String> warnings = log.list.stream().map(ILoggingEvent::getFormattedMessage)
                     .filter(s -> s.contains("'runaway' (job 901)")).toList();
