@@ -106,6 +106,7 @@ int kt_request(int rtfd, pid_t pgid);
 int kt_set_threshold(int rtfd, unsigned int secs);
 int kt_set_loader(int rtfd, pid_t pid);
 int kt_reset(int ipcfd, int slot);
+int kt_cpu_online(int cpu, int on);
 
 /* ---- processes -------------------------------------------------------- */
 

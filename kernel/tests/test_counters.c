@@ -294,21 +294,6 @@ void test_seqlock_torn(void)
 	kt_unmap(c.t);
 }
 
-static int cpu_online(int cpu, int on)
-{
-	char path[80];
-	int fd, ok;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
-		 cpu);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, on ? "1" : "0", 1) == 1;
-	close(fd);
-	return ok ? 0 : -errno;
-}
-
 /* Counting follows CPUs going away and coming back (CPU hotplug). */
 void test_cpu_hotplug(void)
 {
@@ -318,10 +303,10 @@ void test_cpu_hotplug(void)
 	cpu_set_t set;
 	pid_t g;
 
-	REQUIRE(cpu_online(2, 0) == 0, "offline cpu2");
+	REQUIRE(kt_cpu_online(2, 0) == 0, "offline cpu2");
 	/* load with a CPU missing, then bring it up */
 	kt_reload(NULL, NULL);
-	REQUIRE(cpu_online(2, 1) == 0, "online cpu2");
+	REQUIRE(kt_cpu_online(2, 1) == 0, "online cpu2");
 	ipc = kt_open_ipc();
 	rt = kt_open_rt();
 	t = kt_map(ipc);
@@ -343,7 +328,7 @@ void test_cpu_hotplug(void)
 	      (unsigned long long)(u1.cycles - u0.cycles));
 
 	/* take it away under load: the task moves, counting goes on */
-	CHECK_OK(cpu_online(2, 0));
+	CHECK_OK(kt_cpu_online(2, 0));
 	kt_sleep_ms(300);
 	kt_read_slot(t, s, &u0);
 	kt_sleep_ms(700);
@@ -351,7 +336,7 @@ void test_cpu_hotplug(void)
 	CHECK(u1.cycles - u0.cycles > 200000000ULL,
 	      "after unplug: %llu ns in 0.7 s",
 	      (unsigned long long)(u1.cycles - u0.cycles));
-	CHECK_OK(cpu_online(2, 1));
+	CHECK_OK(kt_cpu_online(2, 1));
 	kt_unmap(t);
 	close(nl);
 	close(rt);

@@ -38,21 +38,6 @@ static uint64_t ticks_of(int ipc, unsigned int cpu)
 	return ci.flush_ticks;
 }
 
-static int cpu_online(int cpu, int on)
-{
-	char path[80];
-	int fd, ok;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
-		 cpu);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, on ? "1" : "0", 1) == 1;
-	close(fd);
-	return ok ? 0 : -errno;
-}
-
 static void pin_self(int cpu)
 {
 	cpu_set_t set;
@@ -169,11 +154,11 @@ void test_cpu_info(void)
 	CHECK_ERRNO(ioctl(ipc, IPCMON_IOC_GET_CPU_INFO, (void *)8), EFAULT);
 
 	/* an offline CPU is not counted, and is again once back */
-	REQUIRE(cpu_online(2, 0) == 0, "offline cpu2");
+	REQUIRE(kt_cpu_online(2, 0) == 0, "offline cpu2");
 	CHECK_OK(cpu_info(ipc, 2, &ci));
 	CHECK(ci.mode == IPCMON_CPU_NONE && !(ci.flags & IPCMON_CPU_ONLINE),
 	      "offline cpu2: mode %u flags %#x", ci.mode, ci.flags);
-	REQUIRE(cpu_online(2, 1) == 0, "online cpu2");
+	REQUIRE(kt_cpu_online(2, 1) == 0, "online cpu2");
 	CHECK_OK(cpu_info(ipc, 2, &ci));
 	CHECK(ci.mode != IPCMON_CPU_NONE && (ci.flags & IPCMON_CPU_ONLINE),
 	      "back online cpu2: mode %u flags %#x", ci.mode, ci.flags);

@@ -609,3 +609,19 @@ int kt_claim(int rtfd, int nlfd, pid_t pgid, int jobid)
 		return -EPROTO;
 	return m.u.reg.slot;
 }
+
+/* Takes a CPU offline (on = 0) or back online; 0 or -errno. */
+int kt_cpu_online(int cpu, int on)
+{
+	char path[80];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
+		 cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, on ? "1" : "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -errno;
+}
