@@ -33,12 +33,12 @@ void throw_java(JNIEnv *env, const char *cls, const std::string &message)
 
 void throw_call_exception(JNIEnv *env, const smtcheck::SystemError &e)
 {
+	// The Java side words the message from the call and errno, as for every failed system call.
 	jstring call = env->NewStringUTF(e.call().c_str());
-	jstring message = env->NewStringUTF(e.what());
-	if (!call || !message)
+	if (!call)
 		return;
-	auto ex = static_cast<jthrowable>(env->NewObject(g_call_exception, g_call_exception_init, call,
-							   static_cast<jint>(e.error()), message));
+	auto ex = static_cast<jthrowable>(
+		env->NewObject(g_call_exception, g_call_exception_init, call, static_cast<jint>(e.error())));
 	if (ex)
 		env->Throw(ex);
 }
@@ -248,8 +248,7 @@ extern "C" JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *)
 	if (!ex)
 		return JNI_ERR;
 	g_call_exception = static_cast<jclass>(env->NewGlobalRef(ex));
-	g_call_exception_init = env->GetMethodID(g_call_exception, "<init>",
-						 "(Ljava/lang/String;ILjava/lang/String;)V");
+	g_call_exception_init = env->GetMethodID(g_call_exception, "<init>", "(Ljava/lang/String;I)V");
 	if (!g_call_exception || !g_call_exception_init)
 		return JNI_ERR;
 	return JNI_VERSION_1_8;

@@ -7,6 +7,7 @@ import io.smtcheck.kernel.NetlinkChannel;
 import io.smtcheck.kernel.RuntimeMonitorDevice;
 import io.smtcheck.kernel.SharedTable;
 import io.smtcheck.kernel.Uapi;
+import io.smtcheck.os.Errno;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,6 @@ final class KernelMonitor implements Monitor {
     private static final Logger LOG = LoggerFactory.getLogger(KernelMonitor.class);
     private static final Path REGISTERED_PARAM = Path.of("/sys/module/runtime_monitor/parameters/registered_pid");
     private static final long CHECK_EVERY_NS = 2_000_000_000L;
-    private static final int EEXIST = 17;
 
     private final int threshold;
     private final int pid = (int) ProcessHandle.current().pid();
@@ -190,7 +190,7 @@ final class KernelMonitor implements Monitor {
                     runtime.addGroup(g.getKey(), g.getValue()[0], Math.max(1, g.getValue()[1]));
                     again++;
                 } catch (KernelCallException e) {
-                    if (e.errno() == EEXIST) {
+                    if (e.errno() == Errno.EEXIST) {
                         again++;
                     } else {
                         gone.add(g.getKey());
@@ -235,7 +235,7 @@ final class KernelMonitor implements Monitor {
         try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
             runtime.addGroup(pgid, jobId, workers);
         } catch (KernelCallException e) {
-            if (e.errno() == EEXIST) {
+            if (e.errno() == Errno.EEXIST) {
                 throw new IllegalStateException("process group " + pgid + " is registered already");
             }
             throw e;

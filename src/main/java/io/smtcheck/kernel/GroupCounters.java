@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.kernel;
 
-import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import io.smtcheck.os.Errno;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -96,7 +96,7 @@ public final class GroupCounters implements AutoCloseable {
                             perfOpen(PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, tid)}
                         : new int[] {perfOpen(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, tid)});
             } catch (KernelCallException e) {
-                if (e.errno() != Libc.ESRCH) {
+                if (e.errno() != Errno.ESRCH) {
                     throw e;
                 }
             }
@@ -138,8 +138,8 @@ public final class GroupCounters implements AutoCloseable {
 
     private static long value(int fd, Memory buf) {
         try {
-            return Libc.C.read(fd, buf, 8) == 8 ? buf.getLong(0) : 0;
-        } catch (LastErrorException e) {
+            return Libc.call("read(perf event)", () -> Libc.C.read(fd, buf, 8)) == 8 ? buf.getLong(0) : 0;
+        } catch (KernelCallException e) {
             return 0;
         }
     }

@@ -13,7 +13,7 @@ import com.sun.jna.ptr.IntByReference;
  * errno into a {@link KernelCallException} naming the call: the one place where that happens.
  */
 final class Libc {
-    // Constants for x86-64 Linux.
+    // Constants for x86-64 Linux; errno values are in io.smtcheck.os.Errno.
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;
@@ -24,14 +24,8 @@ final class Libc {
     static final int SOCK_CLOEXEC = 0x80000;
     static final int SOL_SOCKET = 1;
     static final int SO_RCVTIMEO = 20;
-    static final int EINTR = 4;
-    static final int ENOENT = 2;
-    static final int EAGAIN = 11;
-    static final int ENOTTY = 25;
-    static final int EPROTONOSUPPORT = 93;
     static final int NETLINK_USERSOCK = 2;
     static final long SYS_PERF_EVENT_OPEN = 298;
-    static final int ESRCH = 3;
     static final Pointer MAP_FAILED = new Pointer(-1);
 
     interface C extends Library {
@@ -65,8 +59,6 @@ final class Libc {
         long syscall(long number, Pointer attr, int pid, int cpu, int groupFd, long flags) throws LastErrorException;
 
         long read(int fd, Pointer buf, long count) throws LastErrorException;
-
-        String strerror(int errnum);
     }
 
     static final C C = Native.load("c", C.class);
@@ -88,16 +80,12 @@ final class Libc {
         }
     }
 
-    static String strerror(int errno) {
-        return C.strerror(errno);
-    }
-
     /** Closes a descriptor, ignoring errors: for cleanup paths. */
     static void closeQuietly(int fd) {
         if (fd >= 0) {
             try {
-                C.close(fd);
-            } catch (LastErrorException ignored) {
+                call("close", () -> C.close(fd));
+            } catch (KernelCallException ignored) {
                 // nothing useful to do on cleanup
             }
         }

@@ -3,6 +3,7 @@ package io.smtcheck.kernel;
 
 import com.sun.jna.Memory;
 import com.sun.jna.ptr.IntByReference;
+import io.smtcheck.os.Errno;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,7 +44,6 @@ public final class NetlinkChannel implements AutoCloseable {
     private static final int BUFFER = 16384;
     private static final int RECEIVE_TIMEOUT_MS = 250;
     private static final int REGISTER_TRIES = 8; // receive timeouts: two seconds in all
-    private static final int ETIMEDOUT = 110;
     /** struct nlmsgerr: the error, then the header of the request it answers. */
     private static final int NLMSGERR_SIZE = 4 + Uapi.NLMSG_HDRLEN;
 
@@ -138,12 +138,13 @@ public final class NetlinkChannel implements AutoCloseable {
             IntByReference fromLen = new IntByReference(from.size());
             long n;
             try {
-                n = Libc.C.recvfrom(fd, buffer, BUFFER, 0, from, fromLen);
-            } catch (com.sun.jna.LastErrorException e) {
-                if (e.getErrorCode() == Libc.EAGAIN || e.getErrorCode() == Libc.EINTR) {
+                n = Libc.call("recvfrom(netlink protocol " + protocol + ")",
+                        () -> Libc.C.recvfrom(fd, buffer, BUFFER, 0, from, fromLen));
+            } catch (KernelCallException e) {
+                if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
                     return List.of();
                 }
-                throw new KernelCallException("recvfrom(netlink protocol " + protocol + ")", e.getErrorCode());
+                throw e;
             }
             from.read();
             byte[] data = buffer.getByteArray(0, (int) n);
@@ -255,7 +256,7 @@ public final class NetlinkChannel implements AutoCloseable {
                 }
             }
         }
-        throw new KernelCallException(what + " (no answer)", ETIMEDOUT);
+        throw new KernelCallException(what + " (no answer)", Errno.ETIMEDOUT);
     }
 
     /** Sends one message of {@code type} to {@code destination} (0 is the kernel); returns its sequence. */

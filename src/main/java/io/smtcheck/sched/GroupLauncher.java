@@ -5,10 +5,6 @@ import java.util.List;
 
 /** Commands started as the leader of a process group of their own, so that they can be managed whole. */
 public final class GroupLauncher {
-    public static final int SIGINT = 2;
-    public static final int SIGKILL = 9;
-    public static final int SIGTERM = 15;
-
     private GroupLauncher() {
     }
 
@@ -26,7 +22,7 @@ public final class GroupLauncher {
         return NativeMapper.waitExit(pid);
     }
 
-    /** Sends a signal to every process of the group; false when none is left. */
+    /** Sends a signal ({@link io.smtcheck.os.Signals}) to every process of the group; false when none is left. */
     public static boolean signal(int pgid, int signal) {
         return NativeMapper.signalGroup(pgid, signal);
     }

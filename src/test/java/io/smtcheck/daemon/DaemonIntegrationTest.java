@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.cli.Main;
+import io.smtcheck.os.Signals;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.sched.GroupLauncher;
@@ -76,7 +77,7 @@ class DaemonIntegrationTest {
             // `sort` blocked opening a FIFO: a real process recognised by the sample profile of job 109.
             int sort = GroupLauncher.start(List.of("sort", fifo.toString()));
             cleanup.add(() -> {
-                GroupLauncher.signal(sort, GroupLauncher.SIGKILL);
+                GroupLauncher.signal(sort, Signals.SIGKILL);
                 GroupLauncher.waitFor(sort);
             });
             long now = Instant.now().getEpochSecond();

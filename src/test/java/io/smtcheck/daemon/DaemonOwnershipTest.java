@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.model.ModelLoader;
+import io.smtcheck.os.Signals;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.sched.GroupLauncher;
 import io.smtcheck.sched.Replanner;
@@ -155,7 +156,7 @@ class DaemonOwnershipTest {
         } finally {
             daemon.stop();
             for (int pid : started) {
-                GroupLauncher.signal(pid, GroupLauncher.SIGKILL);
+                GroupLauncher.signal(pid, Signals.SIGKILL);
                 GroupLauncher.waitFor(pid);
             }
         }
@@ -287,8 +288,8 @@ class DaemonOwnershipTest {
                 assertFalse(Files.exists(run.resolve("originals/" + whole + ".json")));
             }
         } finally {
-            GroupLauncher.signal(orphaned, GroupLauncher.SIGKILL);
-            GroupLauncher.signal(whole, GroupLauncher.SIGKILL);
+            GroupLauncher.signal(orphaned, Signals.SIGKILL);
+            GroupLauncher.signal(whole, Signals.SIGKILL);
             GroupLauncher.waitFor(whole);
         }
     }

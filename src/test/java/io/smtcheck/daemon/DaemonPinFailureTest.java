@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.model.ModelLoader;
+import io.smtcheck.os.Signals;
 import io.smtcheck.sched.GroupLauncher;
 import io.smtcheck.sched.Replanner;
 import io.smtcheck.sched.TestGroup;
@@ -56,7 +57,7 @@ class DaemonPinFailureTest {
 
     @AfterEach
     void stopIt() {
-        GroupLauncher.signal(deadline, GroupLauncher.SIGKILL);
+        GroupLauncher.signal(deadline, Signals.SIGKILL);
         GroupLauncher.waitFor(deadline);
     }
 

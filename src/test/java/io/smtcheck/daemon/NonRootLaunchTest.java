@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.control.ControlServer;
+import io.smtcheck.os.Signals;
 import io.smtcheck.sched.GroupLauncher;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
@@ -159,14 +160,14 @@ class NonRootLaunchTest {
             assertFalse(Files.exists(run.resolve("launched/" + roots.pgid() + ".json")));
 
             // The job ends: it leaves the daemon, and the record the user could not remove is removed.
-            GroupLauncher.signal(job, GroupLauncher.SIGKILL);
+            GroupLauncher.signal(job, Signals.SIGKILL);
             assertTrue(launch.waitFor(30, TimeUnit.SECONDS));
             assertEquals(128 + 9, launch.exitValue(), Files.readString(err));
             await("the job to leave", () -> workload(runtime.daemon().status(), job) == null);
             await("its record removed", () -> !Files.exists(run.resolve("launched/" + job + ".json")));
         } finally {
             if (pgid > 0) {
-                GroupLauncher.signal(pgid, GroupLauncher.SIGKILL);
+                GroupLauncher.signal(pgid, Signals.SIGKILL);
             }
             if (launch != null) {
                 launch.destroyForcibly();

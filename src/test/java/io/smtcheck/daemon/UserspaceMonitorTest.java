@@ -11,6 +11,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.smtcheck.model.ProcessMatch;
 import io.smtcheck.model.Profile;
+import io.smtcheck.os.Signals;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.procfs.ProcessTable;
 import io.smtcheck.profiles.BundledData;
@@ -39,7 +40,7 @@ class UserspaceMonitorTest {
     @AfterEach
     void killStarted() {
         for (int pgid : started) {
-            GroupLauncher.signal(pgid, GroupLauncher.SIGKILL);
+            GroupLauncher.signal(pgid, Signals.SIGKILL);
             GroupLauncher.waitFor(pgid);
         }
     }

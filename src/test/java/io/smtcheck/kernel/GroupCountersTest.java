@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtcheck.os.Signals;
 import io.smtcheck.sched.GroupLauncher;
 import io.smtcheck.sched.TestGroup;
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ class GroupCountersTest {
             assertNull(counters.read(busy));
             assertEquals(List.of(idle.pgid()), counters.groups());
         } finally {
-            GroupLauncher.signal(busy, GroupLauncher.SIGKILL);
+            GroupLauncher.signal(busy, Signals.SIGKILL);
             GroupLauncher.waitFor(busy);
         }
     }

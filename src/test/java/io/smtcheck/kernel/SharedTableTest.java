@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtcheck.os.Errno;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -160,7 +161,7 @@ class SharedTableTest {
     void missingDeviceNamesTheCall() {
         KernelCallException e = assertThrows(KernelCallException.class,
                 () -> IpcMonitorDevice.open(dir.resolve("IPC_monitor").toString()));
-        assertEquals(Libc.ENOENT, e.errno());
+        assertEquals(Errno.ENOENT, e.errno());
         assertTrue(e.getMessage().startsWith("open(" + dir.resolve("IPC_monitor") + "): No such file"), e.getMessage());
     }
 
@@ -169,7 +170,7 @@ class SharedTableTest {
         Path file = dir.resolve("not-a-device");
         java.nio.file.Files.write(file, new byte[200_000]);
         KernelCallException e = assertThrows(KernelCallException.class, () -> IpcMonitorDevice.open(file.toString()));
-        assertEquals(Libc.ENOTTY, e.errno());
+        assertEquals(Errno.ENOTTY, e.errno());
         assertTrue(e.call().contains("IPCMON_IOC_GET_INFO"), e.call());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtcheck.os.Errno;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -58,7 +59,7 @@ class GroupAffinityTest {
             assertThrows(IllegalArgumentException.class, () -> GroupAffinity.pin(group.pgid(), List.of(-3)));
             NativeCallException offline = assertThrows(NativeCallException.class,
                     () -> GroupAffinity.pin(group.pgid(), List.of(4000)));
-            assertEquals(22, offline.errno());
+            assertEquals(Errno.EINVAL, offline.errno());
             assertTrue(offline.call().startsWith("sched_setaffinity(tid "), offline.call());
             assertTrue(offline.getMessage().endsWith("Invalid argument"), offline.getMessage());
         }
