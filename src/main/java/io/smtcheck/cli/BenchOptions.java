@@ -86,11 +86,4 @@ final class BenchOptions {
                     + " with a --topology that leaves them out, or pass --allow-managed-cpus");
         }
     }
-
-    /** The command will not run where it was asked to. */
-    static final class RefusedException extends RuntimeException {
-        RefusedException(String message) {
-            super(message);
-        }
-    }
 }

@@ -37,20 +37,10 @@ abstract class DaemonClientCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        JsonNode answer;
-        try {
-            answer = ControlClient.request(socket, request());
-        } catch (ControlClient.NotRunningException e) {
-            err.println(spec.name() + ": " + e.getMessage());
-            return ExitCodes.NOT_RUNNING;
-        } catch (ControlClient.PermissionDeniedException e) {
-            err.println(spec.name() + ": " + e.getMessage());
-            return ExitCodes.REFUSED;
-        }
+        // Not running (exit 4) and not allowed (exit 5) are failures like any other: Failures words them.
+        JsonNode answer = ControlClient.request(socket, request());
         if (!answer.path("ok").asBoolean()) {
-            err.println(spec.name() + ": " + answer.path("error").asText("the daemon gave no reason"));
-            return ExitCodes.REFUSED;
+            throw new RefusedException(answer.path("error").asText("the daemon gave no reason"));
         }
         if (json) {
             out.println(JSON.writeValueAsString(answer.get("result")));

@@ -8,13 +8,12 @@ import io.smtcheck.control.ControlClient;
 import io.smtcheck.kernel.KernelCallException;
 import io.smtcheck.kernel.RuntimeMonitorDevice;
 import io.smtcheck.kernel.Uapi;
+import io.smtcheck.os.Errno;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.procfs.ProcessTable;
 import io.smtcheck.sched.GroupLauncher;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -91,7 +90,7 @@ final class LaunchCommand implements Callable<Integer> {
                 err.println(runs + ", registered with runtime_monitor");
             } catch (KernelCallException e) {
                 err.println(runs + " but is NOT managed: " + e.getMessage()
-                        + (e.errno() == 1 ? " (registering needs root)" : ""));
+                        + (e.errno() == Errno.EPERM ? " (registering needs root)" : ""));
             }
         } else {
             registry = new LaunchRegistry(stateDir.resolve("launched"));
@@ -103,7 +102,7 @@ final class LaunchCommand implements Callable<Integer> {
                 err.println(runs + ", recorded in " + registry.directory() + " for the userspace monitor");
             } catch (IOException e) {
                 err.println(runs + " but is NOT managed: cannot record it in " + registry.directory() + ": "
-                        + reason(e));
+                        + Failures.oneLine(e));
                 registry = null;
             }
         }
@@ -134,17 +133,6 @@ final class LaunchCommand implements Callable<Integer> {
         } catch (IOException e) {
             return " but is NOT managed: " + e.getMessage();
         }
-    }
-
-    /** What went wrong with a file, in words: Java names only the file for some of them. */
-    private static String reason(IOException e) {
-        if (e instanceof AccessDeniedException a) {
-            return a.getFile() + ": permission denied";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getFile() + ": " + f.getReason();
-        }
-        return e.getMessage();
     }
 
     private static boolean runsAsRoot() throws IOException {

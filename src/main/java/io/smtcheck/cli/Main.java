@@ -1,17 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
-import io.smtcheck.daemon.StateDirInUseException;
-import io.smtcheck.profiles.StoreAccessDeniedException;
-import io.smtcheck.profiles.StoreUnavailableException;
-import io.smtcheck.profiling.WorkloadFailedException;
 import java.io.PrintWriter;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
-import java.nio.file.attribute.UserPrincipalNotFoundException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -39,10 +29,14 @@ public final class Main implements Runnable {
 
     /** Runs a command line with the given streams; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Main());
+        return execute(new CommandLine(new Main()), args, out, err);
+    }
+
+    /** Runs a command line on {@code cli}: {@link Main}'s commands, and in tests others beside them. */
+    static int execute(CommandLine cli, String[] args, PrintWriter out, PrintWriter err) {
         cli.setOut(out);
         cli.setErr(err);
-        cli.setExitCodeExceptionMapper(Main::exitCode);
+        cli.setExitCodeExceptionMapper(Failures::exitCode);
         documentExitCodes(cli);
         ConfigFile config = new ConfigFile();
         cli.getSubcommands().get("run").setDefaultValueProvider(config);
@@ -56,65 +50,21 @@ public final class Main implements Runnable {
             return ExitCodes.USAGE;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println(commandLine.getCommandName() + ": " + oneLine(e));
-            return exitCode(e);
+            commandLine.getErr().println(commandLine.getCommandName() + ": " + Failures.oneLine(e));
+            return Failures.exitCode(e);
         });
         try {
             return cli.execute(args);
         } catch (LinkageError e) {
-            // The native library failed to load (it loads on first use, inside a class initialiser).
-            Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
-            err.println("smtcheck: cannot load the native library: " + cause.getMessage());
-            return ExitCodes.FAILURE;
+            // Thrown past the handler: picocli hands it only exceptions, not errors.
+            err.println("smtcheck: " + Failures.oneLine(e));
+            return Failures.exitCode(e);
         }
     }
 
     private static void documentExitCodes(CommandLine cli) {
         cli.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.HELP);
         cli.getSubcommands().values().forEach(Main::documentExitCodes);
-    }
-
-    static int exitCode(Throwable e) {
-        if (e instanceof BenchOptions.RefusedException || e instanceof StateDirInUseException
-                || e instanceof StoreAccessDeniedException) {
-            return ExitCodes.REFUSED;
-        }
-        if (e instanceof CommandLine.ParameterException || e instanceof OptionValueException) {
-            return ExitCodes.USAGE;
-        }
-        if (e instanceof IllegalArgumentException || e instanceof InputException
-                || e instanceof WorkloadFailedException) {
-            return ExitCodes.BAD_INPUT;
-        }
-        return ExitCodes.FAILURE;
-    }
-
-    /** The reason on one line, in words: never a Java class name. */
-    static String oneLine(Throwable e) {
-        return reason(e).replaceAll("\\s*\\R\\s*", " ");
-    }
-
-    private static String reason(Throwable e) {
-        if (e instanceof UserPrincipalNotFoundException u) {
-            return "no such user or group: " + u.getName();
-        }
-        if (e instanceof FileSystemException f && f.getFile() != null) {
-            // The system's reason, when it gave one; otherwise the kind of failure says it.
-            String why = f.getReason() != null ? f.getReason()
-                    : e instanceof NoSuchFileException ? "no such file or directory"
-                    : e instanceof AccessDeniedException ? "permission denied"
-                    : e instanceof FileAlreadyExistsException ? "already exists"
-                    : e instanceof NotDirectoryException ? "not a directory"
-                    : "cannot be used";
-            return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + why;
-        }
-        String message = e.getMessage();
-        Throwable cause = e.getCause();
-        // A wrapper without words of its own (its message is then the cause's class and message).
-        if (cause != null && (message == null || message.isBlank() || message.equals(cause.toString()))) {
-            return reason(cause);
-        }
-        return message == null || message.isBlank() ? "unexpected failure (no reason given)" : message;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

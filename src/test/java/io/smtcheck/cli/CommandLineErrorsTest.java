@@ -63,13 +63,13 @@ class CommandLineErrorsTest {
 
     @Test
     void messagesAreWordsNotJavaClassNames() {
-        assertEquals("no such user or group: smtcheck", Main.oneLine(new UserPrincipalNotFoundException("smtcheck")));
-        assertEquals("/run/x: permission denied", Main.oneLine(new AccessDeniedException("/run/x")));
-        assertEquals("/run/x: no such file or directory", Main.oneLine(new NoSuchFileException("/run/x")));
-        assertEquals("/run/x: not a directory", Main.oneLine(new NoSuchFileException("/run/x", null, "not a directory")));
-        assertEquals("cannot open the store: Broken pipe", Main.oneLine(
+        assertEquals("no such user or group: smtcheck", Failures.oneLine(new UserPrincipalNotFoundException("smtcheck")));
+        assertEquals("/run/x: permission denied", Failures.oneLine(new AccessDeniedException("/run/x")));
+        assertEquals("/run/x: no such file or directory", Failures.oneLine(new NoSuchFileException("/run/x")));
+        assertEquals("/run/x: not a directory", Failures.oneLine(new NoSuchFileException("/run/x", null, "not a directory")));
+        assertEquals("cannot open the store: Broken pipe", Failures.oneLine(
                 new UncheckedIOException(new IOException("cannot open the store: Broken\n pipe"))));
-        assertEquals("unexpected failure (no reason given)", Main.oneLine(new IllegalStateException()));
+        assertEquals("unexpected failure (no reason given)", Failures.oneLine(new IllegalStateException()));
     }
 
     @Test
