@@ -18,14 +18,13 @@ import picocli.CommandLine.Option;
 final class BenchOptions {
     @Option(names = "--cpus", paramLabel = "A,B", split = ",",
             description = "Two sibling CPUs of one core: the workload runs on A, injectors and co-runners on B."
-                    + " Default: the last core with two hardware threads.")
+                    + " Default: the last core with two hardware threads. On a machine without SMT, --topology \"0,1\""
+                    + " treats two CPUs as one core (they then share only the caches and memory bandwidth a real"
+                    + " core's threads share beyond its pipelines).")
     List<Integer> cpus;
 
-    @Option(names = "--topology", paramLabel = "SPEC",
-            description = "Cores as sibling lists, e.g. \"0,1;2,3\". Default: this machine's. On a machine without"
-                    + " SMT, \"0,1\" treats two CPUs as one core (they then share only the caches and memory"
-                    + " bandwidth a real core's threads share beyond its pipelines).")
-    String topology;
+    @Mixin
+    TopologyOption topology;
 
     @Option(names = "--allow-managed-cpus",
             description = "Measure even on CPUs the running daemon manages (its pins would disturb the measurement,"
@@ -41,7 +40,7 @@ final class BenchOptions {
 
     /** The topology to measure on. */
     Topology topology() {
-        return topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+        return topology.topology();
     }
 
     /**

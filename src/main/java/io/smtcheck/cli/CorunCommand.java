@@ -26,7 +26,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "corun",
-        mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
             "Runs profiled workloads in pairs on sibling CPUs and stores their real slowdowns: the co-run samples"
@@ -35,7 +34,8 @@ import picocli.CommandLine.Option;
                 + " once, the first to finish started again until the other finishes. A slowdown is 1 - (progress beside / progress alone)."
                 + " The workloads run as their profiles recorded (smtcheck profile).",
             "%nEvery run is recorded as it ends: stopped (Ctrl-C, SIGTERM), the same command resumes where it was."
-                + " Every process started is stopped on every way out.",
+                + " Every process started is stopped on every way out. --json prints the samples as the data file's"
+                + " samples section.",
         })
 final class CorunCommand implements Callable<Integer> {
     @Option(names = "--jobs", required = true, paramLabel = "ID,...", split = ",",
@@ -50,12 +50,11 @@ final class CorunCommand implements Callable<Integer> {
             description = "Samples per pair. Default: ${DEFAULT-VALUE}.")
     int repeats;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
-            description = "Seeds the choice of pairs. Default: ${DEFAULT-VALUE}.")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
-    @Option(names = "--json", description = "Print the samples as JSON (the data file's samples section).")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @Mixin
     BenchOptions bench;
@@ -82,12 +81,12 @@ final class CorunCommand implements Callable<Integer> {
                 profiles.add(p);
             }
             CoRunner.Request request = new CoRunner.Request(profiles, pairs == null ? Integer.MAX_VALUE : pairs, repeats,
-                    seed);
+                    seed.seed);
             Progress progress = Progress.forConsole(spec.commandLine().getErr(), "corun");
             try (Bench b = bench.open(store, progress)) {
                 CoRunner.Result r = CoRunner.run(b, request);
                 progress.finish();
-                if (json) {
+                if (json.json) {
                     ArrayNode a = JsonNodeFactory.instance.arrayNode();
                     r.samples().forEach(s -> a.add(DataJson.toJson(s)));
                     out.println(a.toPrettyString());

@@ -2,28 +2,25 @@
 package io.smtcheck.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.control.ControlClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** What every command that talks to the running daemon shares: the socket, --json, and the exit codes. */
 abstract class DaemonClientCommand implements Callable<Integer> {
     static final String DEFAULT_SOCKET = "/run/smtcheck/control.sock";
-    static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     @Option(names = "--socket", paramLabel = "PATH", defaultValue = DEFAULT_SOCKET,
             description = "The daemon's control socket. Default: ${DEFAULT-VALUE}.")
     Path socket;
 
-    @Option(names = "--json", description = "Print the daemon's answer as JSON.")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -42,8 +39,8 @@ abstract class DaemonClientCommand implements Callable<Integer> {
         if (!answer.path("ok").asBoolean()) {
             throw new RefusedException(answer.path("error").asText("the daemon gave no reason"));
         }
-        if (json) {
-            out.println(JSON.writeValueAsString(answer.get("result")));
+        if (json.json) {
+            out.println(JsonOutput.MAPPER.writeValueAsString(answer.get("result")));
         } else {
             print(out, answer.get("result"));
         }
@@ -51,6 +48,6 @@ abstract class DaemonClientCommand implements Callable<Integer> {
     }
 
     static ObjectNode command(String name) {
-        return JSON.createObjectNode().put("command", name);
+        return JsonOutput.MAPPER.createObjectNode().put("command", name);
     }
 }

@@ -2,7 +2,6 @@
 package io.smtcheck.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.control.ControlClient;
 import io.smtcheck.kernel.KernelCallException;
@@ -28,7 +27,7 @@ import picocli.CommandLine.Parameters;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
-@Command(name = "launch", mixinStandardHelpOptions = true,
+@Command(name = "launch",
         description = {"Runs a command as a job the daemon manages: in a process group of its own, registered with"
                 + " runtime_monitor when the kernel modules are loaded, otherwise recorded for the daemon's userspace"
                 + " monitor; for a user other than root, the daemon registers it over its control socket. Waits for"
@@ -37,7 +36,6 @@ import sun.misc.SignalHandler;
             "Example: smtcheck launch --job 7 --workers 2 -- ./simulate --steps 1000000"})
 final class LaunchCommand implements Callable<Integer> {
     static final String DEFAULT_STATE_DIR = "/run/smtcheck";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--job", required = true, paramLabel = "ID", description = "The job's id (its profile's job id).")
     int job;
@@ -122,8 +120,8 @@ final class LaunchCommand implements Callable<Integer> {
      * Returns the rest of the message: where it went, or exactly why it is not managed.
      */
     private String throughDaemon(int pgid) {
-        ObjectNode request = JSON.createObjectNode().put("command", "launch").put("pgid", pgid).put("job", job)
-                .put("workers", workers);
+        ObjectNode request = JsonOutput.MAPPER.createObjectNode().put("command", "launch").put("pgid", pgid)
+                .put("job", job).put("workers", workers);
         try {
             JsonNode answer = ControlClient.request(socket, request);
             if (answer.path("ok").asBoolean()) {

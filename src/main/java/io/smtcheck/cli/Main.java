@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 
 /** The jar's entry point: {@code java -jar smtcheck-daemon.jar <command>}. */
 @Command(name = "smtcheck",
+        // Every command inherits --help and --version (and the version they print).
+        scope = CommandLine.ScopeType.INHERIT,
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "SMT-aware co-scheduling: pairs long-running workloads on sibling hyperthreads.",

@@ -20,7 +20,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "model",
-        mixinStandardHelpOptions = true,
         description = "Prediction model files: check one, or deploy a new one into a model directory.",
         subcommands = {ModelCommand.Deploy.class, ModelCommand.Show.class})
 final class ModelCommand implements Runnable {
@@ -32,7 +31,7 @@ final class ModelCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: deploy or show");
     }
 
-    @Command(name = "deploy", mixinStandardHelpOptions = true,
+    @Command(name = "deploy",
             description = {
                 "Copies a model file into the model directory as prediction_model_<yyyyMMddTHHmmssZ>.json,"
                     + " where the daemon picks the newest.",
@@ -93,8 +92,7 @@ final class ModelCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = "Validates a model file (or the newest in a directory) and prints it.")
+    @Command(name = "show", description = "Validates a model file (or the newest in a directory) and prints it.")
     static final class Show implements Callable<Integer> {
         @Parameters(paramLabel = "FILE|DIR", arity = "0..1",
                 description = "Model file or directory. Default: the shipped model.")

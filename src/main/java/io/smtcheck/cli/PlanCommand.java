@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "plan",
-        mixinStandardHelpOptions = true,
         description = {
             "Shows which workloads would share which physical core. Touches no process.",
             "%nScores come from a matrix (--scores) or from profiles and the prediction model (--profiles).",
@@ -52,16 +52,15 @@ final class PlanCommand implements Callable<Integer> {
             description = "With --profiles: a workload to plan (repeatable; twice gives two instances). Default: every profile.")
     List<String> jobs;
 
-    @Option(names = "--topology", paramLabel = "SPEC",
-            description = "Cores separated by ';', siblings by ',' (e.g. \"0,1;2,3\"). Default: this machine's.")
-    String topology;
+    @Mixin
+    TopologyOption topology;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "auto",
             description = "auto (exact when small, else greedy), greedy, or exact. Default: ${DEFAULT-VALUE}.")
     String mode;
 
-    @Option(names = "--json", description = "Print the plan as JSON.")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -76,11 +75,11 @@ final class PlanCommand implements Callable<Integer> {
         }
         PairingInput input = source.scores != null ? ScoresFile.read(source.scores)
                 : ScoresCommand.buildTable(spec, source.profiles, null, model, jobs).table().toPairingInput();
-        Topology topo = topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+        Topology topo = topology.topology();
         warnAboutUnplaceableWorkers(input, topo);
         Plan plan = Planner.plan(input, topo, planMode);
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (json.json) {
             out.println(JSON.writeValueAsString(toJson(plan)));
         } else {
             printTable(out, plan, input);

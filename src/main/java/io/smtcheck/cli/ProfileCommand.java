@@ -25,7 +25,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "profile",
-        mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
             "Measures a workload's profile and writes it to the profile store.",
@@ -37,7 +36,7 @@ import picocli.CommandLine.Parameters;
                 + " counters, else the command's CPU time (the profile says which).",
             "%nEvery run is recorded as it ends: stopped (Ctrl-C, SIGTERM), the same command resumes where it was."
                 + " Every process started is stopped on every way out. A pending profiling request for the job is"
-                + " marked done.",
+                + " marked done. --json prints the profile in the data file's form.",
         })
 final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--job", required = true, paramLabel = "ID", description = "The job's global id.")
@@ -72,8 +71,8 @@ final class ProfileCommand implements Callable<Integer> {
             description = "Its usual number of hardware threads. Default: the current profile's, else 1.")
     Integer workers;
 
-    @Option(names = "--json", description = "Print the profile as JSON (the data file form).")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @Mixin
     BenchOptions bench;
@@ -115,7 +114,7 @@ final class ProfileCommand implements Callable<Integer> {
             try (Bench b = bench.open(store, progress)) {
                 WorkloadProfiler.Result r = WorkloadProfiler.profile(b, request, duration, refresh);
                 progress.finish();
-                if (json) {
+                if (json.json) {
                     out.println(DataJson.toJson(r.profile()).toPrettyString());
                 } else {
                     print(out, r, store.where(), (System.nanoTime() - started) / 1e9);

@@ -18,7 +18,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "profiles",
-        mixinStandardHelpOptions = true,
         description = "Loads profiles, injector baselines and co-run samples into the profile store, or dumps them.",
         subcommands = {ProfilesCommand.Import.class, ProfilesCommand.Export.class})
 final class ProfilesCommand implements Runnable {
@@ -30,7 +29,7 @@ final class ProfilesCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: import or export");
     }
 
-    @Command(name = "import", mixinStandardHelpOptions = true,
+    @Command(name = "import",
             description = {
                 "Validates a data file ({\"baselines\":[...],\"profiles\":[...],\"samples\":[...]}) and writes it to the store.",
                 "%nNothing is written unless the whole file is valid. Profiles replace those with the same job id,"
@@ -63,7 +62,7 @@ final class ProfilesCommand implements Runnable {
         }
     }
 
-    @Command(name = "export", mixinStandardHelpOptions = true,
+    @Command(name = "export",
             description = {
                 "Writes everything valid in the store as one data file (the import format).",
                 "%nInvalid documents are left out, each reported on standard error.",

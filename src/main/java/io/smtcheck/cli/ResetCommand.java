@@ -7,7 +7,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "reset", mixinStandardHelpOptions = true,
+@Command(name = "reset",
         description = {"Resets the IPC counters, restores the original CPU affinity of the managed groups, or both"
                 + " (the default). Needs root.",
             "Restored groups stay unpinned until the daemon plans again: on the next workload that arrives or leaves."})

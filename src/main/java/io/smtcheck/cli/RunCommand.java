@@ -3,12 +3,10 @@ package io.smtcheck.cli;
 
 import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.daemon.AffinityPolicy;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
-import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,10 +21,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run",
         description = {"Runs the daemon: places long-running process groups on SMT siblings and pins them.",
             "Every option can also be set in the configuration file (--config, else $" + ConfigFile.ENV + ", else "
                 + ConfigFile.DEFAULT_PATH + ") as name=value, for example threshold=600 or dry-run=true;"
@@ -38,7 +37,6 @@ final class RunCommand implements Callable<Integer> {
     static final Set<String> RELOADABLE = Set.of("verbose");
 
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = ConfigFile.OPTION, paramLabel = "FILE",
             description = "The configuration file; it must exist. Default: $" + ConfigFile.ENV + ", else "
@@ -53,21 +51,15 @@ final class RunCommand implements Callable<Integer> {
             description = "How often counters are read and /proc is scanned. Default: ${DEFAULT-VALUE}.")
     double interval;
 
-    @Option(names = "--mongo-uri", paramLabel = "URI",
-            description = "A MongoDB server for profiles. Default: an embedded server with its data in --data-dir.")
-    String mongoUri;
-
-    @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "The embedded store's data. Default: " + ProfileStore.DEFAULT_DATA_DIR_HELP + ".")
-    Path dataDir;
+    @Mixin
+    StoreOptions store;
 
     @Option(names = "--model-dir", paramLabel = "DIR",
             description = "Where prediction_model_<TIMESTAMP>.json files are (the newest wins). Default: the model shipped in the jar.")
     Path modelDir;
 
-    @Option(names = "--topology", paramLabel = "SPEC",
-            description = "Cores separated by ';', siblings by ',' (e.g. \"0,4;1,5\"). Default: this machine's.")
-    String topology;
+    @Mixin
+    TopologyOption topology;
 
     @Option(names = "--dry-run", description = "Plan and log; pin nothing.")
     boolean dryRun;
@@ -116,8 +108,8 @@ final class RunCommand implements Callable<Integer> {
                     + " back. Default: ${DEFAULT-VALUE}.")
     String narrowed;
 
-    @Option(names = {"-v", "--verbose"}, description = "Log debug messages.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -130,7 +122,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        logDebug(verbose);
+        logDebug(verbose.verbose);
         Topology topo = validated();
         for (OptionSpec o : settable()) {
             effective.put(o, new Effective(o.getValue(), origin(o, configFile()), null, null));
@@ -139,8 +131,8 @@ final class RunCommand implements Callable<Integer> {
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,
                 minGain, !noRestore, socket, socketGroup, stateDir, userspace,
                 AffinityPolicy.parse(include, exclude, narrowed));
-        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, mongoUri,
-                dataDir != null ? dataDir : ProfileStore.defaultDataDir(), modelDir, sampleProfiles)) {
+        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, store.mongoUri, store.dataDir(), modelDir,
+                sampleProfiles)) {
             runtime.daemon().showConfiguration(describe());
             runtime.reloadOnHangup(this::reread);
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "smtcheck-stop"));
@@ -165,7 +157,7 @@ final class RunCommand implements Callable<Integer> {
             throw usage(where("min-gain") + " must be 0 or more, not " + minGain);
         }
         try {
-            return topology == null ? Topology.ofThisMachine() : Topology.parse(topology);
+            return topology.topology();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where("topology") + ": " + e.getMessage(), e);
         }
@@ -214,7 +206,7 @@ final class RunCommand implements Callable<Integer> {
                 LOG.warn("configuration: {} changed to {} ({}): takes effect at restart", name, value, origin);
             }
         }
-        logDebug(verbose);
+        logDebug(verbose.verbose);
         return describe();
     }
 
@@ -252,7 +244,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** The configuration for status: the file, which settings a reload applies, and every setting. */
     private ObjectNode describe() {
-        ObjectNode c = JSON.createObjectNode();
+        ObjectNode c = JsonOutput.MAPPER.createObjectNode();
         c.put("file", configFile().file(spec).map(Path::toString).orElse(null));
         RELOADABLE.stream().sorted().forEach(c.putArray("reloadable")::add);
         ObjectNode settings = c.putObject("settings");

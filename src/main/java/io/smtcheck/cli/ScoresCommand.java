@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreBoard;
 import io.smtcheck.model.ScoreTable;
@@ -22,12 +19,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "scores",
-        mixinStandardHelpOptions = true,
         description = {
             "Prints the symbiotic score of every pair of workloads: how well they share a physical core"
                 + " (0 to 2, higher is better), from their profiles and the prediction model.",
             "%nPairs with a workload that cannot be scored get the neutral score 1.0. --json prints the"
-                + " `plan --scores` file format.",
+                + " `plan --scores` file format: {\"workloads\":[...],\"matrix\":[...],\"solo\":...}.",
         })
 final class ScoresCommand implements Callable<Integer> {
     @Option(names = "--profiles", paramLabel = "FILE", description = "Profiles from a data file instead of the store.")
@@ -44,21 +40,19 @@ final class ScoresCommand implements Callable<Integer> {
             description = "A workload to include (repeatable; twice gives two instances). Default: every profile.")
     List<String> jobs;
 
-    @Option(names = "--json", description = "Print {\"workloads\":[...],\"matrix\":[...],\"solo\":...}, the plan --scores format.")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
-
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     @Override
     public Integer call() throws Exception {
         Scored scored = buildTable(spec, profiles, store, model, jobs);
         ScoreTable table = scored.table();
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(JSON.writeValueAsString(toJson(table.toPairingInput())));
+        if (json.json) {
+            out.println(JsonOutput.MAPPER.writeValueAsString(toJson(table.toPairingInput())));
         } else {
             out.println("model " + scored.modelSource() + ", " + table.size() + " workloads");
             out.print(ScoreBoard.format(table));

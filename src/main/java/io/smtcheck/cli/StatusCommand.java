@@ -7,7 +7,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(name = "status",
         description = "Shows what the running daemon manages: monitor, model, store, workloads, cores, counters.")
 final class StatusCommand extends DaemonClientCommand {
     @Override

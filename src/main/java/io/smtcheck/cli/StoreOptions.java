@@ -14,12 +14,12 @@ import picocli.CommandLine.Spec;
 /** Where the profile store is: an external MongoDB, or the embedded server's data directory. */
 final class StoreOptions {
     @Option(names = "--mongo-uri", paramLabel = "URI",
-            description = "MongoDB to use, e.g. mongodb://host:27017/smtcheck. Default: the embedded server"
-                    + " (the running daemon's, when it has the data directory).")
+            description = "MongoDB to use, e.g. mongodb://host:27017/smtcheck. Default: the embedded server with its"
+                    + " data in --data-dir (the running daemon's, when it has that directory).")
     String mongoUri;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "Data directory of the embedded server (the daemon's, when it runs). Default: "
+            description = "Data directory of the embedded server, the same for the daemon and every command. Default: "
                     + ProfileStore.DEFAULT_DATA_DIR_HELP + ".")
     Path dataDir;
 
@@ -28,6 +28,11 @@ final class StoreOptions {
 
     boolean given() {
         return mongoUri != null || dataDir != null;
+    }
+
+    /** The embedded server's data directory: --data-dir, else the default one. */
+    Path dataDir() {
+        return dataDir != null ? dataDir : ProfileStore.defaultDataDir();
     }
 
     /**
@@ -40,7 +45,7 @@ final class StoreOptions {
         if (mongoUri != null) {
             return ProfileStore.connect(mongoUri);
         }
-        Path dir = dataDir != null ? dataDir : ProfileStore.defaultDataDir();
+        Path dir = dataDir();
         try {
             // The directory's lock decides, not the published file: a daemon killed hard leaves the file behind.
             return ProfileStore.embedded(dir);

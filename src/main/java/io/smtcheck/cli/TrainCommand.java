@@ -28,7 +28,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train",
-        mixinStandardHelpOptions = true,
         description = {
             "Fits the slowdown model from co-run samples and writes a new prediction_model_<yyyyMMddTHHmmssZ>.json.",
             "%nThe resources (and their types) are those of the injector baselines; each sample's two workloads need"
@@ -56,9 +55,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "Share of samples held out to measure the fit, 0 to 0.9. Default: ${DEFAULT-VALUE}.")
     double holdOut;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
-            description = "Seed of the shuffle that picks the held-out samples. Default: ${DEFAULT-VALUE}.")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -71,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Trainer.Options options;
         try {
-            options = new Trainer.Options(ridge, holdOut, seed);
+            options = new Trainer.Options(ridge, holdOut, seed.seed);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
