@@ -352,9 +352,10 @@ private:
 };
 
 // 2-opt local search over matched edges: for two edges (a,b), (c,d) try (a,c)+(b,d) and
-// (a,d)+(b,c). An edge is rescanned only after it changed (a "don't look" flag), so the passes
-// after the first cost little. Returns whether anything improved.
-bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
+// (a,d)+(b,c). Only edges with a node in `look` are scanned at first, and an edge is rescanned only
+// after it changed (a "don't look" flag), so the passes after the first cost little. On return,
+// `look` holds the nodes whose edge changed. Returns whether anything improved.
+bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vector<char> &look)
 {
 	std::vector<std::array<int, 2>> edges;
 	for (int u = 0; u < g.size(); u++)
@@ -364,7 +365,10 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
 	std::vector<double> w(m);
 	for (size_t i = 0; i < m; i++)
 		w[i] = g.weight(edges[i][0], edges[i][1]);
-	std::vector<char> dirty(m, 1);
+	std::vector<char> dirty(m, 0);
+	for (size_t i = 0; i < m; i++)
+		dirty[i] = look[edges[i][0]] || look[edges[i][1]];
+	std::fill(look.begin(), look.end(), 0);
 	bool any = true, improved = false;
 	while (any) {
 		any = false;
@@ -398,6 +402,8 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
 		}
 	}
 	for (const auto &e : edges) {
+		if (mate[e[0]] != e[1])
+			look[e[0]] = look[e[1]] = 1;
 		mate[e[0]] = e[1];
 		mate[e[1]] = e[0];
 	}
@@ -412,16 +418,25 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
 class ChainSearch {
 public:
 	ChainSearch(const MatchingGraph &g, const Candidates &cand, std::vector<int> &mate)
-		: g_(g), cand_(cand), mate_(mate), breadth_(g.size() <= kWideUpTo ? kWide : kNarrow) {}
+		: g_(g), cand_(cand), mate_(mate), mate_weight_(g.size()), breadth_(g.size() <= kWideUpTo ? kWide : kNarrow)
+	{
+		for (int u = 0; u < g.size(); u++)
+			mate_weight_[u] = g.weight(u, mate[u]);
+	}
 
-	// Searches from every node, then again only from nodes a change touched ("don't look" bits).
-	bool run()
+	// Searches from the nodes in `look`, then again only from nodes a change touched ("don't
+	// look" bits). On return, `look` holds the nodes whose edge changed.
+	bool run(std::vector<char> &look)
 	{
 		bool improved = false;
-		std::vector<char> active(g_.size(), 1);
-		std::vector<int> queue(g_.size());
+		std::vector<char> active(g_.size(), 0);
+		std::vector<int> queue;
 		for (int u = 0; u < g_.size(); u++)
-			queue[u] = u;
+			if (look[u]) {
+				queue.push_back(u);
+				active[u] = 1;
+			}
+		std::fill(look.begin(), look.end(), 0);
 		for (size_t head = 0; head < queue.size(); head++) {
 			int a = queue[head];
 			active[a] = 0;
@@ -430,11 +445,13 @@ public:
 			best_len_ = 0;
 			path_[0] = a;
 			path_[1] = mate_[a];
-			extend(1, -g_.weight(a, mate_[a]));
+			extend(1, -mate_weight_[a]);
 			if (best_len_ == 0)
 				continue;
 			apply();
 			improved = true;
+			for (int i = 0; i < 2 * best_len_ + 2; i++)
+				look[best_path_[i]] = 1;
 			for (int i = 0; i < 2 * best_len_ + 2; i++)
 				if (!active[best_path_[i]]) {
 					active[best_path_[i]] = 1;
@@ -466,10 +483,10 @@ private:
 			if (added <= 0)
 				break;  // candidates are sorted: none further on can pass either
 			int z = mate_[y];
-			double after = added - g_.weight(y, z);
+			double after = added - mate_weight_[y];
 			path_[2 * depth] = y;
 			path_[2 * depth + 1] = z;
-			double closed = after + g_.weight(z, start_);
+			double closed = after + g_.weight(start_, z);  // start_'s row stays in cache
 			if (closed > best_gain_) {
 				best_gain_ = closed;
 				best_len_ = depth;
@@ -496,15 +513,18 @@ private:
 			int from = best_path_[2 * i - 1], to = best_path_[2 * i];
 			mate_[from] = to;
 			mate_[to] = from;
+			mate_weight_[from] = mate_weight_[to] = g_.weight(from, to);
 		}
 		int last = best_path_[2 * k + 1];
 		mate_[last] = start_;
 		mate_[start_] = last;
+		mate_weight_[last] = mate_weight_[start_] = g_.weight(start_, last);
 	}
 
 	const MatchingGraph &g_;
 	const Candidates &cand_;
 	std::vector<int> &mate_;
+	std::vector<double> mate_weight_;  // each node's edge in mate_, read once per step of a chain
 	const int *breadth_;
 	int start_ = 0;
 	int path_[2 * kMaxDepth + 2] = {};
@@ -761,8 +781,12 @@ PairingPlan solve(const PairingInput &in, Mode mode)
 	} else {
 		Candidates candidates(g);
 		mate = Greedy(g, candidates).run();
-		while (improve_by_swaps(g, mate) | ChainSearch(g, candidates, mate).run())
-			;
+		// Each search looks first where the other changed something.
+		std::vector<char> look(g.size(), 1);
+		for (bool more = true; more;) {
+			more = improve_by_swaps(g, mate, look);
+			more |= ChainSearch(g, candidates, mate).run(look);
+		}
 	}
 	return decode(in, g, mate, mode);
 }
