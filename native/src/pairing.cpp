@@ -33,6 +33,7 @@ constexpr double kForbidden = -std::numeric_limits<double>::infinity();
 constexpr double kImprovement = 1e-12;
 // Below this, relative to the largest weight, a gain may be rounding: the local search would cycle.
 constexpr double kRelativeImprovement = 1e-11;
+constexpr int kLookEverywhereUpTo = 256;
 
 enum Kind : unsigned char { kThread, kForcedSolo, kFreeSolo, kDrop };
 
@@ -781,10 +782,16 @@ PairingPlan solve(const PairingInput &in, Mode mode)
 	} else {
 		Candidates candidates(g);
 		mate = Greedy(g, candidates).run();
-		// Each search looks first where the other changed something.
+		// Each search starts where the other changed something; on small graphs, where that
+		// costs little, everywhere again, for what a change elsewhere made worth trying.
 		std::vector<char> look(g.size(), 1);
+		bool small = g.size() <= kLookEverywhereUpTo;
 		for (bool more = true; more;) {
+			if (small)
+				std::fill(look.begin(), look.end(), 1);
 			more = improve_by_swaps(g, mate, look);
+			if (small)
+				std::fill(look.begin(), look.end(), 1);
 			more |= ChainSearch(g, candidates, mate).run(look);
 		}
 	}
