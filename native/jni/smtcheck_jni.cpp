@@ -156,9 +156,11 @@ jobjectArray parse_topology(JNIEnv *env, jclass, jstring spec, jstring root)
 	});
 }
 
-// Result layout: [mode used, then per core its two occupants (workload index or -1)].
+// current: per core the workload index on each of its two CPUs (or -1), or empty when nothing runs.
+// Result layout: [mode used, workloads moved, then per core its two occupants (workload index or
+// -1)]; `totals` receives the plan's score, the kept score and the optimal score.
 jintArray plan(JNIEnv *env, jclass, jintArray workers, jdoubleArray scores, jdouble solo, jobjectArray cores,
-	       jint mode)
+	       jint mode, jintArray current, jdouble migration_cost, jdoubleArray totals)
 {
 	return guarded(env, [&] {
 		if (mode < 0 || mode > 2)
@@ -168,9 +170,20 @@ jintArray plan(JNIEnv *env, jclass, jintArray workers, jdoubleArray scores, jdou
 		in.scores = to_doubles(env, scores);
 		in.solo = solo;
 		in.cores = to_topology(env, cores);
-		smtcheck::PairingPlan p = smtcheck::plan_pairs(in, static_cast<smtcheck::Mode>(mode));
-		std::vector<int> out{static_cast<int>(p.mode)};
-		for (const auto &core : p.occupants)
+		std::vector<int> now = to_ints(env, current);
+		if (now.size() % 2)
+			throw std::invalid_argument("current placement has an odd number of entries");
+		for (size_t i = 0; i < now.size(); i += 2)
+			in.current.push_back({now[i], now[i + 1]});
+		in.migration_cost = migration_cost;
+		if (!totals || env->GetArrayLength(totals) != 3)
+			throw std::invalid_argument("totals must hold 3 entries");
+		smtcheck::Replan r = smtcheck::replan_pairs(in, static_cast<smtcheck::Mode>(mode));
+		double out_totals[3] = {r.plan.total, r.kept, r.optimal};
+		env->SetDoubleArrayRegion(totals, 0, 3, out_totals);
+		check(env);
+		std::vector<int> out{static_cast<int>(r.plan.mode), r.plan.moved_workloads};
+		for (const auto &core : r.plan.occupants)
 			out.insert(out.end(), core.begin(), core.end());
 		return to_java(env, out);
 	});
@@ -226,7 +239,7 @@ const JNINativeMethod kMethods[] = {
 	 reinterpret_cast<void *>(read_topology)},
 	{const_cast<char *>("parseTopology"), const_cast<char *>("(Ljava/lang/String;Ljava/lang/String;)[[I"),
 	 reinterpret_cast<void *>(parse_topology)},
-	{const_cast<char *>("plan"), const_cast<char *>("([I[DD[[II)[I"), reinterpret_cast<void *>(plan)},
+	{const_cast<char *>("plan"), const_cast<char *>("([I[DD[[II[ID[D)[I"), reinterpret_cast<void *>(plan)},
 	{const_cast<char *>("setGroupAffinity"), const_cast<char *>("(I[I)[I"),
 	 reinterpret_cast<void *>(set_group_affinity)},
 	{const_cast<char *>("getAffinity"), const_cast<char *>("(I)[I"), reinterpret_cast<void *>(get_affinity)},

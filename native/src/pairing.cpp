@@ -31,21 +31,62 @@ namespace {
 
 constexpr double kForbidden = -std::numeric_limits<double>::infinity();
 constexpr double kImprovement = 1e-12;
+// Below this, relative to the largest weight, a gain may be rounding: the local search would cycle.
+constexpr double kRelativeImprovement = 1e-11;
+constexpr int kLookEverywhereUpTo = 256;
 
 enum Kind : unsigned char { kThread, kForcedSolo, kFreeSolo, kDrop };
 
+// Threads of one workload are interchangeable unless they run somewhere now: each running thread
+// is a class of its own, with the CPU it holds, the rest of the workload's threads share a class.
+struct ThreadClass {
+	int workload;
+	int core = -1, slot = -1;  // where it runs now, or -1
+	bool owner = false;        // the first running thread of its core, in CPU order
+};
+
+// The migration cost becomes a bonus on the edges that let a running thread keep its CPU, given to
+// one claim per core so that every claim can be honoured together: a pair of threads that both run
+// on one core keeps both (2 x cost); a pair or a lone thread with the core's owner keeps the owner
+// there (1 x cost; a pair only on a two-CPU core). A thread that keeps its CPU without such a claim
+// (the second thread of a core whose owner moved) is kept by decode() but earns no bonus here.
 class MatchingGraph {
 public:
 	explicit MatchingGraph(const PairingInput &in)
 	{
 		int n = static_cast<int>(in.workers.size());
-		long threads = 0;
-		for (int w = 0; w < n; w++)
-			for (int k = 0; k < in.workers[w]; k++) {
-				kind_.push_back(kThread);
-				class_.push_back(w);
-				threads++;
+		std::vector<std::vector<std::array<int, 2>>> homes(n);
+		for (size_t c = 0; c < in.current.size(); c++)
+			for (int s = 0; s < 2; s++) {
+				int w = in.current[c][s];
+				if (w != kEmpty && static_cast<int>(homes[w].size()) < in.workers[w])
+					homes[w].push_back({static_cast<int>(c), s});
 			}
+		std::vector<char> owned(in.cores.size(), 0);
+		long threads = 0;
+		for (int w = 0; w < n; w++) {
+			for (const auto &h : homes[w]) {
+				tclass_.push_back({w, h[0], h[1], false});
+				add(kThread, static_cast<int>(tclass_.size()) - 1, 1);
+			}
+			long rest = in.workers[w] - static_cast<long>(homes[w].size());
+			if (rest > 0) {
+				tclass_.push_back({w});
+				add(kThread, static_cast<int>(tclass_.size()) - 1, rest);
+			}
+			threads += in.workers[w];
+		}
+		// Owners: on each core, the running thread on the lowest CPU.
+		std::vector<int> owner(in.cores.size(), -1);
+		for (int k = 0; k < static_cast<int>(tclass_.size()); k++) {
+			const ThreadClass &t = tclass_[k];
+			if (t.core >= 0 && (owner[t.core] < 0 || tclass_[owner[t.core]].slot > t.slot))
+				owner[t.core] = k;
+		}
+		for (int k : owner)
+			if (k >= 0)
+				tclass_[k].owner = true;
+
 		long cores = in.cores.size(), two_cpu = 0;
 		for (const auto &core : in.cores)
 			two_cpu += core.size() == 2;
@@ -59,32 +100,56 @@ public:
 		long excess = free_solo - (placed - forced);
 		if (excess > 0)
 			free_solo -= excess;  // excess is even: node count parity is preserved
-		add(kForcedSolo, n, forced);
-		add(kFreeSolo, n + 1, free_solo);
-		add(kDrop, n + 2, drops);
+		int t = static_cast<int>(tclass_.size());
+		add(kForcedSolo, t, forced);
+		add(kFreeSolo, t + 1, free_solo);
+		add(kDrop, t + 2, drops);
 		threads_ = threads;
 		restricted_ = forced + drops;
 
-		// Weights by class: the workloads, then the three placeholder kinds. Nodes of one class
-		// share a row, so every weight is a single load.
-		classes_ = n + 3;
+		// Weights by class: the thread classes, then the three placeholder kinds. Nodes of one
+		// class share a row, so every weight is a single load.
+		classes_ = t + 3;
 		weight_.assign(static_cast<size_t>(classes_) * classes_, kForbidden);
-		for (int a = 0; a < n; a++) {
-			for (int b = 0; b < n; b++)
-				at(a, b) = in.scores[static_cast<size_t>(a) * n + b];
-			at(a, n) = at(n, a) = in.solo;
-			at(a, n + 1) = at(n + 1, a) = in.solo;
-			at(a, n + 2) = at(n + 2, a) = 0.0;
+		double cost = in.migration_cost;
+		auto two_cpus = [&](int core) { return in.cores[core].size() == 2; };
+		for (int a = 0; a < t; a++) {
+			const ThreadClass &ta = tclass_[a];
+			for (int b = 0; b < t; b++) {
+				const ThreadClass &tb = tclass_[b];
+				double bonus = 0;
+				if (ta.core >= 0 && ta.core == tb.core)
+					bonus = 2 * cost;
+				else if ((ta.owner && two_cpus(ta.core)) || (tb.owner && two_cpus(tb.core)))
+					bonus = cost;
+				at(a, b) = in.scores[static_cast<size_t>(ta.workload) * n + tb.workload] + bonus;
+			}
+			double solo = in.solo + (ta.owner ? cost : 0.0);
+			at(a, t) = at(t, a) = solo;
+			at(a, t + 1) = at(t + 1, a) = solo;
+			at(a, t + 2) = at(t + 2, a) = 0.0;
 		}
-		at(n + 1, n + 1) = 0.0;
+		at(t + 1, t + 1) = 0.0;
 		subtract_potentials();
+		double largest = 1.0;
+		for (double w : weight_)
+			if (w != kForbidden)
+				largest = std::max(largest, std::fabs(w));
+		improvement_ = kImprovement + kRelativeImprovement * largest;
 	}
 
 	int size() const { return static_cast<int>(kind_.size()); }
 	Kind kind(int u) const { return kind_[u]; }
-	int workload(int u) const { return kind_[u] == kThread ? class_[u] : kEmpty; }
+	int workload(int u) const { return kind_[u] == kThread ? tclass_[class_[u]].workload : kEmpty; }
+	// The running thread node u stands for, or nullptr for a thread that runs nowhere yet.
+	const ThreadClass *home(int u) const
+	{
+		return kind_[u] == kThread && tclass_[class_[u]].core >= 0 ? &tclass_[class_[u]] : nullptr;
+	}
 	long threads() const { return threads_; }
 	long restricted() const { return restricted_; }
+	// The smallest gain the local search takes as one.
+	double improvement() const { return improvement_; }
 	double weight(int u, int v) const { return weight_[static_cast<size_t>(class_[u]) * classes_ + class_[v]]; }
 
 private:
@@ -133,10 +198,12 @@ private:
 
 	std::vector<Kind> kind_;
 	std::vector<int> class_;
+	std::vector<ThreadClass> tclass_;
 	int classes_ = 0;
 	std::vector<double> weight_;
 	long threads_ = 0;
 	long restricted_ = 0;
+	double improvement_ = kImprovement;
 };
 
 // The k heaviest partners of node u, best first (ties by lower index), by one pass that inserts
@@ -286,9 +353,10 @@ private:
 };
 
 // 2-opt local search over matched edges: for two edges (a,b), (c,d) try (a,c)+(b,d) and
-// (a,d)+(b,c). An edge is rescanned only after it changed (a "don't look" flag), so the passes
-// after the first cost little. Returns whether anything improved.
-bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
+// (a,d)+(b,c). Only edges with a node in `look` are scanned at first, and an edge is rescanned only
+// after it changed (a "don't look" flag), so the passes after the first cost little. On return,
+// `look` holds the nodes whose edge changed. Returns whether anything improved.
+bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vector<char> &look)
 {
 	std::vector<std::array<int, 2>> edges;
 	for (int u = 0; u < g.size(); u++)
@@ -298,7 +366,10 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
 	std::vector<double> w(m);
 	for (size_t i = 0; i < m; i++)
 		w[i] = g.weight(edges[i][0], edges[i][1]);
-	std::vector<char> dirty(m, 1);
+	std::vector<char> dirty(m, 0);
+	for (size_t i = 0; i < m; i++)
+		dirty[i] = look[edges[i][0]] || look[edges[i][1]];
+	std::fill(look.begin(), look.end(), 0);
 	bool any = true, improved = false;
 	while (any) {
 		any = false;
@@ -313,12 +384,12 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
 				double current = w[i] + w[j];
 				double ac = g.weight(a, c), bd = g.weight(b, d);
 				double ad = g.weight(a, d), bc = g.weight(b, c);
-				if (ac + bd > current + kImprovement && ac + bd >= ad + bc) {
+				if (ac + bd > current + g.improvement() && ac + bd >= ad + bc) {
 					edges[i] = {a, c};
 					edges[j] = {b, d};
 					w[i] = ac;
 					w[j] = bd;
-				} else if (ad + bc > current + kImprovement) {
+				} else if (ad + bc > current + g.improvement()) {
 					edges[i] = {a, d};
 					edges[j] = {b, c};
 					w[i] = ad;
@@ -332,6 +403,8 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
 		}
 	}
 	for (const auto &e : edges) {
+		if (mate[e[0]] != e[1])
+			look[e[0]] = look[e[1]] = 1;
 		mate[e[0]] = e[1];
 		mate[e[1]] = e[0];
 	}
@@ -346,29 +419,40 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate)
 class ChainSearch {
 public:
 	ChainSearch(const MatchingGraph &g, const Candidates &cand, std::vector<int> &mate)
-		: g_(g), cand_(cand), mate_(mate), breadth_(g.size() <= kWideUpTo ? kWide : kNarrow) {}
+		: g_(g), cand_(cand), mate_(mate), mate_weight_(g.size()), breadth_(g.size() <= kWideUpTo ? kWide : kNarrow)
+	{
+		for (int u = 0; u < g.size(); u++)
+			mate_weight_[u] = g.weight(u, mate[u]);
+	}
 
-	// Searches from every node, then again only from nodes a change touched ("don't look" bits).
-	bool run()
+	// Searches from the nodes in `look`, then again only from nodes a change touched ("don't
+	// look" bits). On return, `look` holds the nodes whose edge changed.
+	bool run(std::vector<char> &look)
 	{
 		bool improved = false;
-		std::vector<char> active(g_.size(), 1);
-		std::vector<int> queue(g_.size());
+		std::vector<char> active(g_.size(), 0);
+		std::vector<int> queue;
 		for (int u = 0; u < g_.size(); u++)
-			queue[u] = u;
+			if (look[u]) {
+				queue.push_back(u);
+				active[u] = 1;
+			}
+		std::fill(look.begin(), look.end(), 0);
 		for (size_t head = 0; head < queue.size(); head++) {
 			int a = queue[head];
 			active[a] = 0;
 			start_ = a;
-			best_gain_ = kImprovement;
+			best_gain_ = g_.improvement();
 			best_len_ = 0;
 			path_[0] = a;
 			path_[1] = mate_[a];
-			extend(1, -g_.weight(a, mate_[a]));
+			extend(1, -mate_weight_[a]);
 			if (best_len_ == 0)
 				continue;
 			apply();
 			improved = true;
+			for (int i = 0; i < 2 * best_len_ + 2; i++)
+				look[best_path_[i]] = 1;
 			for (int i = 0; i < 2 * best_len_ + 2; i++)
 				if (!active[best_path_[i]]) {
 					active[best_path_[i]] = 1;
@@ -400,10 +484,10 @@ private:
 			if (added <= 0)
 				break;  // candidates are sorted: none further on can pass either
 			int z = mate_[y];
-			double after = added - g_.weight(y, z);
+			double after = added - mate_weight_[y];
 			path_[2 * depth] = y;
 			path_[2 * depth + 1] = z;
-			double closed = after + g_.weight(z, start_);
+			double closed = after + g_.weight(start_, z);  // start_'s row stays in cache
 			if (closed > best_gain_) {
 				best_gain_ = closed;
 				best_len_ = depth;
@@ -430,15 +514,18 @@ private:
 			int from = best_path_[2 * i - 1], to = best_path_[2 * i];
 			mate_[from] = to;
 			mate_[to] = from;
+			mate_weight_[from] = mate_weight_[to] = g_.weight(from, to);
 		}
 		int last = best_path_[2 * k + 1];
 		mate_[last] = start_;
 		mate_[start_] = last;
+		mate_weight_[last] = mate_weight_[start_] = g_.weight(start_, last);
 	}
 
 	const MatchingGraph &g_;
 	const Candidates &cand_;
 	std::vector<int> &mate_;
+	std::vector<double> mate_weight_;  // each node's edge in mate_, read once per step of a chain
 	const int *breadth_;
 	int start_ = 0;
 	int path_[2 * kMaxDepth + 2] = {};
@@ -496,28 +583,36 @@ std::vector<int> exact_matching(const MatchingGraph &g)
 	return mate;
 }
 
+// Moves against the current placement: a CPU whose workload is no longer on it moved a thread, and
+// its workload moved (a workload that only gains CPUs did not).
+void count_moves(const PairingInput &in, PairingPlan &plan)
+{
+	size_t n = in.workers.size();
+	std::vector<char> left(n, 0);
+	for (size_t c = 0; c < in.current.size(); c++)
+		for (int s = 0; s < 2; s++) {
+			int before = in.current[c][s], after = plan.occupants[c][s];
+			if (before == after)
+				continue;
+			if (before != kEmpty) {
+				plan.moved_threads++;
+				left[before] = 1;
+			}
+		}
+	for (char l : left)
+		plan.moved_workloads += l;
+}
+
 void validate(const PairingInput &in)
 {
 	size_t n = in.workers.size();
 	if (in.scores.size() != n * n)
 		throw std::invalid_argument("score matrix has " + std::to_string(in.scores.size()) +
 					    " entries, expected " + std::to_string(n * n));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (in.workers[i] < 1)
 			throw std::invalid_argument("workload " + std::to_string(i) + " has " +
 						    std::to_string(in.workers[i]) + " workers");
-		for (size_t j = 0; j < n; j++) {
-			double s = in.scores[i * n + j];
-			if (!std::isfinite(s))
-				throw std::invalid_argument("score [" + std::to_string(i) + "][" +
-							    std::to_string(j) + "] is not finite");
-			if (s != in.scores[j * n + i])
-				throw std::invalid_argument("score matrix is not symmetric at [" +
-							    std::to_string(i) + "][" + std::to_string(j) + "]");
-		}
-	}
-	if (!std::isfinite(in.solo))
-		throw std::invalid_argument("solo score is not finite");
 	if (in.cores.empty())
 		throw std::invalid_argument("topology has no cores");
 	for (size_t c = 0; c < in.cores.size(); c++)
@@ -530,13 +625,34 @@ void validate(const PairingInput &in)
 		threads += w;
 	if (threads > 1000000)
 		throw std::invalid_argument("too many workload threads: " + std::to_string(threads));
+	if (!in.current.empty() && in.current.size() != in.cores.size())
+		throw std::invalid_argument("current placement has " + std::to_string(in.current.size()) +
+					    " cores, the topology " + std::to_string(in.cores.size()));
+	for (size_t c = 0; c < in.current.size(); c++)
+		for (size_t s = 0; s < 2; s++) {
+			int w = in.current[c][s];
+			if (w == kEmpty)
+				continue;
+			if (w < 0 || static_cast<size_t>(w) >= n || s >= in.cores[c].size())
+				throw std::invalid_argument("current placement: core " + std::to_string(c) + " CPU " +
+							    std::to_string(s) + " holds workload " + std::to_string(w) +
+							    ", which is not there");
+		}
+	if (!(in.migration_cost >= 0) || std::isinf(in.migration_cost))
+		throw std::invalid_argument("migration cost must be finite and 0 or more");
 }
 
-// Pairs go to two-CPU cores and lone threads to one-CPU cores first, both in core order.
+// Which core each matched group goes to. A group with a claim (see MatchingGraph) gets the core it
+// claimed; the others prefer a free core where one of their threads runs now, and take the rest in
+// core order, pairs first (they need the two-CPU cores). A running thread keeps its CPU on the core
+// it stays on.
 PairingPlan decode(const PairingInput &in, const MatchingGraph &g, const std::vector<int> &mate, Mode mode)
 {
-	std::vector<std::array<int, 2>> pairs;
-	std::vector<int> solos;
+	struct Group {
+		int u, v;  // nodes; v < 0 for a lone thread
+		int claim = -1;
+	};
+	std::vector<Group> pairs, solos;
 	PairingPlan plan;
 	plan.mode = mode;
 	plan.unplaced.assign(in.workers.size(), 0);
@@ -544,32 +660,147 @@ PairingPlan decode(const PairingInput &in, const MatchingGraph &g, const std::ve
 		if (g.kind(u) != kThread)
 			continue;
 		int v = mate[u];
+		const ThreadClass *hu = g.home(u);
 		if (g.kind(v) == kThread) {
-			if (u < v)
-				pairs.push_back({std::min(g.workload(u), g.workload(v)),
-						 std::max(g.workload(u), g.workload(v))});
+			if (u > v)
+				continue;
+			const ThreadClass *hv = g.home(v);
+			Group p{u, v};
+			if (hu && hv && hu->core == hv->core)
+				p.claim = hu->core;
+			else if (hu && hu->owner && in.cores[hu->core].size() == 2)
+				p.claim = hu->core;
+			else if (hv && hv->owner && in.cores[hv->core].size() == 2)
+				p.claim = hv->core;
+			pairs.push_back(p);
 		} else if (g.kind(v) == kDrop) {
 			plan.unplaced[g.workload(u)]++;
 		} else {
-			solos.push_back(g.workload(u));
+			solos.push_back({u, -1, hu && hu->owner ? hu->core : -1});
 		}
 	}
-	std::sort(pairs.begin(), pairs.end());
+	// Unclaimed pairs in workload order, as without a current placement.
+	std::stable_sort(pairs.begin(), pairs.end(), [&](const Group &a, const Group &b) {
+		auto key = [&](const Group &p) {
+			return std::make_pair(std::min(g.workload(p.u), g.workload(p.v)),
+					      std::max(g.workload(p.u), g.workload(p.v)));
+		};
+		return key(a) < key(b);
+	});
 	plan.occupants.assign(in.cores.size(), {kEmpty, kEmpty});
-	size_t next_pair = 0, next_solo = 0;
-	for (size_t c = 0; c < in.cores.size(); c++)
-		if (in.cores[c].size() == 2 && next_pair < pairs.size())
-			plan.occupants[c] = pairs[next_pair++];
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t c = 0; c < in.cores.size(); c++) {
-			bool wanted = pass == 0 ? in.cores[c].size() == 1 : true;
-			if (wanted && plan.occupants[c][0] == kEmpty && next_solo < solos.size())
-				plan.occupants[c][0] = solos[next_solo++];
+	std::vector<char> used(in.cores.size(), 0);
+	auto put = [&](const Group &grp, size_t c) {
+		used[c] = 1;
+		int nodes[2] = {grp.u, grp.v};
+		int free_nodes[2], n_free = 0;
+		for (int x : nodes) {
+			if (x < 0)
+				continue;
+			const ThreadClass *h = g.home(x);
+			if (h && h->core == static_cast<int>(c) && plan.occupants[c][h->slot] == kEmpty)
+				plan.occupants[c][h->slot] = g.workload(x);
+			else
+				free_nodes[n_free++] = x;
 		}
-	if (next_pair != pairs.size() || next_solo != solos.size())
-		throw std::logic_error("pairing placed more threads than the topology holds");
+		if (n_free == 2 && g.workload(free_nodes[0]) > g.workload(free_nodes[1]))
+			std::swap(free_nodes[0], free_nodes[1]);
+		for (int i = 0; i < n_free; i++) {
+			int slot = plan.occupants[c][0] == kEmpty ? 0 : 1;
+			plan.occupants[c][slot] = g.workload(free_nodes[i]);
+		}
+	};
+	auto had_home_on = [&](const Group &grp, size_t c) {
+		for (int x : {grp.u, grp.v}) {
+			const ThreadClass *h = x >= 0 ? g.home(x) : nullptr;
+			if (h && h->core == static_cast<int>(c))
+				return true;
+		}
+		return false;
+	};
+	std::vector<char> pair_done(pairs.size(), 0), solo_done(solos.size(), 0);
+	long free_two = 0, open_pairs = 0;
+	for (size_t i = 0; i < pairs.size(); i++)
+		if (pairs[i].claim >= 0) {
+			put(pairs[i], pairs[i].claim);
+			pair_done[i] = 1;
+		} else {
+			open_pairs++;
+		}
+	for (size_t c = 0; c < in.cores.size(); c++)
+		free_two += !used[c] && in.cores[c].size() == 2;
+	// A lone thread keeps a two-CPU core only while enough are left for the pairs.
+	for (size_t i = 0; i < solos.size(); i++) {
+		int c = solos[i].claim;
+		if (c < 0 || used[c])
+			continue;
+		if (in.cores[c].size() == 2) {
+			if (free_two <= open_pairs)
+				continue;
+			free_two--;
+		}
+		put(solos[i], c);
+		solo_done[i] = 1;
+	}
+	// The rest: first onto a free core where one of their threads runs now, then in core order.
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < pairs.size(); i++)
+			for (size_t c = 0; c < in.cores.size() && !pair_done[i]; c++)
+				if (!used[c] && in.cores[c].size() == 2 && (pass == 1 || had_home_on(pairs[i], c))) {
+					put(pairs[i], c);
+					pair_done[i] = 1;
+				}
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < solos.size(); i++)
+			for (size_t c = 0; c < in.cores.size() && !solo_done[i]; c++) {
+				bool wanted = pass == 0 ? had_home_on(solos[i], c) : pass == 1 ? in.cores[c].size() == 1 : true;
+				if (!used[c] && wanted) {
+					put(solos[i], c);
+					solo_done[i] = 1;
+				}
+			}
+	for (char d : pair_done)
+		if (!d)
+			throw std::logic_error("pairing placed more threads than the topology holds");
+	for (char d : solo_done)
+		if (!d)
+			throw std::logic_error("pairing placed more threads than the topology holds");
 	plan.total = plan_score(in, plan.occupants);
+	count_moves(in, plan);
 	return plan;
+}
+
+PairingPlan solve(const PairingInput &in, Mode mode)
+{
+	MatchingGraph g(in);
+	if (mode == Mode::Auto)
+		mode = g.size() <= kAutoExactMaxNodes ? Mode::Exact : Mode::Greedy;
+	std::vector<int> mate;
+	if (g.size() == 0) {
+		mate = {};
+	} else if (mode == Mode::Exact) {
+		mate = exact_matching(g);
+	} else {
+		Candidates candidates(g);
+		mate = Greedy(g, candidates).run();
+		// Each search starts where the other changed something; on small graphs, where that
+		// costs little, everywhere again, for what a change elsewhere made worth trying.
+		std::vector<char> look(g.size(), 1);
+		bool small = g.size() <= kLookEverywhereUpTo;
+		for (bool more = true; more;) {
+			if (small)
+				std::fill(look.begin(), look.end(), 1);
+			more = improve_by_swaps(g, mate, look);
+			if (small)
+				std::fill(look.begin(), look.end(), 1);
+			more |= ChainSearch(g, candidates, mate).run(look);
+		}
+	}
+	return decode(in, g, mate, mode);
+}
+
+double net(const PairingInput &in, const PairingPlan &p)
+{
+	return p.total - in.migration_cost * p.moved_threads;
 }
 
 }  // namespace
@@ -590,21 +821,42 @@ double plan_score(const PairingInput &in, const std::vector<std::array<int, 2>> 
 PairingPlan plan_pairs(const PairingInput &in, Mode mode)
 {
 	validate(in);
-	MatchingGraph g(in);
-	if (mode == Mode::Auto)
-		mode = g.size() <= kAutoExactMaxNodes ? Mode::Exact : Mode::Greedy;
-	std::vector<int> mate;
-	if (g.size() == 0) {
-		mate = {};
-	} else if (mode == Mode::Exact) {
-		mate = exact_matching(g);
-	} else {
-		Candidates candidates(g);
-		mate = Greedy(g, candidates).run();
-		while (improve_by_swaps(g, mate) | ChainSearch(g, candidates, mate).run())
-			;
+	return solve(in, mode);
+}
+
+Replan replan_pairs(const PairingInput &in, Mode mode)
+{
+	validate(in);
+	Replan r;
+	r.plan = solve(in, mode);
+	bool runs = false;
+	for (const auto &core : in.current)
+		runs |= core[0] != kEmpty || core[1] != kEmpty;
+	if (!runs) {
+		r.kept = r.optimal = r.plan.total;
+		return r;
 	}
-	return decode(in, g, mate, mode);
+	PairingInput variant = in;
+	// Keeping every running thread: a cost above any gain a plan could make by moving one.
+	double span = std::fabs(in.solo);
+	for (double s : in.scores)
+		span = std::max(span, std::fabs(s));
+	long threads = 0;
+	for (int w : in.workers)
+		threads += w;
+	variant.migration_cost = (2 * span + 1) * static_cast<double>(threads + 1);
+	PairingPlan kept = solve(variant, mode);
+	variant.migration_cost = 0;
+	PairingPlan optimal = in.migration_cost == 0 ? r.plan : solve(variant, mode);
+	// It keeps everything but where a lone thread holds a two-CPU core that the pairs need (mixed
+	// topologies only): then what it moves is charged too.
+	r.kept = net(in, kept);
+	r.optimal = std::max({optimal.total, kept.total, r.plan.total});
+	// The heuristic may find a worse plan for one cost than for another: take the best by what counts.
+	for (const PairingPlan *p : {&kept, &optimal})
+		if (net(in, *p) > net(in, r.plan) + kImprovement)
+			r.plan = *p;
+	return r;
 }
 
 }  // namespace smtcheck

@@ -65,8 +65,8 @@ final class RunCommand implements Callable<Integer> {
     boolean dryRun;
 
     @Option(names = "--min-gain", paramLabel = "FRACTION", defaultValue = "0.02",
-            description = "Move running workloads only when the optimum beats keeping them by more than this fraction"
-                    + " of the total score. Default: ${DEFAULT-VALUE}.")
+            description = "Move a running thread only when that gains more than this fraction of the mean score of"
+                    + " an occupied core. Default: ${DEFAULT-VALUE}.")
     double minGain;
 
     @Option(names = "--no-restore", description = "On stop, leave groups pinned instead of restoring their affinity.")

@@ -360,7 +360,7 @@ public final class Daemon {
         plans++;
         Map<String, List<Integer>> target = d.placement().cpusByWorkload();
         LOG.info("plan after {}: score {} (optimum {}, keeping {}){}", why, fmt(d.score()), fmt(d.optimalScore()),
-                fmt(d.keptScore()), d.moved() ? ", moving to the optimum" : "");
+                fmt(d.keptScore()), d.moved() == 0 ? "" : ", moving " + d.moved() + (d.moved() == 1 ? " group" : " groups"));
         List<Workload> due = new ArrayList<>();
         long now = System.nanoTime();
         for (Workload w : workloads.values()) {

@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param threshold       seconds a group must run before it is placed
  * @param interval        how often counters are read and /proc is scanned
  * @param dryRun          plan and log, pin nothing
- * @param minGain         the relative improvement that justifies moving running workloads
+ * @param minGain         the relative improvement that justifies moving a running thread (see Replanner)
  * @param restoreOnExit   put every pinned group's original affinity back on a clean stop
  * @param socket          the control socket
  * @param socketGroup     the group that may read status over the socket, or null

@@ -17,10 +17,15 @@ final class NativeMapper {
     static native int[][] parseTopology(String spec, String sysfsCpuRoot);
 
     /**
-     * Pair selection. Returns the mode that ran (0 auto, 1 greedy, 2 exact), then for each core the
-     * workload index on each of its two hardware threads, or -1.
+     * Pair selection against where workloads run now ({@code current}: for each core the workload
+     * index on each of its two hardware threads or -1; empty when nothing runs), charging
+     * {@code migrationCost} for every running thread moved. Returns the mode that ran (0 auto,
+     * 1 greedy, 2 exact), how many running workloads moved, then for each core the workload index
+     * on each of its two hardware threads, or -1. {@code totals} receives the plan's score, the
+     * score of keeping every running thread, and the best score found ignoring the cost.
      */
-    static native int[] plan(int[] workers, double[] scores, double solo, int[][] cores, int mode);
+    static native int[] plan(int[] workers, double[] scores, double solo, int[][] cores, int mode, int[] current,
+            double migrationCost, double[] totals);
 
     /** Pins a process group and its descendants; returns {processes found, tasks pinned}. */
     static native int[] setGroupAffinity(int pgid, int[] cpus);

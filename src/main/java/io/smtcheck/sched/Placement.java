@@ -12,8 +12,8 @@ import java.util.TreeSet;
 
 /**
  * Which workload runs on which hardware thread: for each core of a topology, the workload id on
- * each of its CPUs, or null. Immutable. Re-planning builds these and compares them: keeping what
- * runs where it is, against moving to the optimum, because every move costs cache warm-up.
+ * each of its CPUs, or null. Immutable. Re-planning hands the current one to the planner, which
+ * weighs every move against its cost in cache warm-up.
  */
 public final class Placement {
     private final Topology topology;
@@ -32,15 +32,35 @@ public final class Placement {
         return new Placement(topology, s);
     }
 
-    /** The placement a plan describes. */
-    public static Placement of(Plan plan, Topology topology) {
+    /**
+     * The placement the planner returned: from {@code offset}, for each core the index in {@code ids}
+     * of the workload on each of its two hardware threads, or -1.
+     */
+    static Placement ofIndices(Topology topology, List<String> ids, int[] occupants, int offset) {
         Placement p = empty(topology);
-        for (Plan.CoreAssignment core : plan.cores()) {
-            for (int i = 0; i < core.workloads().size(); i++) {
-                p.slots[core.core()][i] = core.workloads().get(i);
+        for (int c = 0; c < p.slots.length; c++) {
+            for (int i = 0; i < p.slots[c].length; i++) {
+                int w = occupants[offset + 2 * c + i];
+                p.slots[c][i] = w >= 0 ? ids.get(w) : null;
             }
         }
         return p;
+    }
+
+    /** The planner's form of this placement: per core two entries, the index in {@code ids} or -1. */
+    int[] toIndices(List<String> ids) {
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < ids.size(); i++) {
+            index.put(ids.get(i), i);
+        }
+        int[] out = new int[2 * slots.length];
+        Arrays.fill(out, -1);
+        for (int c = 0; c < slots.length; c++) {
+            for (int i = 0; i < slots[c].length; i++) {
+                out[2 * c + i] = slots[c][i] == null ? -1 : index.getOrDefault(slots[c][i], -1);
+            }
+        }
+        return out;
     }
 
     /**
@@ -136,140 +156,13 @@ public final class Placement {
         return p;
     }
 
-    /**
-     * This placement with every thread of {@code input} that has no CPU yet put where it adds the
-     * most: alone on an empty core, or beside a lone thread. What does not fit stays unplaced.
-     * Nothing already placed moves.
-     */
-    public Placement fill(PairingInput input) {
-        Placement p = copy();
-        Map<String, Integer> index = indexOf(input);
-        Map<String, Integer> placed = new HashMap<>();
-        for (String[] core : p.slots) {
-            for (String id : core) {
-                if (id != null) {
-                    placed.merge(id, 1, Integer::sum);
-                }
-            }
-        }
-        for (int w = 0; w < input.size(); w++) {
-            String id = input.ids().get(w);
-            for (int t = placed.getOrDefault(id, 0); t < input.workers()[w]; t++) {
-                int bestCore = -1;
-                int bestSlot = -1;
-                double bestGain = Double.NEGATIVE_INFINITY;
-                for (int c = 0; c < p.slots.length; c++) {
-                    List<String> o = p.occupants(c);
-                    int free = firstFree(p.slots[c]);
-                    if (free < 0) {
-                        continue;
-                    }
-                    double gain = o.isEmpty() ? input.solo()
-                            : input.score(w, index.get(o.get(0))) - input.solo();
-                    if (gain > bestGain) {
-                        bestGain = gain;
-                        bestCore = c;
-                        bestSlot = free;
-                    }
-                }
-                if (bestCore < 0) {
-                    break;
-                }
-                p.slots[bestCore][bestSlot] = id;
-            }
-        }
-        return p;
-    }
-
-    /**
-     * The same pairs as this placement, moved onto the cores and CPUs where {@code current} already
-     * runs them wherever possible, so that applying it moves as few workloads as it can. Each group
-     * moves only to a core of the size it has here, which keeps a core for every group.
-     */
-    public Placement alignedTo(Placement current) {
-        Placement out = empty(topology);
-        boolean[] used = new boolean[slots.length];
-        boolean[] done = new boolean[slots.length];
-        // First the groups of occupants that sit together on one current core, most shared first.
-        for (int want = 2; want >= 1; want--) {
-            for (int c = 0; c < slots.length; c++) {
-                List<String> o = occupants(c);
-                if (done[c] || o.isEmpty()) {
-                    continue;
-                }
-                for (int target = 0; target < slots.length; target++) {
-                    if (used[target] || slots[target].length != slots[c].length) {
-                        continue;
-                    }
-                    if (shared(o, current.occupants(target)) >= Math.min(want, o.size())) {
-                        out.place(target, o, current);
-                        used[target] = done[c] = true;
-                        break;
-                    }
-                }
-            }
-        }
-        // The rest on the remaining cores of their size: as many are left as groups of that size.
-        for (int c = 0; c < slots.length; c++) {
-            List<String> o = occupants(c);
-            if (done[c] || o.isEmpty()) {
-                continue;
-            }
-            int target = 0;
-            while (used[target] || slots[target].length != slots[c].length) {
-                target++;
-            }
-            out.place(target, o, current);
-            used[target] = true;
-        }
-        return out;
-    }
-
-    /** How many workloads would get a different CPU set going from {@code from} to this. */
-    public int movesFrom(Placement from) {
-        Map<String, List<Integer>> a = from.cpusByWorkload();
-        Map<String, List<Integer>> b = cpusByWorkload();
-        int moves = 0;
-        for (var e : b.entrySet()) {
-            if (!e.getValue().equals(a.get(e.getKey()))) {
-                moves++;
-            }
-        }
-        return moves;
-    }
-
-    /** Puts occupants on core {@code c}, each on the CPU it had there before if it had one. */
-    private void place(int c, List<String> occupants, Placement current) {
-        List<String> rest = new ArrayList<>(occupants);
-        for (int i = 0; i < slots[c].length; i++) {
-            String before = i < current.slots[c].length ? current.slots[c][i] : null;
-            if (before != null && rest.remove(before)) {
-                slots[c][i] = before;
-            }
-        }
-        for (String id : rest) {
-            slots[c][firstFree(slots[c])] = id;
-        }
-    }
-
-    private static int shared(List<String> a, List<String> b) {
-        List<String> rest = new ArrayList<>(b);
+    /** How many cores hold at least one workload. */
+    public int occupiedCores() {
         int n = 0;
-        for (String x : a) {
-            if (rest.remove(x)) {
-                n++;
-            }
+        for (int c = 0; c < slots.length; c++) {
+            n += occupants(c).isEmpty() ? 0 : 1;
         }
         return n;
-    }
-
-    private static int firstFree(String[] core) {
-        for (int i = 0; i < core.length; i++) {
-            if (core[i] == null) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static Map<String, Integer> indexOf(PairingInput input) {

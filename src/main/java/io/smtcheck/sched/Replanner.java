@@ -4,21 +4,30 @@ package io.smtcheck.sched;
 import java.util.HashSet;
 
 /**
- * Decides where workloads run after a change, without moving them for a negligible gain: it
- * compares keeping every running workload where it is (newcomers put in the best free places)
- * against the optimal plan laid onto the current cores, and moves only if the optimum is better
- * by more than {@code minGain}, a fraction of the kept placement's total score.
+ * Decides where workloads run after a change, without moving them for a negligible gain: the
+ * planner charges a migration cost for every running thread it moves, so a plan moves the
+ * workloads whose move pays and keeps the rest where they are.
+ *
+ * <p>The cost comes from {@code minGain}: moving one thread must gain more than {@code minGain}
+ * of the mean score of a core that runs something now (0.02: 2 % of a core's score, about what a
+ * pair's score changes between two rounds of profiling). A plan that moves every thread of a
+ * fully paired host thus needs to gain about {@code minGain} of the total, the rule of moving all
+ * or nothing that this replaces; one that moves two threads needs only their share.
  */
 public final class Replanner {
-    /** The outcome: the placement to apply and why. */
-    public record Decision(Placement placement, double score, double keptScore, double optimalScore, boolean moved,
+    /**
+     * The outcome: the placement to apply, its score, the score of keeping every running workload
+     * where it is, the best score found ignoring the cost of moves, how many running workloads
+     * move, and the planner's mode.
+     */
+    public record Decision(Placement placement, double score, double keptScore, double optimalScore, int moved,
             PlanMode mode) {
     }
 
     private final Topology topology;
     private final double minGain;
 
-    /** @param minGain the relative improvement that justifies moving running workloads (0.02 = 2 %) */
+    /** @param minGain the relative improvement that justifies moving a running thread (0.02 = 2 %) */
     public Replanner(Topology topology, double minGain) {
         if (!(minGain >= 0) || Double.isInfinite(minGain)) {
             throw new IllegalArgumentException("the minimum gain must be 0 or more, not " + minGain);
@@ -35,14 +44,16 @@ public final class Replanner {
         return minGain;
     }
 
+    /** The cost, in score units, of moving one running thread away from {@code current}. */
+    public double migrationCost(PairingInput input, Placement current) {
+        Placement live = current.retain(new HashSet<>(input.ids()));
+        int cores = live.occupiedCores();
+        return cores == 0 ? 0 : minGain * Math.abs(live.score(input)) / cores;
+    }
+
     public Decision decide(PairingInput input, Placement current) {
-        Placement kept = current.retain(new HashSet<>(input.ids())).fill(input);
-        Plan plan = Planner.plan(input, topology, PlanMode.AUTO);
-        Placement optimal = Placement.of(plan, topology).alignedTo(current);
-        double keptScore = kept.score(input);
-        double optimalScore = optimal.score(input);
-        boolean move = optimalScore - keptScore > minGain * Math.abs(keptScore) + 1e-9;
-        Placement chosen = move ? optimal : kept;
-        return new Decision(chosen, move ? optimalScore : keptScore, keptScore, optimalScore, move, plan.mode());
+        Placement live = current.retain(new HashSet<>(input.ids()));
+        Planner.Result r = Planner.place(input, topology, PlanMode.AUTO, live, migrationCost(input, live));
+        return new Decision(r.placement(), r.score(), r.keptScore(), r.optimalScore(), r.moved(), r.mode());
     }
 }

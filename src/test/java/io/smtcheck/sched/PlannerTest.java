@@ -74,5 +74,8 @@ class PlannerTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> new PairingInput(ab, one, new double[][] {{0, 1}, {1}}, 0));
         assertTrue(e.getMessage().startsWith("score matrix row 1 ('b') has 1 entries"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new PairingInput(ab, one, new double[][] {{0, 1}, {1, 0}}, Double.POSITIVE_INFINITY));
+        assertEquals("solo score is Infinity", e.getMessage());
     }
 }
