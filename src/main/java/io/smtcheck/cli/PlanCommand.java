@@ -122,12 +122,8 @@ final class PlanCommand implements Callable<Integer> {
         int cores = plan.cores().size();
         out.printf(Locale.ROOT, "mode %s, total score %.4f, %d workloads (%d threads) on %d %s%n",
                 plan.mode().label(), plan.total(), input.size(), input.threads(), cores, cores == 1 ? "core" : "cores");
-        out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
-        for (Plan.CoreAssignment c : plan.cores()) {
-            String cpus = join(c.cpus());
-            String workloads = c.workloads().isEmpty() ? "-" : String.join(" + ", c.workloads());
-            out.printf(Locale.ROOT, "%-5d %-10s %-40s %8.4f%n", c.core(), cpus, workloads, c.score());
-        }
+        CoreTable.print(out, plan.cores().stream()
+                .map(c -> new CoreTable.Row(c.core(), c.cpus(), c.workloads(), c.score())).toList());
         if (!plan.unplaced().isEmpty()) {
             StringBuilder s = new StringBuilder();
             for (Plan.Unplaced u : plan.unplaced()) {
@@ -136,13 +132,5 @@ final class PlanCommand implements Callable<Integer> {
             }
             out.println("unplaced (more threads than hardware threads): " + s);
         }
-    }
-
-    private static String join(List<Integer> cpus) {
-        StringBuilder s = new StringBuilder();
-        for (int cpu : cpus) {
-            s.append(s.length() == 0 ? "" : ",").append(cpu);
-        }
-        return s.toString();
     }
 }

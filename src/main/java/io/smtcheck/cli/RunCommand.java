@@ -2,12 +2,10 @@
 package io.smtcheck.cli;
 
 import ch.qos.logback.classic.Level;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.daemon.AffinityPolicy;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
+import io.smtcheck.daemon.DaemonStatus;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
@@ -38,7 +36,6 @@ final class RunCommand implements Callable<Integer> {
     static final Set<String> RELOADABLE = Set.of("verbose");
 
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = ConfigFile.OPTION, paramLabel = "FILE",
             description = "The configuration file; it must exist. Default: $" + ConfigFile.ENV + ", else "
@@ -181,7 +178,7 @@ final class RunCommand implements Callable<Integer> {
      * logged and shown as waiting for a restart. A file that no longer reads keeps everything as it
      * was. Returns the configuration to show in status.
      */
-    private synchronized JsonNode reread() {
+    private synchronized DaemonStatus.Configuration reread() {
         ConfigFile fresh = configFile().again();
         RunCommand reread = new RunCommand();
         CommandLine trial = new CommandLine(reread);
@@ -251,21 +248,17 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The configuration for status: the file, which settings a reload applies, and every setting. */
-    private ObjectNode describe() {
-        ObjectNode c = JSON.createObjectNode();
-        c.put("file", configFile().file(spec).map(Path::toString).orElse(null));
-        RELOADABLE.stream().sorted().forEach(c.putArray("reloadable")::add);
-        ObjectNode settings = c.putObject("settings");
-        effective.forEach((o, e) -> {
-            ObjectNode s = settings.putObject(ConfigFile.name(o));
-            s.put("value", e.value() == null ? null : e.value().toString());
-            s.put("from", e.origin());
-            if (e.pendingOrigin() != null) {
-                s.put("atRestart", e.pending() == null ? null : e.pending().toString());
-                s.put("atRestartFrom", e.pendingOrigin());
-            }
-        });
-        return c;
+    private DaemonStatus.Configuration describe() {
+        Map<String, DaemonStatus.Setting> settings = new LinkedHashMap<>();
+        effective.forEach((o, e) -> settings.put(ConfigFile.name(o), new DaemonStatus.Setting(text(e.value()),
+                e.origin(), e.pendingOrigin() == null ? null
+                        : new DaemonStatus.Pending(text(e.pending()), e.pendingOrigin()))));
+        return new DaemonStatus.Configuration(configFile().file(spec).map(Path::toString).orElse(null),
+                RELOADABLE.stream().sorted().toList(), settings);
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
     }
 
     private static void logDebug(boolean debug) {
