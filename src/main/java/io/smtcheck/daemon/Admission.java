@@ -113,7 +113,11 @@ final class Admission {
         if (known != null && known.leaderStartTicks() == start) {
             return null; // reported again: still not the daemon's to pin
         }
-        Arrival a = observed != null ? observed : observe(d); // the state changed since the look
+        Arrival a = observed;
+        if (a == null || a.pinnedBefore() != null
+                && !Pinning.groupAffinity(d.pgid()).equals(Optional.of(a.pinnedBefore()))) {
+            a = observe(d); // the state changed since the look, or a reset restored the group meanwhile
+        }
         state.leftAlone.remove(d.pgid());
         if (a.current() == null) {
             LOG.info("group {} (job {}) is gone before it could be placed", d.pgid(), d.jobId());
