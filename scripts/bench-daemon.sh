@@ -42,14 +42,17 @@ mkdir -p "$work/run/launched"
 jobs=(101 102 103 104 106 107 108 109 110 111)
 # start_group I: a sleeping group (leader + one thread), recorded as a launched job.
 start_group() {
-	local i=$1 fd pgid
+	local i=$1 fd pgid start
 	exec {fd}< <(exec sleep infinity 2>/dev/null)
 	"$tools/smtcheck-testproc" --threads 1 --children 0 <&$fd >"$work/ready.$i" &
 	pids+=($!)
 	until grep -q ready "$work/ready.$i" 2>/dev/null; do sleep 0.01; done
 	pgid=$(awk '{print $2}' "$work/ready.$i")
-	printf '{"pgid":%d,"jobId":%d,"workers":1,"command":"bench","startedEpochSeconds":%d}\n' \
-		"$pgid" "${jobs[$(( (i - 1) % ${#jobs[@]} ))]}" "$(date +%s)" >"$work/run/launched/$pgid.json"
+	# The leader's start time (field 22 of stat, the 20th after the command name), as `smtcheck
+	# launch` records it: without it the daemon takes the record for one of a reused pgid.
+	start=$(sed 's/.*) //' "/proc/$pgid/stat" | awk '{print $20}')
+	printf '{"pgid":%d,"jobId":%d,"workers":1,"command":"bench","startedEpochSeconds":%d,"leaderStartTicks":%d}\n' \
+		"$pgid" "${jobs[$(( (i - 1) % ${#jobs[@]} ))]}" "$(date +%s)" "$start" >"$work/run/launched/$pgid.json"
 }
 for i in $(seq 1 "$groups"); do
 	start_group "$i"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.control.ControlClient;
@@ -29,7 +30,7 @@ abstract class DaemonClientCommand implements Callable<Integer> {
     abstract ObjectNode request();
 
     /** Prints a successful result for people. */
-    abstract void print(PrintWriter out, JsonNode result);
+    abstract void print(PrintWriter out, JsonNode result) throws JsonProcessingException;
 
     @Override
     public Integer call() throws Exception {

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.smtcheck.sched.PairingInput;
 import io.smtcheck.sched.Plan;
 import io.smtcheck.sched.PlanMode;
@@ -65,7 +62,6 @@ final class PlanCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     @Override
     public Integer call() throws Exception {
@@ -80,7 +76,7 @@ final class PlanCommand implements Callable<Integer> {
         Plan plan = Planner.plan(input, topo, planMode);
         PrintWriter out = spec.commandLine().getOut();
         if (json.json) {
-            out.println(JSON.writeValueAsString(toJson(plan)));
+            out.println(JsonOutput.MAPPER.writeValueAsString(toJson(plan)));
         } else {
             printTable(out, plan, input);
         }
@@ -121,12 +117,8 @@ final class PlanCommand implements Callable<Integer> {
         int cores = plan.cores().size();
         out.printf(Locale.ROOT, "mode %s, total score %.4f, %d workloads (%d threads) on %d %s%n",
                 plan.mode().label(), plan.total(), input.size(), input.threads(), cores, cores == 1 ? "core" : "cores");
-        out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
-        for (Plan.CoreAssignment c : plan.cores()) {
-            String cpus = join(c.cpus());
-            String workloads = c.workloads().isEmpty() ? "-" : String.join(" + ", c.workloads());
-            out.printf(Locale.ROOT, "%-5d %-10s %-40s %8.4f%n", c.core(), cpus, workloads, c.score());
-        }
+        CoreTable.print(out, plan.cores().stream()
+                .map(c -> new CoreTable.Row(c.core(), c.cpus(), c.workloads(), c.score())).toList());
         if (!plan.unplaced().isEmpty()) {
             StringBuilder s = new StringBuilder();
             for (Plan.Unplaced u : plan.unplaced()) {
@@ -135,13 +127,5 @@ final class PlanCommand implements Callable<Integer> {
             }
             out.println("unplaced (more threads than hardware threads): " + s);
         }
-    }
-
-    private static String join(List<Integer> cpus) {
-        StringBuilder s = new StringBuilder();
-        for (int cpu : cpus) {
-            s.append(s.length() == 0 ? "" : ",").append(cpu);
-        }
-        return s.toString();
     }
 }

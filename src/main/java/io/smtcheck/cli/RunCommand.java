@@ -2,11 +2,10 @@
 package io.smtcheck.cli;
 
 import ch.qos.logback.classic.Level;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.daemon.AffinityPolicy;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
+import io.smtcheck.daemon.DaemonStatus;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -173,7 +172,7 @@ final class RunCommand implements Callable<Integer> {
      * logged and shown as waiting for a restart. A file that no longer reads keeps everything as it
      * was. Returns the configuration to show in status.
      */
-    private synchronized JsonNode reread() {
+    private synchronized DaemonStatus.Configuration reread() {
         ConfigFile fresh = configFile().again();
         RunCommand reread = new RunCommand();
         CommandLine trial = new CommandLine(reread);
@@ -243,21 +242,17 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The configuration for status: the file, which settings a reload applies, and every setting. */
-    private ObjectNode describe() {
-        ObjectNode c = JsonOutput.MAPPER.createObjectNode();
-        c.put("file", configFile().file(spec).map(Path::toString).orElse(null));
-        RELOADABLE.stream().sorted().forEach(c.putArray("reloadable")::add);
-        ObjectNode settings = c.putObject("settings");
-        effective.forEach((o, e) -> {
-            ObjectNode s = settings.putObject(ConfigFile.name(o));
-            s.put("value", e.value() == null ? null : e.value().toString());
-            s.put("from", e.origin());
-            if (e.pendingOrigin() != null) {
-                s.put("atRestart", e.pending() == null ? null : e.pending().toString());
-                s.put("atRestartFrom", e.pendingOrigin());
-            }
-        });
-        return c;
+    private DaemonStatus.Configuration describe() {
+        Map<String, DaemonStatus.Setting> settings = new LinkedHashMap<>();
+        effective.forEach((o, e) -> settings.put(ConfigFile.name(o), new DaemonStatus.Setting(text(e.value()),
+                e.origin(), e.pendingOrigin() == null ? null
+                        : new DaemonStatus.Pending(text(e.pending()), e.pendingOrigin()))));
+        return new DaemonStatus.Configuration(configFile().file(spec).map(Path::toString).orElse(null),
+                RELOADABLE.stream().sorted().toList(), settings);
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
     }
 
     private static void logDebug(boolean debug) {

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.smtcheck.daemon.DaemonStatus;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine.Command;
 
 @Command(name = "status",
@@ -16,90 +20,94 @@ final class StatusCommand extends DaemonClientCommand {
     }
 
     @Override
-    void print(PrintWriter out, JsonNode s) {
-        out.printf(Locale.ROOT, "smtcheck daemon, pid %d, up %s%s%n", s.path("pid").asLong(),
-                duration(s.path("uptimeSeconds").asLong()), s.path("dryRun").asBoolean() ? " (dry run: pins nothing)" : "");
-        out.println("monitor:  " + s.path("monitor").asText());
-        out.println("model:    " + s.path("model").asText());
-        out.println("profiles: " + s.path("store").asText());
-        out.println("store:    " + s.path("storeHealth").asText("unknown"));
-        out.println("topology: " + s.path("topology").asText());
-        printConfiguration(out, s.path("config"));
-        out.println();
-        out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-12s %-14s %s%n", "pgid", "job", "name", "workers", "profile",
-                "ipc", "cpus");
-        for (JsonNode w : s.path("workloads")) {
-            out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-12s %-14s %s%n", w.path("pgid").asInt(), w.path("job").asInt(),
-                    w.path("name").asText("-"), w.path("workers").asInt(),
-                    w.path("profileKnown").asBoolean() ? "known" : "unknown", ipc(w.path("ipc")),
-                    cpus(w));
+    void print(PrintWriter out, JsonNode result) throws JsonProcessingException {
+        print(out, JsonOutput.MAPPER.treeToValue(result, DaemonStatus.class));
+    }
+
+    /** Every field of the status, for people (docs/status.md describes each). */
+    static void print(PrintWriter out, DaemonStatus s) {
+        out.printf(Locale.ROOT, "smtcheck daemon, pid %d, up %s%s%n", s.pid(), duration(s.uptimeSeconds()),
+                s.dryRun() ? " (dry run: pins nothing)" : "");
+        out.println("monitor:  " + s.monitor());
+        out.println("model:    " + s.model());
+        out.println("profiles: " + s.store());
+        out.println("store:    " + (s.storeHealth() == null ? "unknown" : s.storeHealth()));
+        out.printf(Locale.ROOT, "topology: %s (min-gain %s: running groups move only for more)%n", s.topology(),
+                number(s.minGain()));
+        if (s.config() != null) {
+            printConfiguration(out, s.config());
         }
-        if (s.path("workloads").isEmpty()) {
+        out.println();
+        out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-8s %-5s %-14s %-14s %-14s %s%n", "pgid", "job", "name",
+                "workers", "profile", "slot", "ipc", "cycles", "instructions", "cpus");
+        for (DaemonStatus.Workload w : s.workloads()) {
+            DaemonStatus.Ipc ipc = w.ipc();
+            out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-8s %-5s %-14s %-14s %-14s %s%n", w.pgid(), w.job(),
+                    w.name() == null ? "-" : w.name(), w.workers(), w.profileKnown() ? "known" : "unknown",
+                    w.slot() == null ? "-" : w.slot(), ipc(ipc), ipc == null ? "-" : ipc.cycles(),
+                    ipc == null ? "-" : ipc.instructions(), cpus(w));
+        }
+        if (s.workloads().isEmpty()) {
             out.println("(no workloads)");
         }
-        for (JsonNode a : s.path("leftAlone")) {
-            out.printf(Locale.ROOT, "left alone: group %d (%s): %s%n", a.path("pgid").asInt(), a.path("name").asText(),
-                    a.path("reason").asText());
+        for (DaemonStatus.LeftAlone a : s.leftAlone()) {
+            out.printf(Locale.ROOT, "left alone: group %d (%s): %s%n", a.pgid(), a.name(), a.reason());
         }
         out.println();
-        out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
-        for (JsonNode c : s.path("cores")) {
-            StringBuilder names = new StringBuilder();
-            for (JsonNode n : c.path("workloads")) {
-                names.append(names.length() == 0 ? "" : " + ").append(n.asText());
-            }
-            out.printf(Locale.ROOT, "%-5d %-10s %-40s %8.4f%n", c.path("core").asInt(), join(c.path("cpus")),
-                    names.length() == 0 ? "-" : names, c.path("score").asDouble());
-        }
+        CoreTable.print(out, s.cores().stream()
+                .map(c -> new CoreTable.Row(c.core(), c.cpus(), c.workloads(), c.score())).toList());
         out.println();
-        JsonNode k = s.path("counters");
-        out.printf(Locale.ROOT, "events %d, plans %d, pins %d, errors %d%n", k.path("events").asLong(),
-                k.path("plans").asLong(), k.path("pins").asLong(), k.path("errors").asLong());
+        DaemonStatus.Counters k = s.counters();
+        out.printf(Locale.ROOT, "events %d, plans %d, pins %d, moves %d, errors %d, changed by others %d%s%n",
+                k.events(), k.plans(), k.pins(), k.moves(), k.errors(), k.changedByOthers(),
+                k.profileRuleErrors() == null ? "" : ", process rules that failed " + k.profileRuleErrors());
+        DaemonStatus.Latency l = s.eventToPinMs();
+        out.println(l.samples() == 0 || l.median() == null ? "event to pin: no arrivals measured yet"
+                : String.format(Locale.ROOT, "event to pin: median %s ms, p99 %s ms, max %s ms (%d arrivals)",
+                        number(l.median()), number(l.p99()), number(l.max()), l.samples()));
     }
 
     /** The file, then each setting's value and origin; a change waiting for a restart is marked. */
-    private static void printConfiguration(PrintWriter out, JsonNode c) {
-        if (c.isMissingNode()) {
-            return;
+    private static void printConfiguration(PrintWriter out, DaemonStatus.Configuration c) {
+        out.println("config:   " + (c.file() == null ? "no file" : c.file()) + " (SIGHUP reloads: "
+                + String.join(",", c.reloadable()) + "; other settings need a restart)");
+        for (Map.Entry<String, DaemonStatus.Setting> e : c.settings().entrySet()) {
+            DaemonStatus.Setting v = e.getValue();
+            DaemonStatus.Pending p = v.pending();
+            String restart = p == null ? "" : String.format(Locale.ROOT, "  [after a restart: %s, from %s]",
+                    p.atRestart() == null ? "-" : p.atRestart(), p.atRestartFrom());
+            out.printf(Locale.ROOT, "  %-16s %-32s %s%s%n", e.getKey(), v.value() == null ? "-" : v.value(),
+                    v.from(), restart);
         }
-        out.println("config:   " + c.path("file").asText("no file") + " (SIGHUP reloads: " + join(c.path("reloadable"))
-                + "; other settings need a restart)");
-        c.path("settings").fields().forEachRemaining(e -> {
-            JsonNode v = e.getValue();
-            String restart = v.has("atRestartFrom") ? String.format(Locale.ROOT, "  [after a restart: %s, from %s]",
-                    v.path("atRestart").asText("-"), v.path("atRestartFrom").asText()) : "";
-            out.printf(Locale.ROOT, "  %-16s %-32s %s%s%n", e.getKey(), v.path("value").asText("-"),
-                    v.path("from").asText(), restart);
-        });
     }
 
-    /** The CPUs a workload is pinned to, and what it should be pinned to while a pin fails. */
-    private static String cpus(JsonNode w) {
-        String applied = w.path("cpus").isEmpty() ? "unpinned" : join(w.path("cpus"));
-        if (!w.has("pinError")) {
+    /** The CPUs a workload is pinned to, and where the plan wants it while it is not there yet. */
+    private static String cpus(DaemonStatus.Workload w) {
+        String applied = w.cpus().isEmpty() ? "unpinned" : CoreTable.cpuList(w.cpus());
+        if (w.pinError() == null && w.cpus().equals(w.wantedCpus())) {
             return applied;
         }
-        String wanted = w.path("wantedCpus").isEmpty() ? "its original CPUs" : join(w.path("wantedCpus"));
-        return applied + " (wants " + wanted + ", " + w.path("pinFailures").asInt() + " failed pins: "
-                + w.path("pinError").asText() + ")";
+        String wanted = w.wantedCpus().isEmpty() ? "its original CPUs" : CoreTable.cpuList(w.wantedCpus());
+        if (w.pinError() == null) {
+            return applied + " (wants " + wanted + ")";
+        }
+        return applied + " (wants " + wanted + ", " + (w.pinFailures() == null ? 0 : w.pinFailures())
+                + " failed pins: " + w.pinError() + ")";
     }
 
-    private static String ipc(JsonNode ipc) {
-        if (ipc.isMissingNode() || ipc.isNull()) {
+    private static String ipc(DaemonStatus.Ipc ipc) {
+        if (ipc == null) {
             return "unknown";
         }
-        if (ipc.has("value")) {
-            return String.format(Locale.ROOT, "%.3f", ipc.get("value").asDouble());
+        if (ipc.value() != null) {
+            return String.format(Locale.ROOT, "%.3f", ipc.value());
         }
-        return String.format(Locale.ROOT, "%.1fs on-CPU", ipc.path("onCpuSeconds").asDouble());
+        return ipc.onCpuSeconds() == null ? "unknown" : String.format(Locale.ROOT, "%.1fs on-CPU", ipc.onCpuSeconds());
     }
 
-    private static String join(JsonNode array) {
-        StringBuilder s = new StringBuilder();
-        for (JsonNode n : array) {
-            s.append(s.length() == 0 ? "" : ",").append(n.asText());
-        }
-        return s.toString();
+    /** A number without trailing zeros: 2, 0.5, 3.125. */
+    private static String number(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     private static String duration(long seconds) {

@@ -2,30 +2,28 @@
 package io.smtcheck.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
-import io.smtcheck.procfs.ProcessIdentity;
 import io.smtcheck.procfs.ProcessTable;
-import io.smtcheck.profiles.StoreHealth;
-import io.smtcheck.sched.GroupAffinity;
-import io.smtcheck.sched.NativeCallException;
 import io.smtcheck.sched.PairingInput;
 import io.smtcheck.sched.Placement;
 import io.smtcheck.sched.Replanner;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * profiling request and neutral scores), joins the score table, the workloads are re-planned,
  * their affinity applied, and the monitor acknowledged. Exits leave the table and re-plan, moving
  * nobody for a negligible gain. Counters are read every interval and the model directory is
- * watched. The control socket's status and reset run here too, under the same lock.
+ * watched. The control socket's reset runs here too, under the same lock; status reads the copy
+ * of the state the loop leaves after each change, and so never waits for the loop.
  *
  * <p>Affinity the daemon does not own is left alone: groups its policy excludes, groups whose
  * affinity someone else narrowed or whose cgroup's cpuset does not cover the topology, and groups
@@ -46,14 +45,6 @@ public final class Daemon {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MODEL_CHECK_NS = 5_000_000_000L;
-    private static final int LATENCY_SAMPLES = 4096;
-    /** Tries of one pin before the group is given up and left alone. */
-    static final int MAX_PIN_ATTEMPTS = 5;
-    private static final long MAX_PIN_BACKOFF_NS = 300_000_000_000L;
-
-    /** A group the daemon does not manage, and why; a reused pgid (other leader start) is a new group. */
-    private record LeftAlone(int pgid, long leaderStartTicks, String name, String reason) {
-    }
 
     private final DaemonOptions options;
     private final Monitor monitor;
@@ -64,24 +55,18 @@ public final class Daemon {
     private final OriginalAffinity originals;
     private final ProcessTable processes = new ProcessTable();
     private final AffinityPolicy policy;
-    private final Map<Integer, Workload> workloads = new LinkedHashMap<>();
-    private final Map<Integer, LeftAlone> leftAlone = new LinkedHashMap<>();
-    private final long startedAt = System.nanoTime();
-    private final long[] latencies = new long[LATENCY_SAMPLES];
+    private final DaemonState state;
+    private final Pinning pinning;
+    private final Admission admission;
+    private final Restore restore;
+    private final StatusAssembly statusAssembly;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private Placement placement;
-    private long latencyCount;
-    private long events;
-    private long plans;
-    private long pins;
-    private long moves;
-    private long errors;
-    private long changedByOthers;
     private long lastCountersRead;
     private long lastModelCheck;
     private volatile boolean running = true;
-    private volatile com.fasterxml.jackson.databind.JsonNode configuration;
-    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile DaemonStatus.Configuration configuration;
+    private volatile StatusAssembly.Snapshot snapshot;
+    private final AtomicBoolean started = new AtomicBoolean();
 
     public Daemon(DaemonOptions options, Monitor monitor, ProfileSource profiles, ModelLoader models,
             Replanner replanner) {
@@ -92,15 +77,20 @@ public final class Daemon {
         this.replanner = replanner;
         this.table = new ScoreTable(models.current().orElseThrow(
                 () -> new IllegalStateException("no valid prediction model in " + models.directory())).model());
-        this.placement = Placement.empty(replanner.topology());
         this.originals = new OriginalAffinity(options.stateDir().resolve("originals"), processes);
         this.policy = options.affinityPolicy();
+        this.state = new DaemonState(replanner.topology());
+        this.pinning = new Pinning(options, originals, state);
+        this.admission = new Admission(policy, originals, profiles, processes, replanner.topology(), pinning);
+        this.restore = new Restore(options, originals, processes, pinning);
+        this.statusAssembly = new StatusAssembly(options, monitor, profiles, models, replanner);
+        this.snapshot = statusAssembly.snapshot(state, table);
     }
 
     /** The commands of the control socket. */
     public Map<String, ControlServer.Command> controlCommands() {
         return Map.of(
-                "status", ControlServer.Command.reading((request, peer) -> status()),
+                "status", ControlServer.Command.reading((request, peer) -> JSON.valueToTree(status())),
                 "launch", GroupRegistration.command(monitor),
                 "reset", ControlServer.Command.changing((request, peer) ->
                         reset(request.path("counters").asBoolean(false), request.path("affinity").asBoolean(false))));
@@ -118,15 +108,13 @@ public final class Daemon {
                 replanner.topology(), replanner.minGain() * 100, options.dryRun() ? ", DRY RUN: nothing is pinned" : "");
         LOG.info("affinity policy: {}", policy);
         synchronized (this) {
-            int n = restoreRecorded(true);
+            int n = restore.recorded(state, true);
             if (n > 0) {
                 LOG.info("restored the original affinity of {} groups an earlier daemon left pinned without their"
                         + " leader", n);
             }
         }
-        if (monitor instanceof KernelMonitor k) {
-            adopt(k.adoptable());
-        }
+        adopt(monitor.adoptable());
         try {
             while (running) {
                 List<Monitor.Event> batch;
@@ -137,25 +125,32 @@ public final class Daemon {
                     break;
                 } catch (Exception e) {
                     synchronized (this) {
-                        errors++;
+                        state.errors++;
+                        publish();
                     }
                     LOG.warn("monitor: {}", e.getMessage());
                     sleep(500);
                     continue;
                 }
                 long receivedAt = System.nanoTime();
+                Map<Integer, Admission.Arrival> arrivals = observe(batch);
                 synchronized (this) {
-                    handleBatch(batch, receivedAt);
-                    periodic();
+                    boolean changed = handleBatch(batch, arrivals, receivedAt);
+                    if (periodic() || changed) {
+                        publish();
+                    }
                 }
+                lookForNewProfiles();
             }
         } finally {
             synchronized (this) {
                 if (options.restoreOnExit()) {
-                    int n = restoreAll();
-                    workloads.values().stream().filter(w -> w.applied == null).forEach(w -> originals.forget(w.pgid));
+                    int n = restore.all(state);
+                    state.groups.values().stream().filter(g -> g.pin.applied() == null)
+                            .forEach(g -> originals.forget(g.pgid));
                     LOG.info("stopping: restored the original affinity of {} groups", n);
                 }
+                publish();
             }
             stopped.countDown();
         }
@@ -174,86 +169,116 @@ public final class Daemon {
         }
     }
 
+    /** Looks at the newly reported groups of {@code events}, outside the lock (see {@link Admission}). */
+    private Map<Integer, Admission.Arrival> observe(List<Monitor.Event> events) {
+        if (events.stream().noneMatch(e -> e instanceof Monitor.Detected)) {
+            return Map.of();
+        }
+        Set<Integer> managed;
+        Map<Integer, Long> alone = new HashMap<>();
+        synchronized (this) {
+            managed = new HashSet<>(state.groups.keySet());
+            state.leftAlone.values().forEach(a -> alone.put(a.pgid(), a.leaderStartTicks()));
+        }
+        return admission.observeNew(events, managed, alone);
+    }
+
     /**
-     * Takes in the groups the kernel already tracks (a restarted daemon's), where they run now: a
+     * Takes in the groups the monitor already tracks (a restarted daemon's), where they run now: a
      * group pinned to as many CPUs of the topology as it has workers counts as placed there, so
      * the plan keeps it unless the optimum beats that by the minimum gain.
      */
     private void adopt(List<Monitor.Event> found) {
+        if (found.isEmpty()) {
+            return;
+        }
+        Map<Integer, Admission.Arrival> arrivals = observe(found);
         synchronized (this) {
-            List<Workload> adopted = new ArrayList<>();
+            List<ManagedGroup> adopted = new ArrayList<>();
             for (Monitor.Event e : found) {
-                events++;
+                state.events++;
                 if (e instanceof Monitor.Detected d) {
-                    Workload w = detected(d);
-                    if (w != null) {
-                        adopted.add(w);
+                    ManagedGroup g = admit(d, arrivals);
+                    if (g != null) {
+                        adopted.add(g);
                     }
                 } else if (e instanceof Monitor.SlotAssigned a) {
                     slotAssigned(a);
                 }
             }
-            if (adopted.isEmpty()) {
-                return;
-            }
-            Map<String, List<Integer>> running = new LinkedHashMap<>();
-            for (Workload w : adopted) {
-                if (w.cpusAtArrival.size() == w.workers) {
-                    running.put(w.key(), w.cpusAtArrival);
+            if (!adopted.isEmpty()) {
+                Map<String, List<Integer>> running = new LinkedHashMap<>();
+                for (ManagedGroup g : adopted) {
+                    if (g.cpusAtArrival.size() == g.workers) {
+                        running.put(g.key(), g.cpusAtArrival);
+                    }
+                }
+                Map<String, List<Integer>> placed = Placement.ofCpus(running, replanner.topology())
+                        .cpusByWorkload();
+                for (ManagedGroup g : adopted) {
+                    List<Integer> cpus = placed.get(g.key());
+                    if (cpus != null) {
+                        g.pin = new Pin(cpus, cpus);
+                    }
+                }
+                LOG.info("adopting {} groups the kernel already tracks ({} already pinned where they run)",
+                        adopted.size(), placed.size());
+                replan(adopted.size() + " groups adopted");
+                for (ManagedGroup g : adopted) {
+                    if (state.groups.containsKey(g.pgid)) {
+                        monitor.acknowledge(g.pgid, g.jobId);
+                    }
                 }
             }
-            placement = Placement.ofCpus(running, replanner.topology());
-            placement.cpusByWorkload().forEach((key, cpus) -> adopted.stream()
-                    .filter(w -> w.key().equals(key)).forEach(w -> {
-                        w.cpus = cpus;
-                        w.applied = cpus;
-                    }));
-            LOG.info("adopting {} groups the kernel already tracks ({} already pinned where they run)",
-                    adopted.size(), placement.cpusByWorkload().size());
-            replan(adopted.size() + " groups adopted");
-            for (Workload w : adopted) {
-                if (workloads.containsKey(w.pgid)) {
-                    monitor.acknowledge(w.pgid, w.jobId);
-                }
-            }
+            publish();
         }
     }
 
     /**
      * Takes in every event of one poll, plans once for all of them, then acknowledges the new
-     * groups: a burst of arrivals costs one plan, not one each.
+     * groups: a burst of arrivals costs one plan, not one each. Returns whether anything happened.
      */
-    private void handleBatch(List<Monitor.Event> batch, long receivedAt) {
-        List<Workload> arrived = new ArrayList<>();
+    private boolean handleBatch(List<Monitor.Event> batch, Map<Integer, Admission.Arrival> arrivals,
+            long receivedAt) {
+        List<ManagedGroup> arrived = new ArrayList<>();
         int left = 0;
         for (Monitor.Event e : batch) {
-            events++;
+            state.events++;
             if (e instanceof Monitor.Detected d) {
-                Workload w = detected(d);
-                if (w != null) {
-                    arrived.add(w);
+                ManagedGroup g = admit(d, arrivals);
+                if (g != null) {
+                    arrived.add(g);
                 }
             } else if (e instanceof Monitor.Exited x) {
-                leftAlone.remove(x.pgid());
+                state.leftAlone.remove(x.pgid());
                 left += exited(x.pgid()) ? 1 : 0;
             } else if (e instanceof Monitor.SlotAssigned a) {
                 slotAssigned(a);
             }
         }
-        arrived.removeIf(w -> !workloads.containsKey(w.pgid)); // arrived and left in the same batch
+        arrived.removeIf(g -> !state.groups.containsKey(g.pgid)); // arrived and left in the same batch
         if (arrived.isEmpty() && left == 0) {
-            return;
+            return !batch.isEmpty();
         }
         replan(describe(arrived, left));
-        for (Workload w : arrived) {
-            if (workloads.containsKey(w.pgid)) {
-                monitor.acknowledge(w.pgid, w.jobId);
-                latencies[(int) (latencyCount++ % LATENCY_SAMPLES)] = System.nanoTime() - receivedAt;
+        for (ManagedGroup g : arrived) {
+            if (state.groups.containsKey(g.pgid)) {
+                monitor.acknowledge(g.pgid, g.jobId);
+                state.recordLatency(System.nanoTime() - receivedAt);
             }
         }
+        return true;
     }
 
-    private static String describe(List<Workload> arrived, int left) {
+    private ManagedGroup admit(Monitor.Detected d, Map<Integer, Admission.Arrival> arrivals) {
+        ManagedGroup g = admission.admit(d, arrivals.get(d.pgid()), state, monitor);
+        if (g != null) {
+            table.put(g.key(), g.profile, g.workers);
+        }
+        return g;
+    }
+
+    private static String describe(List<ManagedGroup> arrived, int left) {
         List<String> parts = new ArrayList<>();
         if (arrived.size() == 1) {
             parts.add("group " + arrived.get(0).pgid + " (" + arrived.get(0).name + ") arrived");
@@ -267,82 +292,26 @@ public final class Daemon {
     }
 
     private void slotAssigned(Monitor.SlotAssigned s) {
-        Workload w = workloads.get(s.pgid());
+        ManagedGroup g = state.groups.get(s.pgid());
         if (s.slot() < 0) {
-            errors++;
+            state.errors++;
             LOG.warn("group {} got no IPC slot: error {}", s.pgid(), -s.slot());
-        } else if (w != null) {
-            w.slot = s.slot();
+        } else if (g != null) {
+            g.slot = s.slot();
         }
-    }
-
-    /** Takes a reported group in (without planning); null when it is known already or gone. */
-    private Workload detected(Monitor.Detected d) {
-        if (workloads.containsKey(d.pgid())) {
-            monitor.acknowledge(d.pgid(), d.jobId()); // a repeated report: the kernel wants its answer
-            return null;
-        }
-        LeftAlone known = leftAlone.get(d.pgid());
-        if (known != null && known.leaderStartTicks() == leaderStart(d.pgid())) {
-            return null; // reported again: still not the daemon's to pin
-        }
-        leftAlone.remove(d.pgid());
-        Optional<ProcessIdentity> leader = ProcessIdentity.ofGroup(d.pgid());
-        List<Integer> current = leader.flatMap(p -> affinityOf(p.pid())).orElse(null);
-        if (current == null) {
-            LOG.info("group {} (job {}) is gone before it could be placed", d.pgid(), d.jobId());
-            return null;
-        }
-        // A group pinned by an earlier daemon that died keeps the original it recorded then; it is
-        // that daemon's pin only while the group is still where it was pinned.
-        Optional<OriginalAffinity.Entry> record = originals.recall(d.pgid());
-        List<Integer> pinnedBefore = record.map(OriginalAffinity.Entry::pinned).filter(current::equals).orElse(null);
-        List<Integer> original = pinnedBefore != null ? record.get().cpus() : current;
-        String shownName = d.name().isEmpty() ? "job " + d.jobId() : d.name();
-        Optional<String> refusal = policy.refusal(leader.get(), original, usableWithoutCpuset(),
-                replanner.topology().allCpus());
-        if (refusal.isPresent()) {
-            if (pinnedBefore != null) {
-                unpin(d.pgid(), original);
-            }
-            originals.forget(d.pgid());
-            leaveAlone(d.pgid(), shownName, refusal.get());
-            return null;
-        }
-        originals.remember(d.pgid(), original, pinnedBefore);
-        Optional<Profile> profile = profiles.byJob(d.jobId());
-        String name = profile.map(Profile::name).orElse(shownName);
-        if (profile.isEmpty()) {
-            profiles.requestProfile(d.jobId(), name);
-            LOG.info("group {} (job {}) has no profile: profiling requested, placed with neutral scores", d.pgid(),
-                    d.jobId());
-        }
-        int workers = Math.max(1, d.workers());
-        if (workers > replanner.topology().hardwareThreads()) {
-            // More could never be placed, and would only slow every plan down.
-            LOG.warn("group {} ({}) reports {} workers; counted as the topology's {} hardware threads", d.pgid(), name,
-                    workers, replanner.topology().hardwareThreads());
-            workers = replanner.topology().hardwareThreads();
-        }
-        Workload w = new Workload(d.pgid(), d.jobId(), workers, name, profile.orElse(null), original, current);
-        w.applied = pinnedBefore;
-        w.expected = current;
-        workloads.put(w.pgid, w);
-        table.put(w.key(), w.profile, w.workers);
-        return w;
     }
 
     /** Lets a group go (without planning); false when it was not managed. */
     private boolean exited(int pgid) {
-        Workload w = workloads.remove(pgid);
-        if (w == null) {
+        ManagedGroup g = state.groups.remove(pgid);
+        if (g == null) {
             return false;
         }
-        table.remove(w.key());
+        table.remove(g.key());
         if (!stillAlive(pgid)) {
             originals.forget(pgid);
         } // else the monitor let go of a live group: the record lets a later report or a restore find the pin
-        LOG.info("group {} ({}) left", pgid, w.name);
+        LOG.info("group {} ({}) left", pgid, g.name);
         return true;
     }
 
@@ -351,125 +320,64 @@ public final class Daemon {
         PairingInput input = table.toPairingInput();
         Replanner.Decision d;
         try {
-            d = replanner.decide(input, placement);
+            d = replanner.decide(input, state.placement());
         } catch (RuntimeException e) {
-            errors++;
+            state.errors++;
             LOG.error("planning failed ({}): {}", why, e.getMessage());
             return;
         }
-        plans++;
+        state.plans++;
         Map<String, List<Integer>> target = d.placement().cpusByWorkload();
         LOG.info("plan after {}: score {} (optimum {}, keeping {}){}", why, fmt(d.score()), fmt(d.optimalScore()),
                 fmt(d.keptScore()), d.moved() == 0 ? "" : ", moving " + d.moved() + (d.moved() == 1 ? " group" : " groups"));
-        List<Workload> due = new ArrayList<>();
+        List<ManagedGroup> due = new ArrayList<>();
         long now = System.nanoTime();
-        for (Workload w : workloads.values()) {
-            List<Integer> cpus = target.get(w.key());
-            if (!Objects.equals(cpus, w.cpus)) {
-                if (w.cpus != null && cpus != null) {
-                    moves++;
+        for (ManagedGroup g : state.groups.values()) {
+            List<Integer> cpus = target.get(g.key());
+            if (!Objects.equals(cpus, g.pin.wanted())) {
+                if (g.pin.wanted() != null && cpus != null) {
+                    state.moves++;
                 }
-                w.cpus = cpus;
-                w.pinFailures = 0;
-                w.nextPinAt = now;
+                g.pin = g.pin.wanting(cpus);
+                g.pinFailures = 0;
+                g.nextPinAt = now;
             }
-            if (!Objects.equals(w.cpus, w.applied) && now - w.nextPinAt >= 0) {
-                due.add(w);
+            if (g.pinDue(now)) {
+                due.add(g);
             }
         }
-        placement = d.placement();
         applyAll(due);
     }
 
     /** Pins each of {@code due} where its plan says; then lets go of those found empty or given up, and re-plans. */
-    private void applyAll(List<Workload> due) {
+    private void applyAll(List<ManagedGroup> due) {
         List<Integer> gone = new ArrayList<>();
-        List<Workload> givenUp = new ArrayList<>();
-        for (Workload w : due) {
-            switch (pin(w)) {
-                case GONE -> gone.add(w.pgid);
-                case GIVEN_UP -> givenUp.add(w);
+        List<ManagedGroup> givenUp = new ArrayList<>();
+        for (ManagedGroup g : due) {
+            switch (pinning.pin(g)) {
+                case GONE -> gone.add(g.pgid);
+                case GIVEN_UP -> givenUp.add(g);
                 default -> {
                 }
             }
         }
         gone.forEach(this::exited);
-        for (Workload w : givenUp) {
-            drop(w, w.pinError);
+        for (ManagedGroup g : givenUp) {
+            drop(g, g.pinError);
         }
         if (!gone.isEmpty() || !givenUp.isEmpty()) {
             replan(gone.size() + givenUp.size() + " groups found empty or given up");
         }
     }
 
-    private enum PinOutcome { APPLIED, FAILED, GONE, GIVEN_UP }
-
-    /**
-     * Pins a group where its plan says (back to its original CPUs when the plan has no place for
-     * it). A failure is recorded on the workload and tried again later, up to
-     * {@value #MAX_PIN_ATTEMPTS} times; a target outside the group's cpuset is never tried.
-     */
-    private PinOutcome pin(Workload w) {
-        boolean restoring = w.cpus == null;
-        List<Integer> cpus = restoring ? w.originalCpus : w.cpus;
-        String what = restoring ? "no hardware thread left for it: original affinity" : "CPUs";
-        if (options.dryRun()) {
-            LOG.info("dry run: would pin group {} ({}) to {} {}", w.pgid, w.name, what, cpus);
-            w.applied = w.cpus;
-            return PinOutcome.APPLIED;
-        }
-        Optional<List<Integer>> cpuset = ProcessIdentity.ofGroup(w.pgid)
-                .flatMap(ProcessIdentity::cpuset);
-        if (!restoring && cpuset.isPresent() && !new java.util.HashSet<>(cpuset.get()).containsAll(cpus)) {
-            w.pinError = "CPUs " + AffinityPolicy.cpuList(cpus) + " are outside its cgroup's cpuset "
-                    + AffinityPolicy.cpuList(cpuset.get());
-            return PinOutcome.GIVEN_UP;
-        }
-        // Recorded before the pin: a daemon killed right after it still leaves a record its
-        // successor recognises as its own pin.
-        Optional<OriginalAffinity.Entry> record = originals.recall(w.pgid);
-        record.ifPresent(e -> originals.pinned(e, w.cpus));
-        try {
-            GroupAffinity.Result r = GroupAffinity.pin(w.pgid, cpus);
-            if (r.tasks() == 0) {
-                LOG.info("group {} ({}) has no tasks left", w.pgid, w.name);
-                return PinOutcome.GONE;
-            }
-            pins++;
-            LOG.info("pinned group {} ({}): {} tasks in {} processes to {} {}", w.pgid, w.name, r.tasks(),
-                    r.processes(), what, cpus);
-            w.applied = w.cpus;
-            w.pinError = null;
-            w.pinFailures = 0;
-            w.expected = groupAffinity(w.pgid).orElse(cpus);
-            return PinOutcome.APPLIED;
-        } catch (NativeCallException | IllegalArgumentException e) {
-            errors++;
-            record.ifPresent(r -> originals.pinned(r, w.applied));
-            w.pinFailures++;
-            w.pinError = e.getMessage();
-            w.expected = null; // some of its tasks may have been pinned before the failure
-            if (w.pinFailures >= MAX_PIN_ATTEMPTS) {
-                LOG.warn("cannot pin group {} ({}) to {} {}: {}; giving up after {} tries", w.pgid, w.name, what, cpus,
-                        e.getMessage(), w.pinFailures);
-                return PinOutcome.GIVEN_UP;
-            }
-            long backoff = Math.min(MAX_PIN_BACKOFF_NS, options.interval().toNanos() << (w.pinFailures - 1));
-            w.nextPinAt = System.nanoTime() + backoff;
-            LOG.warn("cannot pin group {} ({}) to {} {}: {}; trying again in {} s", w.pgid, w.name, what, cpus,
-                    e.getMessage(), fmt(backoff / 1e9));
-            return PinOutcome.FAILED;
-        }
-    }
-
-    /** Tries again the pins that failed, once their wait is over. */
-    private void retryPins() {
+    /** Tries again the pins that failed, once their wait is over; false when none was due. */
+    private boolean retryPins() {
         long now = System.nanoTime();
-        List<Workload> due = workloads.values().stream()
-                .filter(w -> !Objects.equals(w.cpus, w.applied) && now - w.nextPinAt >= 0).toList();
+        List<ManagedGroup> due = state.groups.values().stream().filter(g -> g.pinDue(now)).toList();
         if (!due.isEmpty()) {
             applyAll(due);
         }
+        return !due.isEmpty();
     }
 
     /**
@@ -481,31 +389,31 @@ public final class Daemon {
         if (options.dryRun()) {
             return;
         }
-        List<Workload> changed = new ArrayList<>();
-        for (Workload w : workloads.values()) {
-            if (w.expected == null) {
+        List<ManagedGroup> changed = new ArrayList<>();
+        for (ManagedGroup g : state.groups.values()) {
+            if (g.expected == null) {
                 continue;
             }
-            Optional<List<Integer>> now = groupAffinity(w.pgid);
-            if (now.isEmpty() || now.get().equals(w.expected)) {
+            Optional<List<Integer>> now = Pinning.groupAffinity(g.pgid);
+            if (now.isEmpty() || now.get().equals(g.expected)) {
                 continue; // gone (the monitor reports it) or as the daemon left it
             }
-            changedByOthers++;
+            state.changedByOthers++;
             String reason = "its affinity was changed to " + AffinityPolicy.cpuList(now.get())
-                    + " by someone else (the daemon had left it on " + AffinityPolicy.cpuList(w.expected) + ")";
+                    + " by someone else (the daemon had left it on " + AffinityPolicy.cpuList(g.expected) + ")";
             if (policy.narrowed() == AffinityPolicy.Narrowed.MANAGE) {
-                LOG.warn("group {} ({}): {}: putting the daemon's pin back", w.pgid, w.name, reason);
-                w.applied = now.get(); // not where the plan wants it: pinned again below
-                w.expected = null;
-                w.nextPinAt = System.nanoTime();
+                LOG.warn("group {} ({}): {}: putting the daemon's pin back", g.pgid, g.name, reason);
+                g.pin = g.pin.appliedAt(now.get()); // not where the plan wants it: pinned again below
+                g.expected = null;
+                g.nextPinAt = System.nanoTime();
             } else {
-                w.pinError = reason;
-                changed.add(w);
+                g.pinError = reason;
+                changed.add(g);
             }
         }
-        for (Workload w : changed) {
-            w.applied = null; // the other party's affinity stays: nothing of the daemon's to restore
-            drop(w, w.pinError);
+        for (ManagedGroup g : changed) {
+            g.pin = g.pin.appliedAt(null); // the other party's affinity stays: nothing of the daemon's to restore
+            drop(g, g.pinError);
         }
         if (!changed.isEmpty()) {
             replan(changed.size() == 1 ? "a group changed by someone else" : changed.size() + " groups changed by others");
@@ -516,82 +424,14 @@ public final class Daemon {
      * Stops managing a group for good (a pgid reused by a new group is a new group): its own pins,
      * if it still has any, are undone, and it is remembered as left alone.
      */
-    private void drop(Workload w, String reason) {
-        if (w.applied != null || w.pinError != null && w.expected == null) {
-            unpin(w.pgid, w.originalCpus);
+    private void drop(ManagedGroup g, String reason) {
+        if (g.pin.applied() != null || g.pinError != null && g.expected == null) {
+            pinning.unpin(g.pgid, g.originalCpus);
         }
-        workloads.remove(w.pgid);
-        table.remove(w.key());
-        originals.forget(w.pgid);
-        leaveAlone(w.pgid, w.name, reason);
-    }
-
-    private void leaveAlone(int pgid, String name, String reason) {
-        LOG.warn("leaving group {} ({}) alone: {}", pgid, name, reason);
-        leftAlone.put(pgid, new LeftAlone(pgid, leaderStart(pgid), name, reason));
-    }
-
-    /** Puts a group back on its original CPUs, best effort (a failure is logged). */
-    private boolean unpin(int pgid, List<Integer> original) {
-        if (options.dryRun()) {
-            return true;
-        }
-        try {
-            GroupAffinity.pin(pgid, original);
-            return true;
-        } catch (NativeCallException | IllegalArgumentException e) {
-            errors++;
-            LOG.warn("cannot restore group {}: {}", pgid, e.getMessage());
-            return false;
-        }
-    }
-
-    /**
-     * Restores the groups recorded in the state directory that this daemon does not manage: left
-     * pinned by a predecessor that was killed. Only where the group still has the pin the record
-     * names (any other affinity is someone else's choice). With {@code leaderless}, only groups
-     * whose leader has exited, which no monitor reports again; the others wait to be reported.
-     */
-    private int restoreRecorded(boolean leaderless) {
-        int n = 0;
-        for (int pgid : originals.recorded()) {
-            if (workloads.containsKey(pgid)) {
-                continue;
-            }
-            Optional<OriginalAffinity.Entry> e = originals.recall(pgid);
-            if (e.isEmpty() || leaderless && leaderStart(pgid) >= 0) {
-                continue;
-            }
-            List<Integer> now = ProcessIdentity.ofGroup(pgid).flatMap(p -> affinityOf(p.pid()))
-                    .orElse(null);
-            if (now != null && now.equals(e.get().pinned())) {
-                if (!unpin(pgid, e.get().cpus())) {
-                    continue;
-                }
-                LOG.info("group {}: restored its original affinity {}", pgid, AffinityPolicy.cpuList(e.get().cpus()));
-                n++;
-            } else if (now != null && e.get().pinned() != null) {
-                LOG.info("group {}: not restored, someone else changed its affinity to {} since it was pinned", pgid,
-                        AffinityPolicy.cpuList(now));
-            }
-            originals.forget(pgid);
-        }
-        return n;
-    }
-
-    /** The affinity of the group's leader, or of a member where it has exited; empty when the group is gone. */
-    private static Optional<List<Integer>> groupAffinity(int pgid) {
-        Optional<List<Integer>> leader = affinityOf(pgid);
-        return leader.isPresent() ? leader
-                : ProcessIdentity.ofGroup(pgid).flatMap(p -> affinityOf(p.pid()));
-    }
-
-    private static Optional<List<Integer>> affinityOf(int pid) {
-        try {
-            return Optional.of(GroupAffinity.of(pid));
-        } catch (NativeCallException e) {
-            return Optional.empty();
-        }
+        state.groups.remove(g.pgid);
+        table.remove(g.key());
+        originals.forget(g.pgid);
+        admission.leaveAlone(state, g.pgid, g.name, reason);
     }
 
     private boolean stillAlive(int pgid) {
@@ -602,38 +442,23 @@ public final class Daemon {
         }
     }
 
-    private long leaderStart(int pgid) {
-        return processes.startTicks(pgid).orElse(-1);
-    }
-
-    /**
-     * What a process may use where no cpuset says: the online CPUs the daemon itself may use (in a
-     * container whose cpuset is not visible, the daemon's affinity is the container's).
-     */
-    private List<Integer> usableWithoutCpuset() {
-        List<Integer> usable;
-        try {
-            usable = new ArrayList<>(ProcessIdentity.onlineCpus());
-        } catch (IOException | IllegalArgumentException e) {
-            usable = new ArrayList<>(replanner.topology().allCpus());
-        }
-        affinityOf((int) ProcessHandle.current().pid()).ifPresent(usable::retainAll);
-        return usable;
-    }
-
-    private void periodic() {
+    /** The interval's work: counters, pins changed by others, retries, the model; false when nothing was due. */
+    private boolean periodic() {
         long now = System.nanoTime();
+        boolean did = false;
         if (now - lastCountersRead >= options.interval().toNanos()) {
             lastCountersRead = now;
-            readCounters(now);
+            readCounters();
             checkPins();
+            did = true;
         }
-        retryPins();
+        did |= retryPins();
         if (now - lastModelCheck >= MODEL_CHECK_NS) {
             lastModelCheck = now;
-            lookForNewProfiles();
             takeNewModel();
+            did = true;
         }
+        return did;
     }
 
     /** Takes the newest valid model when it changed, and re-scores and re-plans with it; false when unchanged. */
@@ -649,92 +474,88 @@ public final class Daemon {
         return true;
     }
 
-    /** Workloads placed with neutral scores get their real ones once their profile exists. */
+    private long lastProfileCheck;
+
+    /**
+     * Workloads placed with neutral scores get their real ones once their profile exists. The
+     * store is asked outside the lock; what it found is applied under it.
+     */
     private void lookForNewProfiles() {
-        List<String> found = new ArrayList<>();
-        for (Workload w : workloads.values()) {
-            if (w.profile == null) {
-                Optional<Profile> p = profiles.byJob(w.jobId);
-                if (p.isPresent()) {
-                    w.profile = p.get();
-                    table.put(w.key(), w.profile, w.workers);
-                    found.add(w.name);
-                }
-            }
+        long now = System.nanoTime();
+        if (now - lastProfileCheck < MODEL_CHECK_NS) {
+            return;
         }
-        if (!found.isEmpty()) {
-            LOG.info("profiles arrived for {}", found);
-            replan("new profiles");
+        lastProfileCheck = now;
+        Map<Integer, Integer> waiting = new HashMap<>(); // pgid to job id
+        synchronized (this) {
+            state.groups.values().stream().filter(g -> g.profile == null).forEach(g -> waiting.put(g.pgid, g.jobId));
+        }
+        Map<Integer, Profile> found = new HashMap<>();
+        waiting.forEach((pgid, job) -> profiles.byJob(job).ifPresent(p -> found.put(pgid, p)));
+        if (found.isEmpty()) {
+            return;
+        }
+        synchronized (this) {
+            List<String> names = new ArrayList<>();
+            found.forEach((pgid, p) -> {
+                ManagedGroup g = state.groups.get(pgid);
+                if (g != null && g.profile == null && g.jobId == waiting.get(pgid)) {
+                    g.profile = p;
+                    table.put(g.key(), g.profile, g.workers);
+                    names.add(g.name);
+                }
+            });
+            if (!names.isEmpty()) {
+                LOG.info("profiles arrived for {}", names);
+                replan("new profiles");
+                publish();
+            }
         }
     }
 
-    private void readCounters(long now) {
-        for (Workload w : workloads.values()) {
-            Optional<Monitor.Counters> c = monitor.counters(w.pgid);
+    private void readCounters() {
+        for (ManagedGroup g : state.groups.values()) {
+            Optional<Monitor.Counters> c = monitor.counters(g.pgid);
             if (c.isEmpty()) {
                 continue;
             }
             Monitor.Counters cur = c.get();
             if (cur.hardware()) {
-                Monitor.Counters prev = w.lastCounters;
+                Monitor.Counters prev = g.lastCounters;
                 if (prev != null && cur.cycles() > prev.cycles()) {
-                    w.ipc = (double) (cur.instructions() - prev.instructions()) / (cur.cycles() - prev.cycles());
+                    g.ipc = (double) (cur.instructions() - prev.instructions()) / (cur.cycles() - prev.cycles());
                 }
             } else {
-                w.onCpuSeconds = cur.cycles() / 1e9;
+                g.onCpuSeconds = cur.cycles() / 1e9;
             }
-            w.lastCounters = cur;
-            w.lastCountersAt = now;
+            g.lastCounters = cur;
         }
-    }
-
-    /**
-     * Restores every group the daemon pinned: those it manages, and those recorded in the state
-     * directory that a killed predecessor left pinned.
-     */
-    private int restoreAll() {
-        int n = 0;
-        for (Workload w : workloads.values()) {
-            w.cpus = null; // a failed pin waiting for its retry is not tried again either
-            w.pinError = null;
-            if (w.applied == null) {
-                continue;
-            }
-            if (!unpin(w.pgid, w.originalCpus)) {
-                continue;
-            }
-            w.applied = null;
-            w.expected = options.dryRun() ? w.expected : groupAffinity(w.pgid).orElse(null);
-            originals.recall(w.pgid).ifPresent(e -> originals.pinned(e, null));
-            n++;
-        }
-        placement = Placement.empty(replanner.topology());
-        return n + restoreRecorded(false);
     }
 
     synchronized ObjectNode reset(boolean counters, boolean affinity) {
         ObjectNode r = JSON.createObjectNode();
         if (counters) {
             monitor.resetCounters();
-            for (Workload w : workloads.values()) {
-                w.lastCounters = null;
-                w.ipc = Double.NaN;
-                w.onCpuSeconds = Double.NaN;
+            for (ManagedGroup g : state.groups.values()) {
+                g.lastCounters = null;
+                g.ipc = Double.NaN;
+                g.onCpuSeconds = Double.NaN;
             }
-            latencyCount = 0; // the event-to-pin samples start over too
+            state.resetLatencies(); // the event-to-pin samples start over too
             r.put("counters", true);
             LOG.info("counters reset");
         }
         if (affinity) {
-            int n = restoreAll();
+            int n = restore.all(state);
             r.put("restoredGroups", n);
             LOG.info("affinity restored for {} groups", n);
         }
+        publish();
         return r;
     }
 
     /** Sets the configuration that status shows (the command's settings and where each came from). */
-    public void showConfiguration(com.fasterxml.jackson.databind.JsonNode settings) {
+    public void showConfiguration(DaemonStatus.Configuration settings) {
         configuration = settings;
     }
 
@@ -744,103 +565,21 @@ public final class Daemon {
         if (!takeNewModel()) {
             LOG.info("reload: model unchanged ({})", models.current().map(l -> l.file().toString()).orElse("none"));
         }
+        publish();
     }
 
-    synchronized ObjectNode status() {
-        ObjectNode s = JSON.createObjectNode();
-        s.put("pid", ProcessHandle.current().pid());
-        s.put("uptimeSeconds", (System.nanoTime() - startedAt) / 1_000_000_000L);
-        s.put("dryRun", options.dryRun());
-        s.put("monitor", monitor.describe());
-        s.put("model", models.current().map(l -> l.file().toString()).orElse("none")
-                + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse(""));
-        s.put("store", profiles.describe());
-        StoreHealth health = profiles.health();
-        s.put("storeHealth", health.summary());
-        s.put("topology", replanner.topology().toString());
-        s.put("minGain", replanner.minGain());
-        if (configuration != null) {
-            s.set("config", configuration);
-        }
-        ArrayNode ws = s.putArray("workloads");
-        for (Workload w : workloads.values()) {
-            ObjectNode o = ws.addObject();
-            o.put("pgid", w.pgid);
-            o.put("job", w.jobId);
-            o.put("name", w.name);
-            o.put("workers", w.workers);
-            o.put("profileKnown", w.profile != null);
-            if (w.slot >= 0) {
-                o.put("slot", w.slot);
-            }
-            ArrayNode cpus = o.putArray("cpus");
-            if (w.applied != null) {
-                w.applied.forEach(cpus::add);
-            }
-            ArrayNode wanted = o.putArray("wantedCpus");
-            if (w.cpus != null) {
-                w.cpus.forEach(wanted::add);
-            }
-            if (w.pinError != null) {
-                o.put("pinError", w.pinError);
-                o.put("pinFailures", w.pinFailures);
-            }
-            if (w.lastCounters != null) {
-                ObjectNode ipc = o.putObject("ipc");
-                ipc.put("cycles", w.lastCounters.cycles());
-                ipc.put("instructions", w.lastCounters.instructions());
-                if (!Double.isNaN(w.ipc)) {
-                    ipc.put("value", w.ipc);
-                }
-                if (!Double.isNaN(w.onCpuSeconds)) {
-                    ipc.put("onCpuSeconds", w.onCpuSeconds);
-                }
-            } else {
-                o.putNull("ipc");
-            }
-        }
-        ArrayNode alone = s.putArray("leftAlone");
-        for (LeftAlone a : leftAlone.values()) {
-            alone.addObject().put("pgid", a.pgid()).put("name", a.name()).put("reason", a.reason());
-        }
-        PairingInput input = table.toPairingInput();
-        ArrayNode cores = s.putArray("cores");
-        Map<String, String> names = new HashMap<>();
-        workloads.values().forEach(w -> names.put(w.key(), w.name + " [" + w.pgid + "]"));
-        for (int c = 0; c < replanner.topology().coreCount(); c++) {
-            ObjectNode o = cores.addObject();
-            o.put("core", c);
-            ArrayNode cpus = o.putArray("cpus");
-            replanner.topology().cpus(c).forEach(cpus::add);
-            ArrayNode on = o.putArray("workloads");
-            placement.occupants(c).forEach(k -> on.add(names.getOrDefault(k, k)));
-            o.put("score", placement.retain(new java.util.HashSet<>(input.ids())).coreScore(c, input));
-        }
-        ObjectNode k = s.putObject("counters");
-        k.put("events", events);
-        k.put("plans", plans);
-        k.put("pins", pins);
-        k.put("moves", moves);
-        k.put("errors", errors + health.errors());
-        if (monitor instanceof UserspaceMonitor u) {
-            k.put("profileRuleErrors", u.profileErrors());
-        }
-        k.put("changedByOthers", changedByOthers);
-        ObjectNode lat = s.putObject("eventToPinMs");
-        long n = Math.min(latencyCount, LATENCY_SAMPLES);
-        lat.put("samples", n);
-        if (n > 0) {
-            long[] sorted = Arrays.copyOf(latencies, (int) n);
-            Arrays.sort(sorted);
-            lat.put("median", sorted[(int) (n / 2)] / 1e6);
-            lat.put("p99", sorted[(int) Math.min(n - 1, (long) Math.ceil(n * 0.99) - 1)] / 1e6);
-            lat.put("max", sorted[(int) n - 1] / 1e6);
-        }
-        return s;
+    /** What the daemon manages and has done; takes no lock the loop holds. */
+    DaemonStatus status() {
+        return statusAssembly.status(snapshot, configuration);
+    }
+
+    /** Leaves a copy of the state for status; called under the lock after each change. */
+    private void publish() {
+        snapshot = statusAssembly.snapshot(state, table);
     }
 
     private static String fmt(double v) {
-        return String.format(java.util.Locale.ROOT, "%.4f", v);
+        return String.format(Locale.ROOT, "%.4f", v);
     }
 
     private static void sleep(long ms) {

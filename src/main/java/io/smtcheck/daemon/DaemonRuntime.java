@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.procfs.LaunchRegistry;
@@ -118,7 +117,7 @@ public final class DaemonRuntime implements AutoCloseable {
      * {@code configuration}, which returns what status shows (a configuration that fails to read
      * is logged and the running one kept), then the model directory.
      */
-    public synchronized void reload(Callable<JsonNode> configuration) {
+    public synchronized void reload(Callable<DaemonStatus.Configuration> configuration) {
         if (closed.get()) {
             return;
         }
@@ -138,7 +137,7 @@ public final class DaemonRuntime implements AutoCloseable {
     }
 
     /** Reloads on SIGHUP (systemctl reload), which would otherwise end the process. */
-    public void reloadOnHangup(Callable<JsonNode> configuration) {
+    public void reloadOnHangup(Callable<DaemonStatus.Configuration> configuration) {
         Signal.handle(new Signal("HUP"), s -> reload(configuration));
     }
 

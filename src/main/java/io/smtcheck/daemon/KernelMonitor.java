@@ -96,7 +96,8 @@ final class KernelMonitor implements Monitor {
     }
 
     /** Groups already registered and holding slots: what a restarted daemon adopts. */
-    synchronized List<Event> adoptable() {
+    @Override
+    public synchronized List<Event> adoptable() {
         List<Event> out = new ArrayList<>();
         if (!attached) {
             return out;

@@ -49,6 +49,19 @@ public interface Monitor extends AutoCloseable {
         throw new IllegalStateException("this monitor takes no registrations");
     }
 
+    /**
+     * The groups this monitor already tracks when the daemon starts (a restarted daemon's), as
+     * the reports and slot assignments the daemon would have received: what it adopts.
+     */
+    default List<Event> adoptable() {
+        return List.of();
+    }
+
+    /** How many times a profile's process rule could not be evaluated, where this monitor evaluates them. */
+    default Optional<Long> profileRuleErrors() {
+        return Optional.empty();
+    }
+
     /** The group's counters, when this monitor has them. */
     Optional<Counters> counters(int pgid);
 

@@ -258,6 +258,11 @@ final class UserspaceMonitor implements Monitor {
         return profileErrors.get();
     }
 
+    @Override
+    public Optional<Long> profileRuleErrors() {
+        return Optional.of(profileErrors());
+    }
+
     /** Records the group as {@code smtcheck launch} run by root would, for the next scans. */
     @Override
     public String register(int pgid, int jobId, int workers) throws IOException {

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.procfs.LaunchRegistry;
@@ -28,6 +27,11 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +125,68 @@ class DaemonFaultsTest {
                 new Replanner(Topology.parse("0,1"), 0.02));
     }
 
+    /** A store that hangs on a lookup until the test lets it go. */
+    static final class HangingProfiles implements ProfileSource {
+        final CountDownLatch asked = new CountDownLatch(1);
+        final CountDownLatch answer = new CountDownLatch(1);
+
+        @Override
+        public Optional<Profile> byJob(int jobId) {
+            asked.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Optional.empty();
+        }
+
+        @Override
+        public List<Profile> all() {
+            return List.of();
+        }
+
+        @Override
+        public void requestProfile(int jobId, String name) {
+        }
+
+        @Override
+        public String describe() {
+            return "hanging";
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void statusAndResetAnswerWhileAStoreLookupHangs() throws Exception {
+        ScriptedMonitor monitor = new ScriptedMonitor();
+        HangingProfiles store = new HangingProfiles();
+        ModelLoader models = new ModelLoader(testModels());
+        models.reload();
+        Daemon daemon = new Daemon(options(true), monitor, store, models, new Replanner(Topology.parse("0,1"), 0.02));
+        Thread loop = new Thread(daemon::run);
+        loop.start();
+        ExecutorService asker = Executors.newSingleThreadExecutor();
+        try (TestGroup g = new TestGroup(1, 0, false)) {
+            monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, "dgemm"));
+            assertTrue(store.asked.await(30, TimeUnit.SECONDS), "the daemon looks the profile up");
+            Future<?> status = asker.submit(daemon::status);
+            status.get(5, TimeUnit.SECONDS);
+            Future<?> reset = asker.submit(() -> daemon.reset(true, false));
+            reset.get(5, TimeUnit.SECONDS);
+            store.answer.countDown();
+            await("the group, with neutral scores", () -> workload(daemon.status(), g.pgid()) != null);
+        } finally {
+            store.answer.countDown();
+            asker.shutdownNow();
+            daemon.stop();
+            loop.join();
+        }
+    }
+
     @Test
     void aGroupGoneBeforePinningIsDroppedQuietly() throws Exception {
         ScriptedMonitor monitor = new ScriptedMonitor();
@@ -135,9 +201,9 @@ class DaemonFaultsTest {
             monitor.report(new Monitor.Detected(gone, 101, 1, 5, "dgemm"));
             await("the event", monitor::drained);
             Thread.sleep(200);
-            JsonNode s = daemon.status();
-            assertEquals(0, s.path("workloads").size(), s.toString());
-            assertEquals(0, s.path("counters").path("errors").asInt());
+            DaemonStatus s = daemon.status();
+            assertEquals(0, s.workloads().size(), s.toString());
+            assertEquals(0, s.counters().errors());
         } finally {
             daemon.stop();
         }
@@ -152,17 +218,17 @@ class DaemonFaultsTest {
         try (TestGroup g = new TestGroup(1, 0, false)) {
             monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
             await("the first job", () -> workload(daemon.status(), g.pgid()) != null);
-            assertEquals(101, workload(daemon.status(), g.pgid()).path("job").asInt());
+            assertEquals(101, workload(daemon.status(), g.pgid()).job());
             // The group ends and its number comes back as another job's group.
             monitor.report(new Monitor.Exited(g.pgid()), new Monitor.Detected(g.pgid(), 102, 1, 5, ""));
             await("the second job", () -> {
-                JsonNode w = workload(daemon.status(), g.pgid());
-                return w != null && w.path("job").asInt() == 102;
+                DaemonStatus.Workload w = workload(daemon.status(), g.pgid());
+                return w != null && w.job() == 102;
             });
-            JsonNode s = daemon.status();
-            assertEquals(1, s.path("workloads").size(), s.toString());
-            assertEquals("stream-copy", workload(s, g.pgid()).path("name").asText());
-            assertEquals(1, workload(s, g.pgid()).path("cpus").size(), "placed again");
+            DaemonStatus s = daemon.status();
+            assertEquals(1, s.workloads().size(), s.toString());
+            assertEquals("stream-copy", workload(s, g.pgid()).name());
+            assertEquals(1, workload(s, g.pgid()).cpus().size(), "placed again");
         } finally {
             daemon.stop();
         }
@@ -189,15 +255,15 @@ class DaemonFaultsTest {
             monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
             await("placement", () -> workload(daemon.status(), g.pgid()) != null);
             Files.writeString(models.resolve("prediction_model_29991231T235959Z.json"), "{\"format_version\": 1, \"resou");
-            await("the rejection", () -> daemon.status().path("model").asText().contains("rejected"));
-            JsonNode s = daemon.status();
-            assertTrue(s.path("model").asText().startsWith(good.toString()), s.path("model").asText());
-            assertTrue(s.path("model").asText().contains("prediction_model_29991231T235959Z.json"), s.path("model").asText());
+            await("the rejection", () -> daemon.status().model().contains("rejected"));
+            DaemonStatus s = daemon.status();
+            assertTrue(s.model().startsWith(good.toString()), s.model());
+            assertTrue(s.model().contains("prediction_model_29991231T235959Z.json"), s.model());
             // Still working: a second group is placed with the good model.
             try (TestGroup h = new TestGroup(1, 0, false)) {
                 monitor.report(new Monitor.Detected(h.pgid(), 102, 1, 5, ""));
                 await("the second placement", () -> workload(daemon.status(), h.pgid()) != null
-                        && !workload(daemon.status(), h.pgid()).path("cpus").isEmpty());
+                        && !workload(daemon.status(), h.pgid()).cpus().isEmpty());
             }
         } finally {
             daemon.stop();
@@ -226,13 +292,13 @@ class DaemonFaultsTest {
             launched.add(new LaunchRegistry.Entry(b.pgid(), 4343, 1, "b", Instant.now().getEpochSecond(),
                     leaderStart(b)));
             await("the second group", () -> workload(runtime.daemon().status(), b.pgid()) != null);
-            JsonNode s = runtime.daemon().status();
-            assertFalse(workload(s, b.pgid()).path("profileKnown").asBoolean(), s.toString());
-            assertEquals(1, workload(s, b.pgid()).path("cpus").size(), "placed all the same");
-            assertTrue(workload(s, a.pgid()).path("profileKnown").asBoolean(), "the cached profile is still used");
+            DaemonStatus s = runtime.daemon().status();
+            assertFalse(workload(s, b.pgid()).profileKnown(), s.toString());
+            assertEquals(1, workload(s, b.pgid()).cpus().size(), "placed all the same");
+            assertTrue(workload(s, a.pgid()).profileKnown(), "the cached profile is still used");
             // The outage shows in status: the store's health, and its failures among the errors.
-            assertTrue(s.path("storeHealth").asText().startsWith("failing since "), s.toString());
-            assertTrue(s.path("counters").path("errors").asLong() > 0, s.toString());
+            assertTrue(s.storeHealth().startsWith("failing since "), s.toString());
+            assertTrue(s.counters().errors() > 0, s.toString());
 
             // MongoDB returns on the same socket with its data, and the job gets a profile: it is scored.
             server = EmbeddedMongo.start(data);
@@ -242,10 +308,10 @@ class DaemonFaultsTest {
                         like.resources()));
             }
             await("the profile after the outage", () -> {
-                JsonNode w = workload(runtime.daemon().status(), b.pgid());
-                return w != null && w.path("profileKnown").asBoolean();
+                DaemonStatus.Workload w = workload(runtime.daemon().status(), b.pgid());
+                return w != null && w.profileKnown();
             });
-            assertTrue(runtime.daemon().status().path("storeHealth").asText().startsWith("ok ("),
+            assertTrue(runtime.daemon().status().storeHealth().startsWith("ok ("),
                     "recovered, with the failures still counted: " + runtime.daemon().status());
             try (ProfileStore other = ProfileStore.connect(server.connectionString())) {
                 assertTrue(other.profilingRequests().stream().anyMatch(r -> r.jobId() == 4343),
@@ -263,7 +329,7 @@ class DaemonFaultsTest {
         DaemonRuntime runtime = DaemonRuntime.start(options(false), Topology.parse("0,1"), null, dir.resolve("data"),
                 testModels(), false);
         try {
-            assertTrue(runtime.daemon().status().path("monitor").asText().startsWith("userspace"),
+            assertTrue(runtime.daemon().status().monitor().startsWith("userspace"),
                     runtime.daemon().status().toString());
         } finally {
             runtime.close();

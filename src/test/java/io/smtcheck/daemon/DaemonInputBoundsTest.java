@@ -6,7 +6,6 @@ import static io.smtcheck.daemon.DaemonTests.workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.model.ModelFiles;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.OversizedJson;
@@ -48,14 +47,14 @@ class DaemonInputBoundsTest {
         try {
             Files.writeString(models.resolve("prediction_model_29991231T235959Z.json"),
                     OversizedJson.DEEP_NESTING.into(Files.readString(shipped), "intercept"));
-            await("the rejection", () -> daemon.status().path("model").asText().contains("rejected"));
-            String model = daemon.status().path("model").asText();
+            await("the rejection", () -> daemon.status().model().contains("rejected"));
+            String model = daemon.status().model();
             assertTrue(model.startsWith(good + " (newer file rejected: "), model);
             assertTrue(model.contains("over the reader's limits: " + OversizedJson.DEEP_NESTING.reason), model);
             try (TestGroup g = new TestGroup(1, 0, false)) {
                 monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
                 await("a placement with the good model", () -> workload(daemon.status(), g.pgid()) != null
-                        && !workload(daemon.status(), g.pgid()).path("cpus").isEmpty());
+                        && !workload(daemon.status(), g.pgid()).cpus().isEmpty());
             }
             assertTrue(loop.isAlive());
         } finally {
@@ -74,10 +73,10 @@ class DaemonInputBoundsTest {
         try (TestGroup g = new TestGroup(1, 0, false)) {
             monitor.report(new Monitor.Detected(g.pgid(), 101, Integer.MAX_VALUE, 5, ""));
             await("the placement", () -> workload(daemon.status(), g.pgid()) != null
-                    && !workload(daemon.status(), g.pgid()).path("cpus").isEmpty());
-            JsonNode w = workload(daemon.status(), g.pgid());
-            assertEquals(2, w.path("workers").asInt(), w.toString());
-            assertEquals(2, w.path("cpus").size(), w.toString());
+                    && !workload(daemon.status(), g.pgid()).cpus().isEmpty());
+            DaemonStatus.Workload w = workload(daemon.status(), g.pgid());
+            assertEquals(2, w.workers(), w.toString());
+            assertEquals(2, w.cpus().size(), w.toString());
         } finally {
             daemon.stop();
         }

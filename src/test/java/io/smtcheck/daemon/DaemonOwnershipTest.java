@@ -69,9 +69,9 @@ class DaemonOwnershipTest {
         }
     }
 
-    static JsonNode leftAlone(JsonNode status, int pgid) {
-        for (JsonNode a : status.path("leftAlone")) {
-            if (a.path("pgid").asInt() == pgid) {
+    static DaemonStatus.LeftAlone leftAlone(DaemonStatus status, int pgid) {
+        for (DaemonStatus.LeftAlone a : status.leftAlone()) {
+            if (a.pgid() == pgid) {
                 return a;
             }
         }
@@ -87,13 +87,13 @@ class DaemonOwnershipTest {
             monitor.report(new Monitor.Detected(narrowed.pgid(), 101, 1, 5, "narrowed"),
                     new Monitor.Detected(free.pgid(), 102, 1, 5, "free"));
             await("the free group's pin", () -> {
-                JsonNode w = workload(daemon.status(), free.pgid());
-                return w != null && !w.path("cpus").isEmpty();
+                DaemonStatus.Workload w = workload(daemon.status(), free.pgid());
+                return w != null && !w.cpus().isEmpty();
             });
-            JsonNode s = daemon.status();
+            DaemonStatus s = daemon.status();
             assertNull(workload(s, narrowed.pgid()), s.toString());
-            JsonNode alone = leftAlone(s, narrowed.pgid());
-            assertTrue(alone != null && alone.path("reason").asText().contains("narrowed by someone else"),
+            DaemonStatus.LeftAlone alone = leftAlone(s, narrowed.pgid());
+            assertTrue(alone != null && alone.reason().contains("narrowed by someone else"),
                     s.toString());
             // Reported again, it is still not taken in; and its tasks keep the CPU they were given.
             monitor.report(new Monitor.Detected(narrowed.pgid(), 101, 1, 5, "narrowed"));
@@ -145,14 +145,14 @@ class DaemonOwnershipTest {
                     new Monitor.Detected(nobodyShell, 103, 1, 5, ""),
                     new Monitor.Detected(rootShell, 104, 1, 5, ""));
             await("all four decided", () -> {
-                JsonNode s = daemon.status();
-                return s.path("workloads").size() + s.path("leftAlone").size() == 4;
+                DaemonStatus s = daemon.status();
+                return s.workloads().size() + s.leftAlone().size() == 4;
             });
-            JsonNode s = daemon.status();
+            DaemonStatus s = daemon.status();
             assertTrue(workload(s, mine.pgid()) != null, "comm=smtcheck-test* includes it: " + s);
             assertTrue(workload(s, nobodyShell) != null, "uid=65534 includes it: " + s);
-            assertEquals("excluded by comm=sleep", leftAlone(s, rootSleep).path("reason").asText());
-            assertEquals("matches no --include rule", leftAlone(s, rootShell).path("reason").asText());
+            assertEquals("excluded by comm=sleep", leftAlone(s, rootSleep).reason());
+            assertEquals("matches no --include rule", leftAlone(s, rootShell).reason());
         } finally {
             daemon.stop();
             for (int pid : started) {
@@ -180,8 +180,8 @@ class DaemonOwnershipTest {
                     && !cpusOfGroup(other).contains("0-1"));
             monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
             await("the decision", () -> leftAlone(daemon.status(), g.pgid()) != null);
-            JsonNode s = daemon.status();
-            assertTrue(leftAlone(s, g.pgid()).path("reason").asText().contains("allows only CPUs 0"), s.toString());
+            DaemonStatus s = daemon.status();
+            assertTrue(leftAlone(s, g.pgid()).reason().contains("allows only CPUs 0"), s.toString());
             assertNull(workload(s, g.pgid()));
             assertEquals(Set.of("0"), cpusOfGroup(g));
         } finally {
@@ -198,11 +198,11 @@ class DaemonOwnershipTest {
             await("the pin", () -> cpusOfGroup(g).equals(Set.of("0")));
             taskset("1", g.pgid()); // an operator moves it
             await("the daemon to notice", () -> leftAlone(daemon.status(), g.pgid()) != null);
-            JsonNode s = daemon.status();
+            DaemonStatus s = daemon.status();
             assertNull(workload(s, g.pgid()), s.toString());
-            assertTrue(leftAlone(s, g.pgid()).path("reason").asText()
+            assertTrue(leftAlone(s, g.pgid()).reason()
                     .contains("changed to 1 by someone else (the daemon had left it on 0)"), s.toString());
-            assertEquals(1, s.path("counters").path("changedByOthers").asInt());
+            assertEquals(1, s.counters().changedByOthers());
             assertFalse(Files.exists(dir.resolve("run/originals/" + g.pgid() + ".json")), "its record is dropped");
             // Reported again, it is not taken back; on stop it keeps the operator's choice.
             monitor.report(new Monitor.Detected(g.pgid(), 101, 1, 5, ""));
@@ -225,7 +225,7 @@ class DaemonOwnershipTest {
             await("the pin", () -> cpusOfGroup(g).equals(Set.of("0")));
             taskset("1", g.pgid());
             await("the pin put back", () -> cpusOfGroup(g).equals(Set.of("0")));
-            assertEquals(1, daemon.status().path("counters").path("changedByOthers").asInt());
+            assertEquals(1, daemon.status().counters().changedByOthers());
         } finally {
             daemon.stop();
         }

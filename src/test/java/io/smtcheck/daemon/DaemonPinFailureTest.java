@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.os.Signals;
 import io.smtcheck.sched.GroupLauncher;
@@ -89,23 +88,23 @@ class DaemonPinFailureTest {
         try {
             monitor.report(new Monitor.Detected(deadline, 101, 1, 5, "deadline"));
             await("the failed pin", () -> {
-                JsonNode w = workload(daemon.status(), deadline);
-                return w != null && w.has("pinError");
+                DaemonStatus.Workload w = workload(daemon.status(), deadline);
+                return w != null && w.pinError() != null;
             });
-            JsonNode w = workload(daemon.status(), deadline);
-            assertEquals("[]", w.path("cpus").toString(), "nothing was applied: " + w);
-            assertEquals("[0]", w.path("wantedCpus").toString(), w.toString());
-            assertTrue(w.path("pinError").asText().contains("Device or resource busy"), w.toString());
+            DaemonStatus.Workload w = workload(daemon.status(), deadline);
+            assertEquals("[]", w.cpus().toString(), "nothing was applied: " + w);
+            assertEquals("[0]", w.wantedCpus().toString(), w.toString());
+            assertTrue(w.pinError().contains("Device or resource busy"), w.toString());
             assertEquals(Set.of(original), cpusOfGroup(deadline));
 
             // Made an ordinary task, it can be pinned: a later try does it.
             chrt("--other", "-p", "0");
             await("the retried pin", () -> cpusOfGroup(deadline).equals(Set.of("0")));
-            await("the status to follow", () -> !workload(daemon.status(), deadline).has("pinError"));
+            await("the status to follow", () -> workload(daemon.status(), deadline).pinError() == null);
             w = workload(daemon.status(), deadline);
-            assertEquals("[0]", w.path("cpus").toString(), w.toString());
-            assertEquals("[0]", w.path("wantedCpus").toString(), w.toString());
-            assertTrue(daemon.status().path("counters").path("errors").asInt() >= 1);
+            assertEquals("[0]", w.cpus().toString(), w.toString());
+            assertEquals("[0]", w.wantedCpus().toString(), w.toString());
+            assertTrue(daemon.status().counters().errors() >= 1);
         } finally {
             daemon.stop();
         }
@@ -122,14 +121,14 @@ class DaemonPinFailureTest {
             long started = System.nanoTime();
             await("giving up", () -> leftAlone(daemon.status(), deadline) != null);
             double seconds = (System.nanoTime() - started) / 1e9;
-            JsonNode s = daemon.status();
+            DaemonStatus s = daemon.status();
             assertNull(workload(s, deadline), s.toString());
-            assertTrue(leftAlone(s, deadline).path("reason").asText().contains("Device or resource busy"), s.toString());
+            assertTrue(leftAlone(s, deadline).reason().contains("Device or resource busy"), s.toString());
             // Five tries, 0.2 + 0.4 + 0.8 + 1.6 s apart: backing off, not hammering.
-            assertEquals(Daemon.MAX_PIN_ATTEMPTS, s.path("counters").path("errors").asInt(), s.toString());
+            assertEquals(Pinning.MAX_PIN_ATTEMPTS, s.counters().errors(), s.toString());
             assertTrue(seconds > 2.5, "gave up after " + seconds + " s");
-            assertEquals(0, s.path("counters").path("pins").asInt());
-            assertFalse(s.path("cores").get(0).path("workloads").toString().contains(Integer.toString(deadline)),
+            assertEquals(0, s.counters().pins());
+            assertFalse(s.cores().get(0).workloads().toString().contains(Integer.toString(deadline)),
                     "its CPU is free for others: " + s);
         } finally {
             daemon.stop();

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
@@ -73,8 +72,8 @@ class DaemonStateLockTest {
             Thread.sleep(500);
             assertEquals(Set.of("0"), cpusOfGroup(g));
             assertTrue(Files.exists(record));
-            JsonNode w = workload(first.daemon().status(), g.pgid());
-            assertEquals("[0]", w.path("cpus").toString());
+            DaemonStatus.Workload w = workload(first.daemon().status(), g.pgid());
+            assertEquals("[0]", w.cpus().toString());
         } finally {
             first.close();
         }

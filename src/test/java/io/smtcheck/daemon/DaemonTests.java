@@ -88,6 +88,11 @@ final class DaemonTests {
     }
 
     /** The workload of group {@code pgid} in a status answer, or null. */
+    static DaemonStatus.Workload workload(DaemonStatus status, int pgid) {
+        return status.workloads().stream().filter(w -> w.pgid() == pgid).findFirst().orElse(null);
+    }
+
+    /** Like {@link #workload(DaemonStatus, int)}, for an answer read from the control socket. */
     static JsonNode workload(JsonNode status, int pgid) {
         for (JsonNode w : status.path("workloads")) {
             if (w.path("pgid").asInt() == pgid) {

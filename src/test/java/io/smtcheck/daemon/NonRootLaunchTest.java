@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.os.Signals;
 import io.smtcheck.sched.GroupLauncher;
@@ -144,10 +143,10 @@ class NonRootLaunchTest {
 
             // Managed: in status, and pinned, as /proc shows it.
             await("the job placed", () -> {
-                JsonNode w = workload(runtime.daemon().status(), job);
-                return w != null && w.path("cpus").size() == 1;
+                DaemonStatus.Workload w = workload(runtime.daemon().status(), job);
+                return w != null && w.cpus().size() == 1;
             });
-            String cpu = workload(runtime.daemon().status(), job).path("cpus").get(0).asText();
+            String cpu = workload(runtime.daemon().status(), job).cpus().get(0).toString();
             assertEquals(cpu, TestGroup.cpusAllowed(job));
 
             // Another user's group (root's) is refused, whatever job it claims to be.

@@ -5,7 +5,7 @@ import io.smtcheck.model.Profile;
 import java.util.List;
 
 /** One managed process group and what the daemon has done to it. Owned by the daemon's lock. */
-final class Workload {
+final class ManagedGroup {
     final int pgid;
     final int jobId;
     final int workers;
@@ -16,33 +16,28 @@ final class Workload {
     final List<Integer> originalCpus;
     /** The CPUs it ran on when this daemon took it in (pinned already, after a restart). */
     final List<Integer> cpusAtArrival;
-    /** The CPUs the plan gives it; null when the plan leaves it its original affinity. */
-    List<Integer> cpus;
-    /**
-     * The CPUs the daemon's pins have really put it on; null while it has its original affinity.
-     * It differs from {@link #cpus} while a pin has failed and waits to be tried again.
-     */
-    List<Integer> applied;
+    /** Where the plan wants it and where the daemon's pins have put it. */
+    Pin pin = Pin.ORIGINAL;
     /**
      * The affinity the group's leader showed after the daemon last set it (or when it arrived);
      * any other affinity means someone else changed it. Null while unknown: after a failed pin.
      */
     List<Integer> expected;
-    /** Why the last pin failed, while {@link #applied} lags behind {@link #cpus}. */
+    /** Why the last pin failed, while the pin's applied CPUs lag behind the wanted ones. */
     String pinError;
     /** Failed pins since the last one that worked or the last change of plan. */
     int pinFailures;
     /** When (System.nanoTime) the next try of a failed pin is due. */
     long nextPinAt = System.nanoTime();
+    /** The group's IPC_monitor slot, once the kernel has assigned one; -1 before. */
     int slot = -1;
     Monitor.Counters lastCounters;
-    long lastCountersAt;
     /** Instructions per cycle over the last interval (hardware counters), or NaN. */
     double ipc = Double.NaN;
     /** On-CPU seconds so far (software counters), or NaN. */
     double onCpuSeconds = Double.NaN;
 
-    Workload(int pgid, int jobId, int workers, String name, Profile profile, List<Integer> originalCpus,
+    ManagedGroup(int pgid, int jobId, int workers, String name, Profile profile, List<Integer> originalCpus,
             List<Integer> cpusAtArrival) {
         this.pgid = pgid;
         this.jobId = jobId;
@@ -53,11 +48,13 @@ final class Workload {
         this.cpusAtArrival = cpusAtArrival;
     }
 
+    /** The group's id in the score table and the plan. */
     String key() {
-        return key(pgid);
+        return "pgid:" + pgid;
     }
 
-    static String key(int pgid) {
-        return "pgid:" + pgid;
+    /** Whether a pin is owed: the plan wants it elsewhere than it is, and any wait after a failure is over. */
+    boolean pinDue(long now) {
+        return pin.pending() && now - nextPinAt >= 0;
     }
 }

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import io.smtcheck.sched.Placement;
+import io.smtcheck.sched.Topology;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the daemon knows and has done, in one place, owned by the daemon's lock: the groups
+ * it manages (each with its {@link Pin}), the groups it leaves alone, and its counters. The plan is
+ * not kept beside the pins: it is the groups' wanted pins.
+ */
+final class DaemonState {
+    /** A group the daemon does not manage, and why; a reused pgid (other leader start) is a new group. */
+    record LeftAlone(int pgid, long leaderStartTicks, String name, String reason) {
+    }
+
+    static final int LATENCY_SAMPLES = 4096;
+
+    private final Topology topology;
+    final Map<Integer, ManagedGroup> groups = new LinkedHashMap<>();
+    final Map<Integer, LeftAlone> leftAlone = new LinkedHashMap<>();
+    long events;
+    long plans;
+    long pins;
+    long moves;
+    long errors;
+    long changedByOthers;
+    private final long[] latencies = new long[LATENCY_SAMPLES];
+    private long latencyCount;
+    private Map<String, List<Integer>> placedFrom = Map.of();
+    private Placement placement;
+
+    DaemonState(Topology topology) {
+        this.topology = topology;
+        this.placement = Placement.empty(topology);
+    }
+
+    /** Where the groups' wanted pins put them, as the planner sees it. */
+    Placement placement() {
+        Map<String, List<Integer>> wanted = new LinkedHashMap<>();
+        for (ManagedGroup g : groups.values()) {
+            if (g.pin.wanted() != null) {
+                wanted.put(g.key(), g.pin.wanted());
+            }
+        }
+        if (!wanted.equals(placedFrom)) {
+            placement = Placement.ofCpus(wanted, topology);
+            placedFrom = wanted;
+        }
+        return placement;
+    }
+
+    /** One arrival's time from the monitor's report to its pins applied. */
+    void recordLatency(long nanos) {
+        latencies[(int) (latencyCount++ % LATENCY_SAMPLES)] = nanos;
+    }
+
+    void resetLatencies() {
+        latencyCount = 0;
+    }
+
+    /** The kept samples, ascending. */
+    long[] sortedLatencies() {
+        long[] sorted = Arrays.copyOf(latencies, (int) Math.min(latencyCount, LATENCY_SAMPLES));
+        Arrays.sort(sorted);
+        return sorted;
+    }
+}

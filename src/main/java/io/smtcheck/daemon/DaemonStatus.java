@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the control socket's {@code status} answers: the daemon writes it, {@code smtcheck status}
+ * reads it, and docs/status.md is generated from these records ({@link StatusSchema}), so the
+ * three cannot drift apart. A field marked optional is left out when it has no value; a client
+ * ignores fields it does not know, so that a newer daemon can add some.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record DaemonStatus(
+        @JsonPropertyDescription("the daemon's process id") long pid,
+        @JsonPropertyDescription("seconds since the daemon started") long uptimeSeconds,
+        @JsonPropertyDescription("true when the daemon plans but pins nothing") boolean dryRun,
+        @JsonPropertyDescription("which monitor reports groups, and how it counts") String monitor,
+        @JsonPropertyDescription("the model file in use, with why a newer one was rejected, if one was") String model,
+        @JsonPropertyDescription("where profiles come from") String store,
+        @JsonPropertyDescription("whether the profile store works, and since when it fails") String storeHealth,
+        @JsonPropertyDescription("the cores and their CPUs, e.g. `0,1;2,3`") String topology,
+        @JsonPropertyDescription("the relative gain that justifies moving running groups") double minGain,
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        @JsonPropertyDescription("the settings of `smtcheck run` and where each came from") Configuration config,
+        @JsonPropertyDescription("the groups the daemon manages") List<Workload> workloads,
+        @JsonPropertyDescription("groups the daemon saw and does not manage, and why") List<LeftAlone> leftAlone,
+        @JsonPropertyDescription("every core of the topology and who the plan puts on it") List<Core> cores,
+        @JsonPropertyDescription("what the daemon has done since it started or the last counter reset") Counters counters,
+        @JsonPropertyDescription("from a monitor's report to the group's pins applied, in ms") Latency eventToPinMs) {
+
+    /** The settings the daemon runs with. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Configuration(
+            @JsonPropertyDescription("the configuration file, or null without one") String file,
+            @JsonPropertyDescription("the settings a reload (SIGHUP) applies; the others need a restart")
+            List<String> reloadable,
+            @JsonPropertyDescription("each setting by name") Map<String, Setting> settings) {
+    }
+
+    /** One setting: its value, where it came from, and a changed value that waits for a restart. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Setting(
+            @JsonPropertyDescription("the value in use, as text; null when unset") String value,
+            @JsonPropertyDescription("where it came from: `default`, `command line`, or FILE:LINE") String from,
+            @JsonUnwrapped
+            @JsonPropertyDescription("present only while the file holds another value, applied at the next restart")
+            Pending pending) {
+        public Setting {
+            // Read back from JSON, a setting without a pending value has an empty one.
+            if (pending != null && pending.atRestartFrom() == null) {
+                pending = null;
+            }
+        }
+    }
+
+    /** A setting's value from the configuration file that applies only after a restart. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Pending(
+            @JsonPropertyDescription("the value after a restart, as text; null when unset") String atRestart,
+            @JsonPropertyDescription("where that value comes from") String atRestartFrom) {
+    }
+
+    /** A managed group: where the plan wants it and where its pins really put it. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Workload(
+            @JsonPropertyDescription("the process group id") int pgid,
+            @JsonPropertyDescription("the job id") int job,
+            @JsonPropertyDescription("the profile's name, the program's, or `job N`") String name,
+            @JsonPropertyDescription("how many hardware threads it is planned for") int workers,
+            @JsonPropertyDescription("false while it is placed with neutral scores, its profile unknown")
+            boolean profileKnown,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("its IPC_monitor slot (kernel monitor only)") Integer slot,
+            @JsonPropertyDescription("the CPUs the daemon's pins put it on; empty: its original affinity")
+            List<Integer> cpus,
+            @JsonPropertyDescription("the CPUs the plan gives it; empty: its original affinity") List<Integer> wantedCpus,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("why the last pin failed, while `cpus` lags behind `wantedCpus`") String pinError,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("failed pins in a row, with `pinError`") Integer pinFailures,
+            @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc) {
+    }
+
+    /** A group's counters as last read. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Ipc(
+            @JsonPropertyDescription("cycles counted (on-CPU ns with software counters)") long cycles,
+            @JsonPropertyDescription("instructions counted (0 with software counters)") long instructions,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("instructions per cycle over the last interval (hardware counters)") Double value,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("on-CPU seconds so far (software counters)") Double onCpuSeconds) {
+    }
+
+    /** A group the daemon does not manage. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record LeftAlone(
+            @JsonPropertyDescription("the process group id") int pgid,
+            @JsonPropertyDescription("its name as reported") String name,
+            @JsonPropertyDescription("why the daemon leaves it alone") String reason) {
+    }
+
+    /** One core of the topology and the plan's occupants. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Core(
+            @JsonPropertyDescription("the core's index in the topology") int core,
+            @JsonPropertyDescription("its CPUs (hardware threads)") List<Integer> cpus,
+            @JsonPropertyDescription("the groups the plan puts on it, as `NAME [PGID]`") List<String> workloads,
+            @JsonPropertyDescription("the predicted score of its occupants (0 when empty)") double score) {
+    }
+
+    /** What the daemon has done. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Counters(
+            @JsonPropertyDescription("monitor events taken in") long events,
+            @JsonPropertyDescription("plans made") long plans,
+            @JsonPropertyDescription("pins applied") long pins,
+            @JsonPropertyDescription("planned groups moved to other CPUs") long moves,
+            @JsonPropertyDescription("failures: monitor, planning, pins, restores and the profile store") long errors,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("process rules that could not be evaluated (userspace monitor only)")
+            Long profileRuleErrors,
+            @JsonPropertyDescription("groups whose affinity someone else changed under the daemon") long changedByOthers) {
+    }
+
+    /** Event-to-pin latency over the last samples. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Latency(
+            @JsonPropertyDescription("how many arrivals were measured (the last 4096 at most)") long samples,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the median, with samples") Double median,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the 99th percentile, with samples") Double p99,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the longest, with samples") Double max) {
+    }
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** The status records against their document and against the keys the status answer has always had. */
+class DaemonStatusTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A status with every optional field set. */
+    static DaemonStatus full() {
+        Map<String, DaemonStatus.Setting> settings = new LinkedHashMap<>();
+        settings.put("threshold", new DaemonStatus.Setting("3600", "/etc/smtcheck.conf:2", null));
+        settings.put("min-gain", new DaemonStatus.Setting("0.05", "default",
+                new DaemonStatus.Pending("0.5", "/etc/smtcheck.conf:5")));
+        settings.put("mongo-uri", new DaemonStatus.Setting(null, "default",
+                new DaemonStatus.Pending(null, "/etc/smtcheck.conf:7")));
+        return new DaemonStatus(4242, 3725, true, "userspace (/proc scan)", "/models/m.json", "embedded",
+                "ok", "0,1;2,3", 0.05,
+                new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
+                List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
+                        "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5))),
+                List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
+                List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
+                        new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
+                new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57),
+                new DaemonStatus.Latency(58, 1.5, 2.75, 3.125));
+    }
+
+    @Test
+    void theDocumentIsGeneratedFromTheRecords() throws Exception {
+        Path doc = Path.of("docs/status.md");
+        assertEquals(StatusSchema.markdown(), Files.readString(doc), doc + " differs from the status records: run"
+                + " `java -cp target/smtcheck-daemon.jar io.smtcheck.daemon.StatusSchema docs/status.md` after"
+                + " `mvn package`, and commit it");
+    }
+
+    @Test
+    void theDocumentNamesEveryField() {
+        String doc = StatusSchema.markdown();
+        for (String key : keys(JSON.valueToTree(full()), "")) {
+            String last = key.substring(key.lastIndexOf('.') + 1);
+            if (!key.startsWith("config.settings.") || last.startsWith("atRestart") || last.equals("value")
+                    || last.equals("from")) {
+                assertTrue(doc.contains("| `" + last + "` |"), key + " is not documented");
+            }
+        }
+    }
+
+    @Test
+    void serialisesTheKeysStatusHasAlwaysHad() {
+        JsonNode s = JSON.valueToTree(full());
+        assertEquals(new TreeSet<>(List.of("pid", "uptimeSeconds", "dryRun", "monitor", "model", "store",
+                "storeHealth", "topology", "minGain", "config", "workloads", "leftAlone", "cores", "counters",
+                "eventToPinMs")), names(s));
+        assertEquals(new TreeSet<>(List.of("pgid", "job", "name", "workers", "profileKnown", "slot", "cpus",
+                "wantedCpus", "pinError", "pinFailures", "ipc")), names(s.path("workloads").get(0)));
+        assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),
+                names(s.path("workloads").get(0).path("ipc")));
+        assertEquals(new TreeSet<>(List.of("events", "plans", "pins", "moves", "errors", "profileRuleErrors",
+                "changedByOthers")), names(s.path("counters")));
+        assertEquals(new TreeSet<>(List.of("samples", "median", "p99", "max")), names(s.path("eventToPinMs")));
+        assertEquals(new TreeSet<>(List.of("core", "cpus", "workloads", "score")), names(s.path("cores").get(0)));
+        assertEquals(new TreeSet<>(List.of("pgid", "name", "reason")), names(s.path("leftAlone").get(0)));
+        assertEquals(new TreeSet<>(List.of("file", "reloadable", "settings")), names(s.path("config")));
+        JsonNode settings = s.path("config").path("settings");
+        assertEquals(new TreeSet<>(List.of("value", "from")), names(settings.path("threshold")));
+        assertEquals(new TreeSet<>(List.of("value", "from", "atRestart", "atRestartFrom")),
+                names(settings.path("min-gain")));
+        assertTrue(settings.path("mongo-uri").has("atRestart"), "a pending unset value is shown as null");
+        assertTrue(settings.path("mongo-uri").path("atRestart").isNull());
+    }
+
+    @Test
+    void leavesOutOptionalFieldsWithoutValue() {
+        DaemonStatus.Workload w = new DaemonStatus.Workload(1, 2, "x", 1, false, null, List.of(), List.of(), null,
+                null, null);
+        JsonNode o = JSON.valueToTree(w);
+        assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures"), o.toString());
+        assertTrue(o.has("ipc") && o.path("ipc").isNull(), "ipc is null until counters were read: " + o);
+        JsonNode lat = JSON.valueToTree(new DaemonStatus.Latency(0, null, null, null));
+        assertEquals("{\"samples\":0}", lat.toString());
+    }
+
+    @Test
+    void readsBackWhatItWrites() throws Exception {
+        DaemonStatus s = full();
+        assertEquals(s, JSON.readValue(JSON.writeValueAsString(s), DaemonStatus.class));
+        JsonNode tree = JSON.valueToTree(s);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) tree).put("addedLater", 1);
+        assertEquals(s, JSON.treeToValue(tree, DaemonStatus.class), "a field it does not know is ignored");
+    }
+
+    private static TreeSet<String> names(JsonNode o) {
+        TreeSet<String> out = new TreeSet<>();
+        o.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    private static List<String> keys(JsonNode o, String prefix) {
+        List<String> out = new java.util.ArrayList<>();
+        if (o.isObject()) {
+            o.fields().forEachRemaining(e -> {
+                out.add(prefix + e.getKey());
+                out.addAll(keys(e.getValue(), prefix + e.getKey() + "."));
+            });
+        } else if (o.isArray() && !o.isEmpty()) {
+            out.addAll(keys(o.get(0), prefix));
+        }
+        return out;
+    }
+}
