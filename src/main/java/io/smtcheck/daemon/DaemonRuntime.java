@@ -52,21 +52,25 @@ public final class DaemonRuntime implements AutoCloseable {
     public static DaemonRuntime start(DaemonOptions options, Topology topology, String mongoUri, Path dataDir,
             Path modelDir, boolean sampleProfiles) throws IOException {
         StateDirLock lock = StateDirLock.acquire(options.stateDir());
-        ProfileStore store;
+        ProfileStore store = null;
         try {
             store = mongoUri != null ? ProfileStore.connect(mongoUri) : ProfileStore.embedded(dataDir);
+            // Before the profile source loads its cache, so that it starts with the samples.
+            if (sampleProfiles) {
+                store.importIfEmpty(BundledData.sampleDataset()).ifPresent(r -> LOG.warn(
+                        "empty profile store: imported the shipped SYNTHETIC sample profiles; their process rules"
+                                + " match programs such as sort and gzip"));
+            }
         } catch (IOException | RuntimeException e) {
+            if (store != null) {
+                store.close();
+            }
             lock.close();
             throw e;
         }
         ProfileSource profiles = new StoreProfileSource(store);
         Monitor monitor = null;
         try {
-            if (sampleProfiles) {
-                store.importIfEmpty(BundledData.sampleDataset()).ifPresent(r -> LOG.warn(
-                        "empty profile store: imported the shipped SYNTHETIC sample profiles; their process rules"
-                                + " match programs such as sort and gzip"));
-            }
             ModelLoader models = new ModelLoader(modelDir != null ? modelDir : BundledData.modelDirectory());
             ModelLoader.Result loaded = models.reload();
             loaded.problems().forEach(p -> LOG.warn("model: {}", p));

@@ -6,14 +6,29 @@ import io.smtcheck.profiles.StoreHealth;
 import java.util.List;
 import java.util.Optional;
 
-/** The daemon's view of the profile store: lookups that never throw, served from cache when the store is down. */
+/**
+ * The daemon's view of the profile store. Its lookups and requests never throw and never wait for
+ * the store (no I/O at all), so the daemon may call them while it holds its own lock: they answer
+ * from what is known, and the store is read and written in the background.
+ */
 public interface ProfileSource extends AutoCloseable {
+    /**
+     * The job's profile, if it is known. A job that is not known yet is looked up in the background;
+     * a profile found there is answered by a later call (the daemon's next pass over the workloads
+     * that have none), not by this one.
+     */
     Optional<Profile> byJob(int jobId);
 
-    /** Every known profile (for recognising processes in /proc). */
+    /**
+     * Every known profile (for recognising processes in /proc), without waiting. The same list
+     * object until its contents change, so that callers can tell when it changed.
+     */
     List<Profile> all();
 
-    /** Files a profiling request for a job without a profile; filing it again changes nothing. */
+    /**
+     * Asks for a job without a profile to be profiled, without waiting: the request is filed in the
+     * background, and again later when the store cannot take it now. Asking again changes nothing.
+     */
     void requestProfile(int jobId, String name);
 
     /** One line for logs and status. */

@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <p>H2 keeps acknowledged writes in memory until its background writer commits them to the file,
  * about once a second (MVStore's default auto-commit delay); that also covers writes that other
  * processes send. {@link #commit()} makes them durable at once: call it after writes that must
- * survive a crash ({@link ProfileStore} does after each of its writes). H2 closes the file after a
+ * survive a crash ({@link MongoGateway} does after each write). H2 closes the file after a
  * failed write (a full disk); the server then opens it again ({@link ReopeningBackend}).
  */
 public final class EmbeddedMongo implements AutoCloseable {

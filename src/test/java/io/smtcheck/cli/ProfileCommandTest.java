@@ -16,7 +16,10 @@ import io.smtcheck.model.Measurement;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ResourceProfile;
 import io.smtcheck.profiles.EmbeddedMongo;
+import io.smtcheck.profiles.MongoGateway;
 import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.RequestCollection;
+import io.smtcheck.profiles.StoreContents;
 import io.smtcheck.profiling.Contention;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -101,7 +104,7 @@ class ProfileCommandTest {
     @Test
     @Order(1)
     void profilesOfAStreamAndACompute() throws Exception {
-        store.requestProfiling(201);
+        new RequestCollection(store.gateway(), MongoGateway.Patience.RETRY).file(201);
         // The host can stall either vCPU for seconds (DESIGN.md §7), which reads as a slowdown: a
         // compute kernel must show itself insensitive in one of three profiles.
         ResourceProfile cm = null;
@@ -150,9 +153,9 @@ class ProfileCommandTest {
         assertEquals(1.0, s.singleIpc());
         assertTrue(m.l3().startsWith("not measured"), m.l3());
 
-        assertEquals("done", store.profilingRequests().stream().filter(r -> r.jobId() == 201).findFirst().orElseThrow()
+        assertEquals("done", StoreContents.requests(store).stream().filter(r -> r.jobId() == 201).findFirst().orElseThrow()
                 .status());
-        assertTrue(store.pendingProfilingRequests().isEmpty());
+        assertTrue(StoreContents.pending(store).isEmpty());
         // The injector catalogue declares the resources the next model is trained on.
         assertEquals(7, store.baselines().items().size());
         assertTrue(store.baselines().items().stream().allMatch(b -> b.soloRate() > 0));

@@ -16,6 +16,7 @@ import io.smtcheck.cli.Main;
 import io.smtcheck.os.Signals;
 import io.smtcheck.procfs.LaunchRegistry;
 import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.StoreContents;
 import io.smtcheck.sched.GroupLauncher;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
@@ -170,7 +171,7 @@ class DaemonIntegrationTest {
         }
         // The profiling request for the unknown job outlived the daemon, in the embedded store's files.
         try (ProfileStore store = ProfileStore.embedded(dir.resolve("data"))) {
-            List<Integer> requested = store.profilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList();
+            List<Integer> requested = StoreContents.requested(store);
             assertEquals(List.of(4242), requested);
         }
         assertFalse(Files.exists(options().socket()), "the socket is removed on stop");

@@ -71,8 +71,8 @@ class ProfileStoreTest {
         assertEquals(DATA.profiles(), export.data().profiles());
         assertEquals(DATA.baselines(), export.data().baselines());
         assertEquals(Set.copyOf(DATA.samples()), Set.copyOf(export.data().samples()));
-        assertEquals(DATA.profiles().get(0), store.profile(101).orElseThrow());
-        assertTrue(store.profile(5).isEmpty());
+        assertEquals(DATA.profiles().get(0), profiles(store).find(101).orElseThrow());
+        assertTrue(profiles(store).find(5).isEmpty());
 
         // Importing again changes nothing: same counts, no duplicate samples.
         ProfileStore.ImportResult again = store.importData(DATA);
@@ -88,12 +88,12 @@ class ProfileStoreTest {
         Path db = dir.resolve("Profiles");
         store = ProfileStore.embedded(db, FAST);
         assertEquals(16, store.importData(DATA).profiles());
-        assertEquals(DATA.profiles().get(0), store.profile(101).orElseThrow());
+        assertEquals(DATA.profiles().get(0), profiles(store).find(101).orElseThrow());
         PublishedServer published = PublishedServer.read(db).orElseThrow();
         try (ProfileStore other = ProfileStore.connect(published, db);
                 ProfileStore byUri = ProfileStore.connect(published.uri(), FAST)) {
             assertEquals(DATA.profiles(), other.readAllProfiles().items());
-            assertEquals(DATA.profiles().get(1), byUri.profile(DATA.profiles().get(1).jobId()).orElseThrow());
+            assertEquals(DATA.profiles().get(1), profiles(byUri).find(DATA.profiles().get(1).jobId()).orElseThrow());
         }
     }
 
@@ -121,10 +121,11 @@ class ProfileStoreTest {
     @Test
     void profilingRequestsAreIdempotent() throws IOException {
         store = ProfileStore.embedded(dir.resolve("db"), FAST);
-        assertEquals(ProfileStore.RequestOutcome.FILED, store.requestProfiling(42));
-        assertEquals(ProfileStore.RequestOutcome.ALREADY_FILED, store.requestProfiling(42));
-        assertEquals(ProfileStore.RequestOutcome.FILED, store.requestProfiling(43));
-        List<ProfileStore.ProfilingRequest> requests = store.profilingRequests();
+        RequestCollection filing = requests(store);
+        assertEquals(RequestCollection.Outcome.FILED, filing.file(42));
+        assertEquals(RequestCollection.Outcome.ALREADY_FILED, filing.file(42));
+        assertEquals(RequestCollection.Outcome.FILED, filing.file(43));
+        List<StoreContents.Request> requests = StoreContents.requests(store);
         assertEquals(2, requests.size());
         assertEquals(42, requests.get(0).jobId());
         assertEquals("pending", requests.get(0).status());
@@ -132,12 +133,12 @@ class ProfileStoreTest {
         // A profile for the job answers the request: it is done, and no longer pending.
         Profile p = DATA.profiles().get(0);
         store.putProfile(new Profile(42, "job-42", null, 1, p.singleIpc(), p.l3CacheIpc(), p.resources()));
-        assertEquals(List.of(43), store.pendingProfilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
-        assertEquals("done", store.profilingRequests().get(0).status());
-        assertEquals("job-42", store.profile(42).orElseThrow().name());
+        assertEquals(List.of(43), StoreContents.pending(store));
+        assertEquals("done", StoreContents.requests(store).get(0).status());
+        assertEquals("job-42", profiles(store).find(42).orElseThrow().name());
         // Asked again (say the profile was deleted since), the request is pending again.
-        assertEquals(ProfileStore.RequestOutcome.FILED, store.requestProfiling(42));
-        assertEquals(List.of(42, 43), store.pendingProfilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
+        assertEquals(RequestCollection.Outcome.FILED, filing.file(42));
+        assertEquals(List.of(42, 43), StoreContents.pending(store));
     }
 
     @Test
@@ -156,15 +157,16 @@ class ProfileStoreTest {
             profiles.insertOne(new Document("name", "no-job"));
             raw(client).getCollection("corun_samples").insertOne(new Document("job_a", 1).append("job_b", "x"));
         }
-        List<Profile> valid = store.profiles();
+        ProfileStore.Loaded<Profile> loaded = store.readAllProfiles();
+        List<Profile> valid = loaded.items();
         assertEquals(16, valid.size());
-        List<ProfileStore.Skipped> skipped = store.skipped();
+        List<ProfileStore.Skipped> skipped = loaded.skipped();
         assertEquals(3, skipped.size(), skipped.toString());
         assertTrue(skipped.get(0).toString().startsWith("profiles job_id 500, _id "), skipped.get(0).toString());
         assertTrue(skipped.stream().anyMatch(s -> s.reason().equals("single_ipc: NaN is not a finite number")), skipped.toString());
         assertTrue(skipped.stream().anyMatch(s -> s.reason().equals("single_ipc: missing")), skipped.toString());
         assertTrue(skipped.stream().anyMatch(s -> s.reason().equals("job_id: missing")), skipped.toString());
-        assertTrue(store.profile(500).isEmpty(), "an invalid profile is no profile");
+        assertTrue(profiles(store).find(500).isEmpty(), "an invalid profile is no profile");
         ProfileStore.Loaded<io.smtcheck.model.CoRunSample> samples = store.samples();
         assertEquals(DATA.samples().size(), samples.items().size());
         assertEquals("job_b: expected an integer, found the string \"x\"", samples.skipped().get(0).reason());
@@ -175,13 +177,13 @@ class ProfileStoreTest {
         Path db = dir.resolve("db");
         store = ProfileStore.embedded(db, FAST);
         store.importData(DATA);
-        store.requestProfiling(7);
+        requests(store).file(7);
         store.close();
         store.close(); // idempotent
         store = ProfileStore.embedded(db, FAST);
-        assertEquals(DATA.profiles(), store.profiles());
-        assertEquals(1, store.profilingRequests().size());
-        assertEquals(ProfileStore.RequestOutcome.ALREADY_FILED, store.requestProfiling(7));
+        assertEquals(DATA.profiles(), store.readAllProfiles().items());
+        assertEquals(1, StoreContents.requests(store).size());
+        assertEquals(RequestCollection.Outcome.ALREADY_FILED, requests(store).file(7));
     }
 
     @Test
@@ -239,47 +241,52 @@ class ProfileStoreTest {
     }
 
     @Test
-    void recoversWhenTheServerStopsAndReturns() throws Exception {
+    void backsOffWhenTheServerStopsAndRecoversWhenItReturns() throws Exception {
         Path db = dir.resolve("db");
         server = EmbeddedMongo.start(db);
         store = ProfileStore.connect(server.connectionString(), FAST);
         store.importData(DATA);
-        assertEquals(16, store.profiles().size());
-        assertTrue(store.available());
+        ProfileCollection once = new ProfileCollection(store.gateway(), MongoGateway.Patience.ONCE);
+        assertEquals(16, once.readAll().items().size());
+        assertTrue(store.health().ok());
 
         server.close();
-        // Down: cached profiles are still served, new lookups find nothing, requests are queued.
-        assertEquals(16, store.profiles().size());
-        assertFalse(store.available());
-        assertEquals("dgemm", store.profile(101).orElseThrow().name());
-        assertTrue(store.profile(12345).isEmpty());
-        assertEquals(1, store.matching("stream", "./stream").size());
-        assertEquals(ProfileStore.RequestOutcome.QUEUED, store.requestProfiling(77));
-        assertEquals(Set.of(77), store.queuedRequests());
+        // Down: the daemon's kind of call fails at once, and then not even tries while the circuit is open.
+        StoreUnavailableException down = assertThrows(StoreUnavailableException.class, () -> once.find(101));
+        assertTrue(down.getMessage().startsWith("MongoDB at " + server.connectionString() + " is unreachable"),
+                down.getMessage());
+        assertFalse(store.health().ok());
+        assertTrue(store.gateway().untilNextAttempt().compareTo(Duration.ZERO) > 0);
+        // A command's call retries, then fails with one line.
         StoreUnavailableException e = assertThrows(StoreUnavailableException.class, store::samples);
         assertTrue(e.getMessage().startsWith("MongoDB at " + server.connectionString() + " is unreachable"), e.getMessage());
 
-        // Back on the same socket with the same data: the store reconnects and files the queued request.
+        // Back on the same socket with the same data: the next attempt after the pause works.
         server = EmbeddedMongo.start(db);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!store.refresh() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
+        Integer found = null;
+        while (found == null && System.nanoTime() < deadline) {
+            try {
+                found = once.readAll().items().size();
+            } catch (StoreUnavailableException again) {
+                Thread.sleep(100);
+            }
         }
-        assertTrue(store.available());
-        assertTrue(store.queuedRequests().isEmpty());
-        assertEquals(List.of(77), store.profilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
-        assertEquals(16, store.profiles().size());
+        assertEquals(16, found);
+        assertTrue(store.health().ok());
+        assertEquals(Duration.ZERO, store.gateway().untilNextAttempt());
     }
 
     @Test
     void matchingUsesCommAndCmdline() throws IOException {
         store = ProfileStore.embedded(dir.resolve("db"), FAST);
         store.importData(DATA);
-        assertEquals(List.of("ml-train"), names(store.matching("python3", "python3 /srv/train.py --epochs 9")));
-        assertEquals(List.of(), names(store.matching("python3", "python3 /srv/eval.py")));
-        assertEquals(List.of("db-scan"), names(store.matching("postgres", "postgres: app db 10.0.0.1 SELECT")));
-        assertEquals(List.of(), names(store.matching("postgres", "postgres: checkpointer")));
-        assertEquals(List.of("dgemm"), names(store.matching("dgemm", "")));
+        List<Profile> all = store.readAllProfiles().items();
+        assertEquals(List.of("ml-train"), names(matching(all, "python3", "python3 /srv/train.py --epochs 9")));
+        assertEquals(List.of(), names(matching(all, "python3", "python3 /srv/eval.py")));
+        assertEquals(List.of("db-scan"), names(matching(all, "postgres", "postgres: app db 10.0.0.1 SELECT")));
+        assertEquals(List.of(), names(matching(all, "postgres", "postgres: checkpointer")));
+        assertEquals(List.of("dgemm"), names(matching(all, "dgemm", "")));
     }
 
     @Test
@@ -288,6 +295,19 @@ class ProfileStoreTest {
                 () -> ProfileStore.connect("http://user:secret@host"));
         assertTrue(e.getMessage().startsWith("invalid MongoDB URI 'http://user:***@host'"), e.getMessage());
         assertEquals("mongodb://user:***@host/db", ProfileStore.redact("mongodb://user:secret@host/db"));
+    }
+
+    private static List<Profile> matching(List<Profile> all, String comm, String cmdline) {
+        return all.stream().filter(p -> p.matches(comm, cmdline)).toList();
+    }
+
+    /** The profiles collection as the daemon reads it, with the commands' retries. */
+    private static ProfileCollection profiles(ProfileStore store) {
+        return new ProfileCollection(store.gateway(), MongoGateway.Patience.RETRY);
+    }
+
+    private static RequestCollection requests(ProfileStore store) {
+        return new RequestCollection(store.gateway(), MongoGateway.Patience.RETRY);
     }
 
     private static List<String> names(List<Profile> profiles) {

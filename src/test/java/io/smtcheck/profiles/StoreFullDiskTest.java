@@ -80,8 +80,11 @@ class StoreFullDiskTest {
             assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
             failed++;
         }
-        // The daemon's kind of call: does not throw, keeps the request to file later.
-        assertEquals(ProfileStore.RequestOutcome.QUEUED, store.requestProfiling(4242));
+        // The daemon's kind of call: one attempt, a one-line error, counted. (The daemon's profile source
+        // keeps the request and files it later: StoreProfileSourceTest.)
+        StoreUnavailableException once = assertThrows(StoreUnavailableException.class,
+                () -> new RequestCollection(store.gateway(), MongoGateway.Patience.ONCE).file(4242));
+        assertFalse(once.getMessage().contains("\n"), once.getMessage());
         StoreHealth health = store.health();
         assertFalse(health.ok(), health.toString());
         assertTrue(health.errors() >= failed + 1, health.toString());
@@ -109,14 +112,12 @@ class StoreFullDiskTest {
         assertTrue(store.health().errors() >= failed + 1, "the count is kept: " + store.health());
         assertTrue(store.measurements("full").containsKey("after"));
         assertEquals(DATA.profiles(), store.readAllProfiles().items(), "what was written before the disk filled is kept");
-        assertTrue(store.queuedRequests().isEmpty(), "the queued request was filed once the store worked again");
 
         // And the file is sound: it opens again after a restart, with everything in it.
         store.close();
         store = ProfileStore.embedded(db, ProfileStoreTest.FAST);
         assertEquals(DATA.profiles(), store.readAllProfiles().items());
         assertTrue(store.measurements("full").containsKey("after"));
-        assertEquals(List.of(4242), store.profilingRequests().stream().map(ProfileStore.ProfilingRequest::jobId).toList());
     }
 
     private static ObjectNode bulky() {
