@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <queue>
 #include <stdexcept>
 #include <string>
@@ -110,35 +111,14 @@ public:
 		// Weights by class: the thread classes, then the three placeholder kinds. Nodes of one
 		// class share a row, so every weight is a single load.
 		classes_ = t + 3;
-		weight_.assign(static_cast<size_t>(classes_) * classes_, kForbidden);
-		double cost = in.migration_cost;
-		auto two_cpus = [&](int core) { return in.cores[core].size() == 2; };
-		for (int a = 0; a < t; a++) {
-			const ThreadClass &ta = tclass_[a];
-			for (int b = 0; b < t; b++) {
-				const ThreadClass &tb = tclass_[b];
-				double bonus = 0;
-				if (ta.core >= 0 && ta.core == tb.core)
-					bonus = 2 * cost;
-				else if ((ta.owner && two_cpus(ta.core)) || (tb.owner && two_cpus(tb.core)))
-					bonus = cost;
-				at(a, b) = in.scores[static_cast<size_t>(ta.workload) * n + tb.workload] + bonus;
-			}
-			double solo = in.solo + (ta.owner ? cost : 0.0);
-			at(a, t) = at(t, a) = solo;
-			at(a, t + 1) = at(t + 1, a) = solo;
-			at(a, t + 2) = at(t + 2, a) = 0.0;
-		}
-		at(t + 1, t + 1) = 0.0;
-		subtract_potentials();
-		double largest = 1.0;
-		for (double w : weight_)
-			if (w != kForbidden)
-				largest = std::max(largest, std::fabs(w));
-		improvement_ = kImprovement + kRelativeImprovement * largest;
+		fill_weights(in, t);
 	}
 
 	int size() const { return static_cast<int>(kind_.size()); }
+	// Node u's row of weights, indexed by class: with cls(), one load per weight in the inner
+	// loops of the local search.
+	const double *row(int u) const { return &weight_[static_cast<size_t>(class_[u]) * classes_]; }
+	int cls(int u) const { return class_[u]; }
 	Kind kind(int u) const { return kind_[u]; }
 	int workload(int u) const { return kind_[u] == kThread ? tclass_[class_[u]].workload : kEmpty; }
 	// The running thread node u stands for, or nullptr for a thread that runs nowhere yet.
@@ -162,45 +142,109 @@ private:
 	}
 	double &at(int a, int b) { return weight_[static_cast<size_t>(a) * classes_ + b]; }
 
+	// Fills the matrix and subtracts the potentials in two passes over it, the least a matrix of
+	// this size allows (at 1024 threads it is 8 MB): each row is written and summed while it is in
+	// cache, then every weight is reduced and the largest found.
+	void fill_weights(const PairingInput &in, int t)
+	{
+		size_t n = in.workers.size();
+		double cost = in.migration_cost;
+		weight_.reset(new double[static_cast<size_t>(classes_) * classes_]);
+		std::vector<int> workload(t), core(t);
+		std::vector<char> owns_two(t);
+		for (int b = 0; b < t; b++) {
+			const ThreadClass &tb = tclass_[b];
+			workload[b] = tb.workload;
+			core[b] = tb.core;
+			owns_two[b] = tb.owner && in.cores[tb.core].size() == 2;
+		}
+		std::vector<long> members(classes_, 0);
+		for (int c : class_)
+			members[c]++;
+		std::vector<double> sum(classes_, 0.0);
+		std::vector<long> count(classes_, 0);
+		for (int a = t; a < classes_; a++)
+			for (int b = t; b < classes_; b++)
+				at(a, b) = kForbidden;
+		at(t + 1, t + 1) = 0.0;
+		for (int a = 0; a < t; a++) {
+			// The score of the two workloads plus the bonus for what the pair keeps.
+			const double *scores = &in.scores[static_cast<size_t>(workload[a]) * n];
+			double *out = &at(a, 0);
+			for (int b = 0; b < t; b++)
+				out[b] = scores[workload[b]];
+			if (cost != 0) {
+				int home = core[a];
+				for (int b = 0; b < t; b++) {
+					double bonus = 0;
+					if (home >= 0 && home == core[b])
+						bonus = 2 * cost;
+					else if (owns_two[a] || owns_two[b])
+						bonus = cost;
+					out[b] += bonus;
+				}
+			}
+			double solo = in.solo + (tclass_[a].owner ? cost : 0.0);
+			out[t] = at(t, a) = solo;
+			out[t + 1] = at(t + 1, a) = solo;
+			out[t + 2] = at(t + 2, a) = 0.0;
+			sum_row(a, members, sum[a], count[a]);
+		}
+		for (int a = t; a < classes_; a++)
+			sum_row(a, members, sum[a], count[a]);
+		subtract_potentials(members, sum, count);
+	}
+
+	// The sum of row a's allowed weights over every partner a node of class a could take.
+	void sum_row(int a, const std::vector<long> &members, double &sum, long &count)
+	{
+		const double *row = &at(a, 0);
+		for (int b = 0; b < classes_; b++) {
+			long partners = members[b] - (a == b);
+			if (partners <= 0 || row[b] == kForbidden)
+				continue;
+			sum += row[b] * partners;
+			count += partners;
+		}
+	}
+
 	// Every node is matched exactly once, so subtracting a potential p(u) from each of u's edges
 	// lowers every perfect matching's total by the same sum and changes none of the choices. With
 	// p(u) about half of u's mean edge, what is left is how much better a partner is than
 	// average for u: scores that are mostly "a + b" (some workloads good with everyone) no longer
 	// fill every candidate list with the same few nodes.
-	void subtract_potentials()
+	void subtract_potentials(const std::vector<long> &members, const std::vector<double> &sum,
+				 const std::vector<long> &count)
 	{
-		std::vector<long> members(classes_, 0);
-		for (int c : class_)
-			members[c]++;
 		std::vector<double> mean(classes_, 0.0);
 		double all = 0;
 		long all_count = 0;
 		for (int a = 0; a < classes_; a++) {
-			double sum = 0;
-			long count = 0;
-			for (int b = 0; b < classes_; b++) {
-				long partners = members[b] - (a == b);
-				if (partners <= 0 || at(a, b) == kForbidden)
-					continue;
-				sum += at(a, b) * partners;
-				count += partners;
-			}
-			mean[a] = count ? sum / count : 0.0;
-			all += sum * members[a];
-			all_count += count * members[a];
+			mean[a] = count[a] ? sum[a] / count[a] : 0.0;
+			all += sum[a] * members[a];
+			all_count += count[a] * members[a];
 		}
 		double half_overall = all_count ? all / all_count / 2 : 0.0;
+		std::vector<double> potential(classes_);
 		for (int a = 0; a < classes_; a++)
+			potential[a] = mean[a] - half_overall;
+		double largest = 1.0;
+		for (int a = 0; a < classes_; a++) {
+			double *out = &at(a, 0);
 			for (int b = 0; b < classes_; b++)
-				if (at(a, b) != kForbidden)
-					at(a, b) -= (mean[a] - half_overall) + (mean[b] - half_overall);
+				if (out[b] != kForbidden) {
+					out[b] -= potential[a] + potential[b];
+					largest = std::max(largest, std::fabs(out[b]));
+				}
+		}
+		improvement_ = kImprovement + kRelativeImprovement * largest;
 	}
 
 	std::vector<Kind> kind_;
 	std::vector<int> class_;
 	std::vector<ThreadClass> tclass_;
 	int classes_ = 0;
-	std::vector<double> weight_;
+	std::unique_ptr<double[]> weight_;
 	long threads_ = 0;
 	long restricted_ = 0;
 	double improvement_ = kImprovement;
@@ -211,8 +255,9 @@ private:
 int heaviest_partners(const MatchingGraph &g, int u, int k, int *node, double *weight)
 {
 	int len = 0;
+	const double *row = g.row(u);
 	for (int v = 0; v < g.size(); v++) {
-		double w = g.weight(u, v);
+		double w = row[g.cls(v)];
 		if (w == kForbidden || v == u || (len == k && w <= weight[len - 1]))
 			continue;
 		int i = len < k ? len++ : k - 1;
@@ -363,13 +408,19 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vecto
 		if (u < mate[u])
 			edges.push_back({u, mate[u]});
 	size_t m = edges.size();
+	// The ends' classes side by side, so that the inner loop reads two rows and four columns.
+	std::vector<int> first(m), second(m);
 	std::vector<double> w(m);
-	for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; i < m; i++) {
+		first[i] = g.cls(edges[i][0]);
+		second[i] = g.cls(edges[i][1]);
 		w[i] = g.weight(edges[i][0], edges[i][1]);
+	}
 	std::vector<char> dirty(m, 0);
 	for (size_t i = 0; i < m; i++)
 		dirty[i] = look[edges[i][0]] || look[edges[i][1]];
 	std::fill(look.begin(), look.end(), 0);
+	double improvement = g.improvement();
 	bool any = true, improved = false;
 	while (any) {
 		any = false;
@@ -377,19 +428,20 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vecto
 			if (!dirty[i])
 				continue;
 			dirty[i] = 0;
+			const double *ra = g.row(edges[i][0]), *rb = g.row(edges[i][1]);
 			for (size_t j = 0; j < m; j++) {
 				if (j == i)
 					continue;
-				int a = edges[i][0], b = edges[i][1], c = edges[j][0], d = edges[j][1];
 				double current = w[i] + w[j];
-				double ac = g.weight(a, c), bd = g.weight(b, d);
-				double ad = g.weight(a, d), bc = g.weight(b, c);
-				if (ac + bd > current + g.improvement() && ac + bd >= ad + bc) {
+				double ac = ra[first[j]], bd = rb[second[j]];
+				double ad = ra[second[j]], bc = rb[first[j]];
+				int a = edges[i][0], b = edges[i][1], c = edges[j][0], d = edges[j][1];
+				if (ac + bd > current + improvement && ac + bd >= ad + bc) {
 					edges[i] = {a, c};
 					edges[j] = {b, d};
 					w[i] = ac;
 					w[j] = bd;
-				} else if (ad + bc > current + g.improvement()) {
+				} else if (ad + bc > current + improvement) {
 					edges[i] = {a, d};
 					edges[j] = {b, c};
 					w[i] = ad;
@@ -397,6 +449,12 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vecto
 				} else {
 					continue;
 				}
+				for (size_t e : {i, j}) {
+					first[e] = g.cls(edges[e][0]);
+					second[e] = g.cls(edges[e][1]);
+				}
+				ra = g.row(edges[i][0]);
+				rb = g.row(edges[i][1]);
 				dirty[i] = dirty[j] = 1;
 				any = improved = true;
 			}
@@ -783,19 +841,47 @@ PairingPlan solve(const PairingInput &in, Mode mode)
 		Candidates candidates(g);
 		mate = Greedy(g, candidates).run();
 		// Each search starts where the other changed something; on small graphs, where that
-		// costs little, everywhere again, for what a change elsewhere made worth trying.
+		// costs little, everywhere again, for what a change elsewhere made worth trying. On large
+		// ones the cycles go first: they mend most of greedy's edges from the candidate lists, so
+		// the full 2-opt after them rescans fewer edges and finds what the lists miss.
 		std::vector<char> look(g.size(), 1);
 		bool small = g.size() <= kLookEverywhereUpTo;
 		for (bool more = true; more;) {
-			if (small)
+			if (small) {
 				std::fill(look.begin(), look.end(), 1);
-			more = improve_by_swaps(g, mate, look);
-			if (small)
+				more = improve_by_swaps(g, mate, look);
 				std::fill(look.begin(), look.end(), 1);
-			more |= ChainSearch(g, candidates, mate).run(look);
+				more |= ChainSearch(g, candidates, mate).run(look);
+			} else {
+				more = ChainSearch(g, candidates, mate).run(look);
+				more |= improve_by_swaps(g, mate, look);
+			}
 		}
 	}
 	return decode(in, g, mate, mode);
+}
+
+// When every thread runs now, each on a CPU of its own, the current placement is a plan that keeps
+// everything, and nothing can beat it once every move costs more than any plan gains: it is the
+// keep-all plan, exactly, without solving for it.
+bool everything_runs(const PairingInput &in)
+{
+	std::vector<int> listed(in.workers.size(), 0);
+	for (const auto &core : in.current)
+		for (int w : core)
+			if (w != kEmpty)
+				listed[w]++;
+	return listed == in.workers;
+}
+
+PairingPlan as_is(const PairingInput &in, Mode mode)
+{
+	PairingPlan plan;
+	plan.mode = mode;
+	plan.occupants = in.current;
+	plan.unplaced.assign(in.workers.size(), 0);
+	plan.total = plan_score(in, plan.occupants);
+	return plan;
 }
 
 double net(const PairingInput &in, const PairingPlan &p)
@@ -837,15 +923,20 @@ Replan replan_pairs(const PairingInput &in, Mode mode)
 		return r;
 	}
 	PairingInput variant = in;
-	// Keeping every running thread: a cost above any gain a plan could make by moving one.
-	double span = std::fabs(in.solo);
-	for (double s : in.scores)
-		span = std::max(span, std::fabs(s));
-	long threads = 0;
-	for (int w : in.workers)
-		threads += w;
-	variant.migration_cost = (2 * span + 1) * static_cast<double>(threads + 1);
-	PairingPlan kept = solve(variant, mode);
+	PairingPlan kept;
+	if (everything_runs(in)) {
+		kept = as_is(in, r.plan.mode);
+	} else {
+		// Keeping every running thread: a cost above any gain a plan could make by moving one.
+		double span = std::fabs(in.solo);
+		for (double s : in.scores)
+			span = std::max(span, std::fabs(s));
+		long threads = 0;
+		for (int w : in.workers)
+			threads += w;
+		variant.migration_cost = (2 * span + 1) * static_cast<double>(threads + 1);
+		kept = solve(variant, mode);
+	}
 	variant.migration_cost = 0;
 	PairingPlan optimal = in.migration_cost == 0 ? r.plan : solve(variant, mode);
 	// It keeps everything but where a lone thread holds a two-CPU core that the pairs need (mixed
