@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, then runs every test: the native library's C++ tests
 # (ctest) and the Java tests (JUnit), both from Maven; checks of the built jar's command line; the
-# kernel modules' deployment (dkms, make install); their tests inside a QEMU guest; and the whole
+# kernel modules' deployment (dkms, make install); their tests inside a QEMU guest, on Debian's
+# kernels and on a debug kernel built from Debian's source (once, then cached); and the whole
 # system (daemon jar + modules) end to end inside a QEMU guest. Ends with one line
 # "N passed, N failed" over all of them and exits non-zero when anything failed.
 set -uo pipefail
@@ -42,13 +43,15 @@ if ! mvn -B -ntp verify -Dmaven.test.failure.ignore=true; then
 fi
 count_junit target/native/ctest-results.xml target/surefire-reports/TEST-*.xml
 
-# Runs one test script, showing its output, and adds its closing "N passed, N failed" line to the
-# totals; a script that exits non-zero, or ends without that line, fails its stage.
+# counted_stage TITLE NAME SCRIPT [ARGS...]: runs one test script, showing its output, and adds its
+# closing "N passed, N failed" line to the totals; a script that exits non-zero, or ends without
+# that line, fails its stage.
 counted_stage() {
 	local title=$1 name=$2 script=$3 out_file rc line
-	stage "$title ($script)"
+	shift 3
+	stage "$title ($script${*:+ $*})"
 	out_file=$(mktemp)
-	"$script" 2>&1 | tee "$out_file"
+	"$script" "$@" 2>&1 | tee "$out_file"
 	rc=${PIPESTATUS[0]}
 	line=$(tail -n 1 "$out_file")
 	rm -f "$out_file"
@@ -69,6 +72,8 @@ else
 fi
 counted_stage "deployment of the kernel modules: dkms and make install" dkms-test scripts/dkms-test.sh
 counted_stage "kernel modules in a QEMU guest" vm-test scripts/vm-test.sh
+counted_stage "kernel modules in a QEMU guest on a debug kernel (lockdep, KASAN, kmemleak)" \
+	vm-test-debug scripts/vm-test.sh --debug-kernel
 counted_stage "the whole system in a QEMU guest: daemon + modules" e2e-test scripts/e2e-test.sh
 
 echo

@@ -6,7 +6,14 @@
 # check the guest's kernel log.  A third, short guest runs the counting
 # tests on Debian's PREEMPT_RT kernel (built against its own headers).
 #
-# Usage: scripts/vm-test.sh      (as root; installs what it needs)
+# --debug-kernel runs the tests instead on a kernel built from Debian's
+# linux-source-6.1 with lockdep, KASAN, UBSAN, debug objects, list debugging
+# and kmemleak (scripts/vm/debug-kernel.config; built once, about 20
+# minutes, then reused from /var/cache/smtcheck/kernels), and passes only
+# with no splat in the kernel log and no leak that kmemleak suspects.  It
+# also runs checkpatch and sparse (W=1) from that source over the modules.
+#
+# Usage: scripts/vm-test.sh [--debug-kernel]   (as root; installs what it needs)
 # Env:   VM_TEST_TIMEOUT=secs    guest wall-clock limit (default 420 for the
 #                                main guest, 150 for the parallel one, 240
 #                                for the PREEMPT_RT one)
@@ -15,6 +22,7 @@
 #                                tests (names: ktest -l), "-r N" repeats them
 #        VM_ACCEL=tcg            with VM_TEST_ONLY: multi-threaded TCG
 #        VM_KERNEL=rt            with VM_TEST_ONLY: the PREEMPT_RT kernel
+#        VM_KERNEL_CACHE=dir     where debug kernels are kept
 #        VM_TEST_APPEND=...      extra kernel command line
 #        VM_TEST_QEMU_ARGS=...   extra QEMU arguments (e.g. a monitor socket)
 #        The fuzz test prints its seed; VM_TEST_APPEND="KTEST_FUZZ_SEED=N
@@ -27,27 +35,46 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=vm/lib.sh
 . "$ROOT/scripts/vm/lib.sh"
 
+DEBUG=0
+case ${1:-} in
+--debug-kernel) DEBUG=1 ;;
+"") ;;
+*)
+	echo "usage: $0 [--debug-kernel]" >&2
+	exit 2
+	;;
+esac
+
 TIMEOUT=${VM_TEST_TIMEOUT:-420}
 vm_workdir vm "${VM_TEST_KEEP:-0}"
 
 # ---- host side: packages, kernel, builds ---------------------------------
-if ! vm_install_deps; then
+if ! vm_install_deps $([ "$DEBUG" = 1 ] && echo "$VM_DEBUG_PACKAGES"); then
 	fail "setup (packages could not be installed)"
 	finish
 fi
-if ! KVER=$(vm_kernel_version); then
-	fail "setup (no Debian kernel with headers)"
-	finish
+if [ "$DEBUG" = 1 ]; then
+	if ! DEBUG_DIR=$(vm_debug_kernel); then
+		fail "setup (the debug kernel could not be built)"
+		finish
+	fi
+	vm_log "debug kernel $DEBUG_DIR"
+else
+	if ! KVER=$(vm_kernel_version); then
+		fail "setup (no Debian kernel with headers)"
+		finish
+	fi
+	if ! RTVER=$(vm_kernel_version rt); then
+		fail "setup (no Debian PREEMPT_RT kernel with headers)"
+		finish
+	fi
+	vm_log "kernels $KVER, $RTVER"
 fi
-if ! RTVER=$(vm_kernel_version rt); then
-	fail "setup (no Debian PREEMPT_RT kernel with headers)"
-	finish
-fi
-vm_log "kernels $KVER, $RTVER"
 
-# build_modules KVER DIR: copy kernel/ to DIR and build it warning-free
+# build_modules KDIR DIR: copy kernel/ to DIR and build it warning-free
+# against the kernel build tree KDIR
 build_modules() {
-	local kver=$1 dir=$2 kdir=/lib/modules/$1/build brc
+	local kdir=$1 dir=$2 brc
 	mkdir -p "$dir"
 	cp -r "$ROOT/kernel/Kbuild" "$ROOT/kernel/Makefile" "$ROOT/kernel/include" \
 		"$ROOT/kernel/module" "$ROOT/kernel/tests" "$dir/" ||
@@ -58,15 +85,48 @@ build_modules() {
 	grep -i 'warning' "$dir/build.log" |
 		grep -v 'the compiler differs from the one used to build' >"$dir/warnings"
 	if [ "$brc" -eq 0 ] && [ ! -s "$dir/warnings" ]; then
-		pass "build-modules (warning-free against $kver)"
+		pass "build-modules (warning-free against $kdir)"
 	else
 		cat "$dir/build.log"
-		fail "build-modules ($kver)"
+		fail "build-modules ($kdir)"
 		return 1
 	fi
 }
-build_modules "$KVER" "$WORK/kernel" || finish
-build_modules "$RTVER" "$WORK/kernel-rt" || finish
+# static_checks DIR: the kernel's own checkers over the modules, with the
+# kernel's source at hand: checkpatch, and sparse with W=1 warnings
+static_checks() {
+	local dir=$1 src=$DEBUG_DIR/src out f
+	# The version guard keeps the modules building on kernels before 6.3; the
+	# uapi header is compiled by userspace too, which has no __aligned().
+	out=
+	for f in "$ROOT"/kernel/module/*.c "$ROOT"/kernel/include/*.h; do
+		out+=$("$src/scripts/checkpatch.pl" --no-tree --terse --show-types \
+			--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,PREFER_DEFINED_ATTRIBUTE_MACRO \
+			-f "$f" 2>&1 | grep -v '^total: 0 errors, 0 warnings')
+	done
+	if [ -z "$out" ]; then
+		pass "checkpatch (no error, no warning)"
+	else
+		echo "$out"
+		fail "checkpatch"
+	fi
+	make -C "$DEBUG_DIR/build" M="$dir" clean >/dev/null 2>&1
+	if make -C "$DEBUG_DIR/build" M="$dir" C=2 W=1 CHECK=sparse modules \
+		>"$dir/sparse.log" 2>&1 && ! grep -E 'warning|error' "$dir/sparse.log"; then
+		pass "sparse and W=1 (clean)"
+	else
+		cat "$dir/sparse.log"
+		fail "sparse and W=1"
+	fi
+}
+
+if [ "$DEBUG" = 1 ]; then
+	build_modules "$DEBUG_DIR/build" "$WORK/kernel-checks" && static_checks "$WORK/kernel-checks"
+	build_modules "$DEBUG_DIR/build" "$WORK/kernel" || finish
+else
+	build_modules "/lib/modules/$KVER/build" "$WORK/kernel" || finish
+	build_modules "/lib/modules/$RTVER/build" "$WORK/kernel-rt" || finish
+fi
 if make -C "$WORK/kernel/tests" >"$WORK/tests-build.log" 2>&1; then
 	pass "build-tests"
 else
@@ -76,14 +136,15 @@ else
 fi
 
 # ---- guests --------------------------------------------------------------
-# run_guest NAME ACCEL "KTEST ARGS" "EXTRA KERNEL ARGS" [TIMEOUT [KVER MODDIR]]
-# Boots one guest (kernel KVER, default $KVER, with the modules built in
-# MODDIR), runs ktest with those arguments, counts its results and checks
-# its kernel log.  Returns non-zero if the guest did not finish.
+# run_guest NAME ACCEL "KTEST ARGS" "EXTRA KERNEL ARGS" [TIMEOUT [KERNEL MODDIR]]
+# Boots one guest (the kernel image KERNEL, default Debian's $KVER, with
+# the modules built in MODDIR), runs ktest with those arguments, counts its
+# results and checks its kernel log.  Returns non-zero if the guest did not
+# finish.
 run_guest() {
 	local name=$1 accel=$2 args=$3 append=$4
 	local g=$WORK/$name R=$WORK/$name/root qrc current line
-	local limit=${5:-$TIMEOUT} kver=${6:-$KVER} mods=${7:-$WORK/kernel} t0
+	local limit=${5:-$TIMEOUT} kernel=${6:-/boot/vmlinuz-${KVER:-}} mods=${7:-$WORK/kernel} t0
 	t0=$(date +%s)
 	mkdir -p "$g"
 	vm_new_root "$R" || { fail "$name: setup (initramfs)"; return 1; }
@@ -94,9 +155,9 @@ run_guest() {
 	vm_set_init "$R" "$g/init"
 	vm_pack_root "$R" "$g/initrd.gz" || { fail "$name: setup (cpio)"; return 1; }
 
-	vm_log "$name: booting $kver ($accel, limit ${limit}s)"
+	vm_log "$name: booting $kernel ($accel, limit ${limit}s)"
 	# ttyS0: test output; ttyS1 (the kernel console): the whole kernel log
-	VM_ACCEL=$accel vm_boot "/boot/vmlinuz-$kver" "$g/initrd.gz" \
+	VM_ACCEL=$accel vm_boot "$kernel" "$g/initrd.gz" \
 		"$g/console.raw" "$limit" \
 		"console=ttyS1 ignore_loglevel $append ${VM_TEST_APPEND:-}" \
 		-serial "file:$g/kmsg.raw" ${VM_TEST_QEMU_ARGS:-}
@@ -137,10 +198,21 @@ run_guest() {
 		return 1
 	fi
 
+	# a kernel with kmemleak scanned after the tests (ktest-init.sh)
+	line=$(grep '^KTEST KMEMLEAK [0-9]' "$g/console.log")
+	if [ -n "$line" ]; then
+		if [ "$line" = "KTEST KMEMLEAK 0 suspected leaks" ]; then
+			pass "$name: kmemleak (no suspected leak)"
+		else
+			grep '^KTEST KMEMLEAK | ' "$g/console.log" | sed 's/^KTEST KMEMLEAK | /  kmemleak| /'
+			fail "$name: kmemleak (${line#KTEST KMEMLEAK })"
+		fi
+	fi
+
 	# the guest kernel log must be clean
 	if ! grep -q 'Run /init' "$g/kmsg.log"; then
 		fail "$name: dmesg-clean (kernel log not received)"
-	elif grep -E 'BUG|WARNING|Oops|general protection|KASAN|UBSAN|circular locking|inconsistent lock state|recursive locking|suspicious RCU|sleeping function|soft lockup|blocked for more than' "$g/kmsg.log"; then
+	elif grep -E 'BUG|WARNING|Oops|general protection|KASAN|UBSAN|ODEBUG|circular locking|inconsistent lock state|recursive locking|suspicious RCU|sleeping function|soft lockup|blocked for more than|suspected memory leak|list_(add|del) corruption' "$g/kmsg.log"; then
 		fail "$name: dmesg-clean (see the lines above; $g/kmsg.log)"
 	else
 		pass "$name: dmesg-clean ($(grep -c 'IPC_monitor: loaded' "$g/kmsg.log") loads of IPC_monitor)"
@@ -151,10 +223,21 @@ run_guest() {
 	return 0
 }
 
+if [ "$DEBUG" = 1 ]; then
+	# Every check runs several times slower here (-t 4 stretches the limits);
+	# the timing-bound torn-read test and the benchmark stay on the other
+	# guests.  debug_objects and lockdep report once, so the first splat
+	# fails the run.
+	run_guest debug tcg,thread=single \
+		"-t 4 ${VM_TEST_ONLY:--x seqlock_torn -x bench_switch}" "" \
+		"${VM_TEST_TIMEOUT:-1500}" "$DEBUG_DIR/bzImage" "$WORK/kernel"
+	finish
+fi
+
 if [ -n "${VM_TEST_ONLY:-}" ]; then
 	if [ "${VM_KERNEL:-}" = rt ]; then
 		run_guest guest "${VM_ACCEL:-tcg,thread=single}" "$VM_TEST_ONLY" "" \
-			"$TIMEOUT" "$RTVER" "$WORK/kernel-rt"
+			"$TIMEOUT" "/boot/vmlinuz-$RTVER" "$WORK/kernel-rt"
 	else
 		run_guest guest "${VM_ACCEL:-tcg,thread=single}" "$VM_TEST_ONLY" ""
 	fi
@@ -174,5 +257,5 @@ run_guest parallel tcg "seqlock_torn counters" \
 # there; the counting tests only, to keep the guest short.
 run_guest rt tcg,thread=single \
 	"abi_info counters reset cpu_hotplug cpu_info counters_all_cpus flush_idle flush_hardirq unload_busy_system" \
-	"" "${VM_TEST_TIMEOUT:-240}" "$RTVER" "$WORK/kernel-rt"
+	"" "${VM_TEST_TIMEOUT:-240}" "/boot/vmlinuz-$RTVER" "$WORK/kernel-rt"
 finish

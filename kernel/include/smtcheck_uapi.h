@@ -196,8 +196,10 @@ struct ipcmon_info {
 #define IPCMON_CPU_HARDWARE		2	/* perf cycles/instructions */
 
 #define IPCMON_CPU_ONLINE		0x1
-/* isolated from timers (nohz_full): running tasks are charged only when
- * they are switched out */
+/*
+ * isolated from timers (nohz_full): running tasks are charged only when
+ * they are switched out
+ */
 #define IPCMON_CPU_NO_FLUSH		0x2
 /* hardware mode: counters missing or in error, being recovered */
 #define IPCMON_CPU_HW_ERROR		0x4
@@ -208,8 +210,8 @@ struct ipcmon_cpu_info {
 	__u32 flags;		/* IPCMON_CPU_ONLINE | ... */
 	__u32 reserved;		/* in: must be 0; out: 0 */
 	__u64 flush_ticks;	/* flush-timer expiries on this CPU since load */
-	__u64 recoveries;	/* times its hardware counters were
-				 * re-enabled (from ERROR) or recreated */
+	/* times its hardware counters were re-enabled (from ERROR) or recreated */
+	__u64 recoveries;
 };
 
 #define IPCMON_IOC_GET_CPU_INFO	_IOWR(SMTCHECK_IOC_MAGIC, 0x22, struct ipcmon_cpu_info)
@@ -299,8 +301,8 @@ struct rtmon_nl_registered {
 struct rtmon_nl_released {
 	__s32 pgid;
 	__s32 global_jobid;
-	__s32 slot;		/* slot that was freed, -1 if it held none;
-				 * may be reused already: key on pgid+jobid */
+	/* slot that was freed, -1 if it held none; may be reused already: key on pgid+jobid */
+	__s32 slot;
 	__u32 reason;		/* RTMON_RELEASE_* */
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test runner: ktest [-m MODDIR] [-r ROUNDS] [-x SKIP]... [-l] [NAME...]
+ * Test runner: ktest [-m MODDIR] [-r ROUNDS] [-t FACTOR] [-x SKIP]... [-l] [NAME...]
  * Runs every test (or the named ones) in its own child with a timeout.
+ * -t multiplies every time limit (a debug kernel runs several times slower).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -68,6 +69,9 @@ static void reap_all(void)
 	}
 }
 
+/* every test's time limit is multiplied by this (-t): debug kernels are slower */
+static unsigned int timeout_factor = 1;
+
 static int run_one(const struct ktest *t)
 {
 	uint64_t start = kt_now_ms();
@@ -84,7 +88,7 @@ static int run_one(const struct ktest *t)
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
-		alarm(t->timeout_s);
+		alarm(t->timeout_s * timeout_factor);
 		kt_failures = 0;
 		t->fn();
 		fflush(stdout);
@@ -117,7 +121,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "m:lr:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:lr:t:x:")) != -1) {
 		switch (opt) {
 		case 'x':
 			if (nexcl < 16)
@@ -125,6 +129,11 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			rounds = atoi(optarg);
+			break;
+		case 't':
+			timeout_factor = (unsigned int)atoi(optarg);
+			if (timeout_factor < 1)
+				timeout_factor = 1;
 			break;
 		case 'm':
 			kt_moddir = optarg;
@@ -135,7 +144,7 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			fprintf(stderr,
-				"usage: %s [-m moddir] [-r rounds] [-x skip]... [-l] [test...]\n",
+				"usage: %s [-m moddir] [-r rounds] [-t timeout factor] [-x skip]... [-l] [test...]\n",
 				argv[0]);
 			return 2;
 		}

@@ -6,10 +6,24 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # the kernel's console is ttyS1 (a file on the host); results go to ttyS0
 exec >/dev/ttyS0 2>&1
 echo "KTEST BOOTED kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
 	"siblings of cpu0: $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)"
+# A kernel with kmemleak: forget what boot left unreferenced, so that a
+# report after the tests is about them.
+leaks=/sys/kernel/debug/kmemleak
+[ -w $leaks ] && echo clear >$leaks
 cd /ktest && ./ktest -m /ktest @TESTS@
+if [ -w $leaks ]; then
+	# an object is reported once it has been unreferenced for 5 s, and a
+	# pointer left in a register or on a stack can hide it from one scan
+	sleep 6
+	echo scan >$leaks
+	echo scan >$leaks
+	echo "KTEST KMEMLEAK $(grep -c '^unreferenced object' $leaks) suspected leaks"
+	sed 's/^/KTEST KMEMLEAK | /' $leaks | head -n 200
+fi
 echo "KTEST-END"
 poweroff -f

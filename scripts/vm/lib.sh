@@ -16,18 +16,30 @@
 #                                 names one; extra QEMU ARGS may add ports
 #                                 (-serial file:F is ttyS1) or 9p shares.
 #                                 Returns qemu's status (124 = timed out)
+#   vm_debug_kernel               prints the directory of a kernel built from
+#                                 Debian's linux-source-6.1 with the checks
+#                                 of vm/debug-kernel.config (bzImage, and
+#                                 build/ to build modules against); builds
+#                                 it when the cache holds none of this
+#                                 source, configuration and compiler, or
+#                                 waits for the build another caller runs
 
 VM_PACKAGES="qemu-system-x86 linux-image-amd64 linux-headers-amd64
 linux-image-rt-amd64 linux-headers-rt-amd64
 busybox-static cpio gzip kmod gcc make libc6-dev dkms openssl"
 
+# What building the debug kernel and checking the modules against its source
+# need besides VM_PACKAGES.
+VM_DEBUG_PACKAGES="linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils sparse"
+
 vm_log() {
 	printf '[vm] %s\n' "$*" >&2
 }
 
+# vm_install_deps [EXTRA PACKAGES...]
 vm_install_deps() {
 	local missing=() p
-	for p in $VM_PACKAGES; do
+	for p in $VM_PACKAGES "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$p")
 	done
@@ -137,4 +149,82 @@ finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 	exit $?
+}
+
+# Kernels built once per source, configuration and compiler, and kept: a
+# build takes about 20 minutes on two cores.
+VM_KERNEL_CACHE=${VM_KERNEL_CACHE:-/var/cache/smtcheck/kernels}
+
+vm_debug_kernel() {
+	local here frag src key dir
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	frag=$here/debug-kernel.config
+	src=/usr/src/linux-source-6.1.tar.xz
+	[ -r "$src" ] || { vm_log "$src missing (install linux-source-6.1)"; return 1; }
+	key=$( { dpkg-query -W -f='${Version}' linux-source-6.1; cat "$frag"; gcc --version | head -n1; } |
+		sha256sum | cut -c1-16)
+	dir=$VM_KERNEL_CACHE/debug-$key
+	mkdir -p "$VM_KERNEL_CACHE" || return 1
+	# one build at a time: a second caller waits for the first one's kernel
+	(
+		flock 9 || exit 1
+		vm_build_debug_kernel "$frag" "$src" "$dir"
+	) 9>"$VM_KERNEL_CACHE/.lock" || return 1
+	echo "$dir"
+}
+
+# vm_build_debug_kernel FRAGMENT SOURCE DIR: builds into DIR unless a build
+# there is complete; an interrupted one is resumed (make redoes only what is
+# missing)
+vm_build_debug_kernel() {
+	local frag=$1 src=$2 dir=$3 t0
+	if [ -e "$dir/complete" ]; then
+		vm_log "debug kernel: reusing $dir"
+		return 0
+	fi
+	t0=$(date +%s)
+	# built where it stays: the build tree names its source by absolute path
+	if [ ! -e "$dir/configured" ]; then
+		vm_log "debug kernel: building in $dir (about 20 minutes on two cores)"
+		rm -rf "$dir"
+		mkdir -p "$dir/src" "$dir/build" || return 1
+		tar -xJf "$src" -C "$dir/src" --strip-components=1 || return 1
+		if ! (cd "$dir/src" &&
+			make -s O="$dir/build" allnoconfig &&
+			scripts/kconfig/merge_config.sh -m -O "$dir/build" "$dir/build/.config" "$frag" &&
+			make -s O="$dir/build" olddefconfig) >"$dir/config.log" 2>&1; then
+			cat "$dir/config.log" >&2
+			return 1
+		fi
+		vm_config_has "$frag" "$dir/build/.config" || return 1
+		touch "$dir/configured"
+	else
+		vm_log "debug kernel: resuming the build in $dir"
+	fi
+	if ! make -s -C "$dir/src" O="$dir/build" -j"$(($(nproc) + 1))" bzImage modules \
+		>"$dir/build.log" 2>&1; then
+		tail -n 40 "$dir/build.log" >&2
+		vm_log "debug kernel: build failed (log in $dir/build.log)"
+		return 1
+	fi
+	cp "$dir/build/arch/x86/boot/bzImage" "$dir/bzImage" || return 1
+	touch "$dir/complete"
+	vm_log "debug kernel: built in $(($(date +%s) - t0))s"
+	# kernels of an older source, fragment or compiler will not be asked for again
+	find "$VM_KERNEL_CACHE" -mindepth 1 -maxdepth 1 -name 'debug-*' ! -path "$dir" \
+		-exec rm -rf {} +
+}
+
+# vm_config_has FRAGMENT CONFIG: every option the fragment sets has that value
+vm_config_has() {
+	local key want got bad=0
+	while IFS='=' read -r key want; do
+		got=$(sed -n "s/^$key=//p" "$2")
+		[ -n "$got" ] || got=n
+		if [ "$got" != "$want" ]; then
+			vm_log "debug kernel: $key is $got, the fragment asks for $want"
+			bad=1
+		fi
+	done < <(grep '^CONFIG_' "$1")
+	return "$bad"
 }

@@ -291,13 +291,14 @@ class ProfileCommandTest {
 
         List<String> corun = List.of("corun", "--mongo-uri", uri, "--socket", dir.resolve("none.sock").toString(),
                 "--topology", "0,1");
+        // the compute program's profile (202), which the first test stores even when the stream's skips
         List<String> unknown = new ArrayList<>(corun);
-        unknown.addAll(List.of("--jobs", "201,777"));
+        unknown.addAll(List.of("--jobs", "202,777"));
         assertFails(run(unknown), ExitCodes.BAD_INPUT, "job 777 has no profile");
-        Profile imported = new Profile(208, "imported", null, 1, 1, 1, stored(201).resources());
+        Profile imported = new Profile(208, "imported", null, 1, 1, 1, stored(202).resources());
         store.importData(new Dataset(List.of(), List.of(imported), List.of()));
         List<String> notMeasured = new ArrayList<>(corun);
-        notMeasured.addAll(List.of("--jobs", "201,208"));
+        notMeasured.addAll(List.of("--jobs", "202,208"));
         assertFails(run(notMeasured), ExitCodes.BAD_INPUT, "job 208's profile does not say how to run it");
         assertEquals(List.of(), leftovers());
     }
