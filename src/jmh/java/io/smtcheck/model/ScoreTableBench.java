@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Score table costs (DESIGN.md §8: adding one workload to 512 in ≤ 1 ms). The table holds
+ * Score table costs (docs/architecture.md §5: adding one workload to 512 in ≤ 1 ms). The table holds
  * {@code size} instances of random profiles over the shipped model's five resources; "add" puts
  * one more and removes it again (so the table stays at {@code size}), "recompute" switches the
  * model, recomputing every pair.

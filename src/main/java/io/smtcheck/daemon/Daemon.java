@@ -28,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon's loop (DESIGN.md §2): a group reported by the monitor gets its profile (or a
+ * The daemon's loop (docs/architecture.md §2): a group reported by the monitor gets its profile (or a
  * profiling request and neutral scores), joins the score table, the workloads are re-planned,
  * their affinity applied, and the monitor acknowledged. Exits leave the table and re-plan, moving
  * nobody for a negligible gain. Counters are read every interval and the model directory is

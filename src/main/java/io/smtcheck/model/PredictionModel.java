@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The trained linear slowdown model (DESIGN.md §4). For a workload A running beside B:
+ * The trained linear slowdown model (docs/architecture.md §3). For a workload A running beside B:
  * <pre>
  * features_A = [min_base_slowdown_A, contention_1, ..., contention_R]
  * slowdown_A = intercept + Σ coefficients[j] × features_A[j]

@@ -3,7 +3,7 @@ package io.smtcheck.model;
 
 import java.util.Locale;
 
-/** How two co-running threads contend for one shared resource (DESIGN.md §4). */
+/** How two co-running threads contend for one shared resource (docs/architecture.md §3). */
 public enum ResourceType {
     /**
      * Used one at a time: contention starts only when the two usages together exceed the

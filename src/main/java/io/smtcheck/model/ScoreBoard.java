@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The score matrix as a text table, like the seed's {@code print_score_board()}: one row and one
+ * The score matrix as a text table, like the original SMTcheck's {@code print_score_board()}: one row and one
  * column per workload, scores to three decimals, then the solo score and the unscored entries.
  */
 public final class ScoreBoard {

@@ -4,8 +4,8 @@ package io.smtcheck.model;
 import java.util.List;
 
 /**
- * The symbiotic score of two workloads on the sibling threads of one core (DESIGN.md §4, the
- * seed's formula exactly). For A beside B, over the model's resources i:
+ * The symbiotic score of two workloads on the sibling threads of one core (docs/architecture.md §3).
+ * For A beside B, over the model's resources i:
  * <pre>
  * contention_i = sens_A_i × int_B_i × activation_i(usage_A_i, usage_B_i)
  * features_A   = [min_base_slowdown_A, contention_1, ..., contention_R]
