@@ -105,7 +105,7 @@ class ProfileCommandTest {
     @Order(1)
     void profilesOfAStreamAndACompute() throws Exception {
         new RequestCollection(store.gateway(), MongoGateway.Patience.RETRY).file(201);
-        // The host can stall either vCPU for seconds (DESIGN.md §7), which reads as a slowdown: a
+        // The host can stall either vCPU for seconds (docs/architecture.md §6), which reads as a slowdown: a
         // compute kernel must show itself insensitive in one of three profiles.
         ResourceProfile cm = null;
         String computeSeen = "";
@@ -172,7 +172,7 @@ class ProfileCommandTest {
         assertEquals(12, samples.size(), corun.out());
         assertEquals(12, store.samples().items().size());
         // Two register-only programs share nothing on these CPUs: the median of their slowdowns shows
-        // it, whatever a host stall did to one repeat (DESIGN.md §7).
+        // it, whatever a host stall did to one repeat (docs/architecture.md §6).
         List<CoRunSample> computes = store.samples().items().stream().filter(x -> x.jobA() == 202 && x.jobB() == 202)
                 .toList();
         assertFalse(computes.isEmpty());

@@ -85,7 +85,8 @@ class InjectorEffectsTest {
     /**
      * While the CPUs share the resource (checked by {@code probe} first), its injector slows a
      * program that lives on it clearly, and a register-only program not at all. A round whose
-     * user is not slowed (the host moved a CPU meanwhile) is measured again, at most three times.
+     * user is not slowed, or whose register-only program is (the host moved a CPU meanwhile), is
+     * measured again, at most three times.
      */
     private void slowsTheUserNotTheOther(String injector, List<String> user, Probe probe, String what) throws Exception {
         String seen = "";
@@ -94,8 +95,8 @@ class InjectorEffectsTest {
             double slowed = slowdown(user, injector);
             double compute = slowdown(Contention.COMPUTE, injector);
             seen += String.format(Locale.ROOT, " [%s slows its user %.3f, compute %.3f]", injector, slowed, compute);
-            assertTrue(compute < 0.05, seen);
-            if (slowed > 0.1 && slowed > compute + 0.08) {
+            // a slowed compute program means the host took a CPU away meanwhile: that round shows nothing
+            if (compute < 0.05 && slowed > 0.1 && slowed > compute + 0.08) {
                 return;
             }
         }
