@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -16,11 +15,11 @@ import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
 import io.smtcheck.profiles.EmbeddedMongo;
 import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.SmallDisk;
 import io.smtcheck.profiles.StoreContents;
 import io.smtcheck.profiles.StoreSettings;
 import io.smtcheck.profiles.StoreUnavailableException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -172,13 +171,9 @@ class StoreProfileSourceTest {
 
     @Test
     void requestsQueuedOnAFullDiskAreFiledWhenThereIsRoom() throws Exception {
-        Path small = dir.resolve("small");
-        Files.createDirectories(small);
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(mount.getInputStream().readAllBytes());
-        assumeTrue(mount.waitFor() == 0, "cannot mount a 2 MiB tmpfs (needs root): " + out.strip());
-        cleanup.add(() -> new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor());
+        SmallDisk disk = SmallDisk.mount(dir.resolve("small"));
+        cleanup.add(disk);
+        Path small = disk.root();
         ListAppender<ILoggingEvent> filed = new ListAppender<>();
         filed.start();
         Logger sourceLog = (Logger) LoggerFactory.getLogger(StoreProfileSource.class);
@@ -189,7 +184,7 @@ class StoreProfileSourceTest {
         store.importData(DATA);
         source = new StoreProfileSource(store);
         Path filler = small.resolve("filler");
-        fill(filler);
+        SmallDisk.fill(filler);
 
         // Does not throw, and keeps the request to file later.
         source.requestProfile(4242, "job-4242");
@@ -208,18 +203,5 @@ class StoreProfileSourceTest {
             assertEquals(List.of(4242), StoreContents.requested(reopened));
         }
         assertFalse(Files.exists(filler));
-    }
-
-    private static void fill(Path file) throws IOException {
-        try (OutputStream out = Files.newOutputStream(file)) {
-            byte[] block = new byte[4096];
-            while (true) {
-                out.write(block);
-            }
-        } catch (IOException e) {
-            if (!String.valueOf(e.getMessage()).contains("No space left on device")) {
-                throw e;
-            }
-        }
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -14,8 +13,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.model.Dataset;
 import io.smtcheck.model.SyntheticDataset;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +31,7 @@ class StoreFullDiskTest {
     @TempDir
     Path dir;
 
+    private SmallDisk disk;
     private Path small;
     private ProfileStore store;
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
@@ -42,12 +40,8 @@ class StoreFullDiskTest {
 
     @BeforeEach
     void mountASmallFileSystem() throws Exception {
-        small = dir.resolve("small");
-        Files.createDirectories(small);
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(mount.getInputStream().readAllBytes());
-        assumeTrue(mount.waitFor() == 0, "cannot mount a 2 MiB tmpfs (needs root): " + out.strip());
+        disk = SmallDisk.mount(dir.resolve("small"));
+        small = disk.root();
         log.start();
         root.addAppender(log);
     }
@@ -58,7 +52,9 @@ class StoreFullDiskTest {
         if (store != null) {
             store.close();
         }
-        new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+        if (disk != null) {
+            disk.close();
+        }
     }
 
     @Test
@@ -68,7 +64,7 @@ class StoreFullDiskTest {
         store.importData(DATA);
         assertTrue(store.health().ok());
         Path filler = small.resolve("filler");
-        fill(filler);
+        SmallDisk.fill(filler);
         log.list.clear();
 
         int failed = 0;
@@ -122,18 +118,5 @@ class StoreFullDiskTest {
 
     private static ObjectNode bulky() {
         return JsonNodeFactory.instance.objectNode().put("v", "x".repeat(64 * 1024));
-    }
-
-    private static void fill(Path file) throws IOException {
-        try (OutputStream out = Files.newOutputStream(file)) {
-            byte[] block = new byte[4096];
-            while (true) {
-                out.write(block);
-            }
-        } catch (IOException e) {
-            if (!String.valueOf(e.getMessage()).contains("No space left on device")) {
-                throw e;
-            }
-        }
     }
 }
