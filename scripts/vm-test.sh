@@ -92,10 +92,11 @@ build_modules() {
 		return 1
 	fi
 }
-# static_checks DIR: the kernel's own checkers over the modules, with the
-# kernel's source at hand: checkpatch, and sparse with W=1 warnings
+# static_checks DIR: the kernel's own checkers over the modules built in DIR,
+# with the kernel's source at hand: checkpatch, and sparse with W=1 warnings
+# (in a copy, so that the modules the guest loads stay as built)
 static_checks() {
-	local dir=$1 src=$DEBUG_DIR/src out f
+	local dir=$1-checks src=$DEBUG_DIR/src out f
 	# The version guard keeps the modules building on kernels before 6.3; the
 	# uapi header is compiled by userspace too, which has no __aligned().
 	out=
@@ -110,6 +111,8 @@ static_checks() {
 		echo "$out"
 		fail "checkpatch"
 	fi
+	rm -rf "$dir"
+	cp -r "$1" "$dir" || { fail "sparse and W=1 (copy $1)"; return; }
 	make -C "$DEBUG_DIR/build" M="$dir" clean >/dev/null 2>&1
 	if make -C "$DEBUG_DIR/build" M="$dir" C=2 W=1 CHECK=sparse modules \
 		>"$dir/sparse.log" 2>&1 && ! grep -E 'warning|error' "$dir/sparse.log"; then
@@ -121,8 +124,8 @@ static_checks() {
 }
 
 if [ "$DEBUG" = 1 ]; then
-	build_modules "$DEBUG_DIR/build" "$WORK/kernel-checks" && static_checks "$WORK/kernel-checks"
 	build_modules "$DEBUG_DIR/build" "$WORK/kernel" || finish
+	static_checks "$WORK/kernel"
 else
 	build_modules "/lib/modules/$KVER/build" "$WORK/kernel" || finish
 	build_modules "/lib/modules/$RTVER/build" "$WORK/kernel-rt" || finish
