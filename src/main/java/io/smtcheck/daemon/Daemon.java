@@ -317,7 +317,7 @@ public final class Daemon {
 
     /** Re-plans and applies what changed. */
     private void replan(String why) {
-        PairingInput input = table.toPairingInput();
+        PairingInput input = PairingInput.of(table);
         Replanner.Decision d;
         try {
             d = replanner.decide(input, state.placement());
