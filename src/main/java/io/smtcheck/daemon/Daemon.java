@@ -7,7 +7,7 @@ import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
-import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.sched.PairingInput;
 import io.smtcheck.sched.Placement;
 import io.smtcheck.sched.Replanner;
