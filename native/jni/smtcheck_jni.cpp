@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// JNI glue for io.smtcheck.sched.NativeMapper. Methods are registered in JNI_OnLoad; C++ errors
-// become Java exceptions here and nowhere else.
+// JNI glue: one Java facade class per native concern (pairing, topology, affinity, processes),
+// each with its own method table, all registered in JNI_OnLoad. C++ errors become Java exceptions
+// here and nowhere else.
 #include <jni.h>
 
 #include <new>
@@ -15,8 +16,7 @@
 
 namespace {
 
-const char *const kMapperClass = "io/smtcheck/sched/NativeMapper";
-const char *const kCallExceptionClass = "io/smtcheck/sched/NativeCallException";
+const char *const kCallExceptionClass = "io/smtcheck/os/NativeCallException";
 
 jclass g_call_exception;
 jmethodID g_call_exception_init;
@@ -230,19 +230,48 @@ jboolean signal_group(JNIEnv *env, jclass, jint pgid, jint sig)
 	return guarded(env, [&]() -> jboolean { return smtcheck::signal_group(pgid, sig); });
 }
 
-const JNINativeMethod kMethods[] = {
-	{const_cast<char *>("spawnGroupLeader"), const_cast<char *>("([Ljava/lang/String;)I"),
-	 reinterpret_cast<void *>(spawn_group_leader)},
-	{const_cast<char *>("waitExit"), const_cast<char *>("(I)I"), reinterpret_cast<void *>(wait_exit)},
-	{const_cast<char *>("signalGroup"), const_cast<char *>("(II)Z"), reinterpret_cast<void *>(signal_group)},
-	{const_cast<char *>("readTopology"), const_cast<char *>("(Ljava/lang/String;)[[I"),
-	 reinterpret_cast<void *>(read_topology)},
-	{const_cast<char *>("parseTopology"), const_cast<char *>("(Ljava/lang/String;Ljava/lang/String;)[[I"),
-	 reinterpret_cast<void *>(parse_topology)},
-	{const_cast<char *>("plan"), const_cast<char *>("([I[DD[[II[ID[D)[I"), reinterpret_cast<void *>(plan)},
-	{const_cast<char *>("setGroupAffinity"), const_cast<char *>("(I[I)[I"),
-	 reinterpret_cast<void *>(set_group_affinity)},
-	{const_cast<char *>("getAffinity"), const_cast<char *>("(I)[I"), reinterpret_cast<void *>(get_affinity)},
+template <typename F> JNINativeMethod method(const char *name, const char *signature, F fn)
+{
+	return {const_cast<char *>(name), const_cast<char *>(signature), reinterpret_cast<void *>(fn)};
+}
+
+const JNINativeMethod kPairingMethods[] = {
+	method("plan", "([I[DD[[II[ID[D)[I", plan),
+};
+
+const JNINativeMethod kTopologyMethods[] = {
+	method("readTopology", "(Ljava/lang/String;)[[I", read_topology),
+	method("parseTopology", "(Ljava/lang/String;Ljava/lang/String;)[[I", parse_topology),
+};
+
+const JNINativeMethod kAffinityMethods[] = {
+	method("setGroupAffinity", "(I[I)[I", set_group_affinity),
+	method("getAffinity", "(I)[I", get_affinity),
+};
+
+const JNINativeMethod kProcessMethods[] = {
+	method("spawnGroupLeader", "([Ljava/lang/String;)I", spawn_group_leader),
+	method("waitExit", "(I)I", wait_exit),
+	method("signalGroup", "(II)Z", signal_group),
+};
+
+struct Facade {
+	const char *cls;
+	const JNINativeMethod *methods;
+	jint count;
+};
+
+template <size_t N> Facade facade(const char *cls, const JNINativeMethod (&methods)[N])
+{
+	return {cls, methods, static_cast<jint>(N)};
+}
+
+// Every Java class that declares native methods, with the methods it declares.
+const Facade kFacades[] = {
+	facade("io/smtcheck/sched/NativePairing", kPairingMethods),
+	facade("io/smtcheck/sched/NativeTopology", kTopologyMethods),
+	facade("io/smtcheck/sched/NativeAffinity", kAffinityMethods),
+	facade("io/smtcheck/proc/NativeProcesses", kProcessMethods),
 };
 
 }  // namespace
@@ -252,11 +281,12 @@ extern "C" JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *)
 	JNIEnv *env;
 	if (vm->GetEnv(reinterpret_cast<void **>(&env), JNI_VERSION_1_8) != JNI_OK)
 		return JNI_ERR;
-	jclass mapper = env->FindClass(kMapperClass);
-	if (!mapper)
-		return JNI_ERR;
-	if (env->RegisterNatives(mapper, kMethods, sizeof(kMethods) / sizeof(kMethods[0])) != 0)
-		return JNI_ERR;
+	for (const Facade &f : kFacades) {
+		jclass cls = env->FindClass(f.cls);
+		if (!cls || env->RegisterNatives(cls, f.methods, f.count) != 0)
+			return JNI_ERR;
+		env->DeleteLocalRef(cls);
+	}
 	jclass ex = env->FindClass(kCallExceptionClass);
 	if (!ex)
 		return JNI_ERR;

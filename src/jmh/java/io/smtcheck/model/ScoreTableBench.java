@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.model;
 
+import io.smtcheck.sched.PairingInput;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -87,6 +88,6 @@ public class ScoreTableBench {
     /** Exports the planner's input (copies the N×N matrix). */
     @Benchmark
     public Object exportPairingInput() {
-        return table.toPairingInput();
+        return PairingInput.of(table);
     }
 }

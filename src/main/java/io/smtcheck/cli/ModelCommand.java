@@ -74,7 +74,7 @@ final class ModelCommand implements Runnable {
                 out.println("unchanged: " + source + " has the same content as " + newest.get());
                 return ExitCodes.OK;
             }
-            Path written = ModelFiles.writeNew(target, content, Instant.now());
+            Path written = ModelWriter.writeNew(target, content, Instant.now());
             out.println("deployed " + source + " as " + written);
             return ExitCodes.OK;
         }

@@ -70,7 +70,7 @@ final class PlanCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--model and --job need --profiles");
         }
         PairingInput input = source.scores != null ? ScoresFile.read(source.scores)
-                : ScoresCommand.buildTable(spec, source.profiles, null, model, jobs).table().toPairingInput();
+                : PairingInput.of(ScoresCommand.buildTable(spec, source.profiles, null, model, jobs).table());
         Topology topo = topology.topology();
         warnAboutUnplaceableWorkers(input, topo);
         Plan plan = Planner.plan(input, topo, planMode);

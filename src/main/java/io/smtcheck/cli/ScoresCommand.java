@@ -52,7 +52,7 @@ final class ScoresCommand implements Callable<Integer> {
         ScoreTable table = scored.table();
         PrintWriter out = spec.commandLine().getOut();
         if (json.json) {
-            out.println(JsonOutput.MAPPER.writeValueAsString(toJson(table.toPairingInput())));
+            out.println(JsonOutput.MAPPER.writeValueAsString(toJson(PairingInput.of(table))));
         } else {
             out.println("model " + scored.modelSource() + ", " + table.size() + " workloads");
             out.print(ScoreBoard.format(table));

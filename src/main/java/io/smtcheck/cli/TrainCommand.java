@@ -4,7 +4,6 @@ package io.smtcheck.cli;
 import io.smtcheck.model.Baseline;
 import io.smtcheck.model.CoRunSample;
 import io.smtcheck.model.Dataset;
-import io.smtcheck.model.ModelFiles;
 import io.smtcheck.model.ModelJson;
 import io.smtcheck.model.PredictionModel;
 import io.smtcheck.model.Profile;
@@ -106,7 +105,7 @@ final class TrainCommand implements Callable<Integer> {
                 ModelCommand.format(fit.heldOutR2()), ModelCommand.format(fit.heldOutMae()),
                 ModelCommand.format(fit.trainingR2()));
         printCoefficients(stdout, model);
-        Path written = ModelFiles.writeNew(out, ModelJson.write(model).getBytes(StandardCharsets.UTF_8), Instant.now());
+        Path written = ModelWriter.writeNew(out, ModelJson.write(model).getBytes(StandardCharsets.UTF_8), Instant.now());
         stdout.println("wrote " + written);
         return ExitCodes.OK;
     }

@@ -2,8 +2,8 @@
 package io.smtcheck.daemon;
 
 import io.smtcheck.model.Profile;
-import io.smtcheck.procfs.ProcessIdentity;
-import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.proc.ProcessIdentity;
+import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.sched.Topology;
 import java.io.IOException;
 import java.util.ArrayList;

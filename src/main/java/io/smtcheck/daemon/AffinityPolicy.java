@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
-import io.smtcheck.procfs.ProcessIdentity;
+import io.smtcheck.proc.ProcessIdentity;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;

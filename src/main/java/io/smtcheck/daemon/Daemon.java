@@ -7,7 +7,7 @@ import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
-import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.sched.PairingInput;
 import io.smtcheck.sched.Placement;
 import io.smtcheck.sched.Replanner;
@@ -317,7 +317,7 @@ public final class Daemon {
 
     /** Re-plans and applies what changed. */
     private void replan(String why) {
-        PairingInput input = table.toPairingInput();
+        PairingInput input = PairingInput.of(table);
         Replanner.Decision d;
         try {
             d = replanner.decide(input, state.placement());

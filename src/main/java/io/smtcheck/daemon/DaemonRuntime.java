@@ -3,8 +3,8 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
-import io.smtcheck.procfs.LaunchRegistry;
-import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.proc.LaunchRegistry;
+import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.profiles.BundledData;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.sched.Replanner;

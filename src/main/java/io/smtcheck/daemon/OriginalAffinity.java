@@ -2,7 +2,7 @@
 package io.smtcheck.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.proc.ProcessTable;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
-import io.smtcheck.procfs.ProcessIdentity;
+import io.smtcheck.os.NativeCallException;
+import io.smtcheck.proc.ProcessIdentity;
 import io.smtcheck.sched.GroupAffinity;
-import io.smtcheck.sched.NativeCallException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;

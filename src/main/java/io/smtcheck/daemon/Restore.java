@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
-import io.smtcheck.procfs.ProcessIdentity;
-import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.proc.ProcessIdentity;
+import io.smtcheck.proc.ProcessTable;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;

@@ -52,7 +52,7 @@ final class StatusAssembly {
         }
         List<DaemonStatus.LeftAlone> alone = state.leftAlone.values().stream()
                 .map(a -> new DaemonStatus.LeftAlone(a.pgid(), a.name(), a.reason())).toList();
-        PairingInput input = table.toPairingInput();
+        PairingInput input = PairingInput.of(table);
         Placement placement = state.placement().retain(new HashSet<>(input.ids()));
         Topology topology = replanner.topology();
         List<DaemonStatus.Core> cores = new ArrayList<>();

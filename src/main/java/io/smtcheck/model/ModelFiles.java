@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -20,7 +21,7 @@ import java.util.stream.Stream;
  * Model files in a directory. A model file is named {@code prediction_model_<TIMESTAMP>.json}
  * with the UTC timestamp {@code yyyyMMdd'T'HHmmss'Z'} (for example
  * {@code prediction_model_20250314T092653Z.json}); the newest timestamp wins. Other files,
- * including the hidden temporary files that {@link #writeNew} renames into place, are ignored.
+ * including the hidden temporary files of a model being written, are ignored.
  */
 public final class ModelFiles {
     private static final Pattern NAME = Pattern.compile("prediction_model_(\\d{8}T\\d{6}Z)\\.json");
@@ -90,34 +91,9 @@ public final class ModelFiles {
         }
     }
 
-    /**
-     * Writes {@code content} as a new model file in {@code dir} whose timestamp is {@code now},
-     * or one second past the newest file there when that is later (clock skew must not hide a new
-     * model behind an older one). The file appears atomically: it is written under a hidden
-     * temporary name and renamed, so a reader never sees it half written.
-     *
-     * @return the new file
-     */
-    public static Path writeNew(Path dir, byte[] content, Instant now) throws IOException {
-        Files.createDirectories(dir);
-        Instant stamp = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-        Optional<Path> newest = newest(dir);
-        if (newest.isPresent()) {
-            Instant last = timestamp(newest.get());
-            if (!stamp.isAfter(last)) {
-                stamp = last.plusSeconds(1);
-            }
-        }
-        Path target = dir.resolve("prediction_model_" + STAMP.format(stamp) + ".json");
-        Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
-        Files.write(tmp, content);
-        try {
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        return target;
+    /** The model file name for {@code stamp}, truncated to the second. */
+    public static String fileName(Instant stamp) {
+        return "prediction_model_" + STAMP.format(stamp.truncatedTo(ChronoUnit.SECONDS)) + ".json";
     }
 
     /** The timestamp in a model file's name. */

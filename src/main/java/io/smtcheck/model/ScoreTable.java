@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.model;
 
-import io.smtcheck.sched.PairingInput;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -151,7 +149,7 @@ public final class ScoreTable {
         return entries[slot(key)];
     }
 
-    /** The entries in table order (the order of {@link #toPairingInput()}). */
+    /** The entries in table order, the order of {@link #matrix()}'s rows. */
     public List<Entry> entries() {
         return List.of(Arrays.copyOf(entries, size));
     }
@@ -175,17 +173,6 @@ public final class ScoreTable {
             m[i] = Arrays.copyOf(scores[i], size);
         }
         return m;
-    }
-
-    /** The planner's input: keys as ids, worker counts, the scores and {@link #solo()}. O(N²). */
-    public PairingInput toPairingInput() {
-        List<String> ids = new ArrayList<>(size);
-        int[] workers = new int[size];
-        for (int i = 0; i < size; i++) {
-            ids.add(entries[i].key());
-            workers[i] = entries[i].workers();
-        }
-        return new PairingInput(ids, workers, matrix(), solo());
     }
 
     private int slot(String key) {

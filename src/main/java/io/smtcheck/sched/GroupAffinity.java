@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.sched;
 
+import io.smtcheck.os.NativeCallException;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -24,12 +25,12 @@ public final class GroupAffinity {
      */
     public static Result pin(int pgid, Collection<Integer> cpus) {
         int[] set = cpus.stream().mapToInt(Integer::intValue).toArray();
-        int[] r = NativeMapper.setGroupAffinity(pgid, set);
+        int[] r = NativeAffinity.setGroupAffinity(pgid, set);
         return new Result(r[0], r[1]);
     }
 
     /** The CPUs task {@code tid} may run on. */
     public static List<Integer> of(int tid) {
-        return Arrays.stream(NativeMapper.getAffinity(tid)).boxed().toList();
+        return Arrays.stream(NativeAffinity.getAffinity(tid)).boxed().toList();
     }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.sched;
 
+import io.smtcheck.model.ScoreTable;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -62,6 +64,18 @@ public record PairingInput(List<String> ids, int[] workers, double[][] scores, d
             throw new IllegalArgumentException("solo score is " + solo);
         }
         ids = List.copyOf(ids);
+    }
+
+    /** The planner's input from a score table: keys as ids, worker counts, the scores and its solo score. O(N²). */
+    public static PairingInput of(ScoreTable table) {
+        List<ScoreTable.Entry> entries = table.entries();
+        List<String> ids = new ArrayList<>(entries.size());
+        int[] workers = new int[entries.size()];
+        for (int i = 0; i < workers.length; i++) {
+            ids.add(entries.get(i).key());
+            workers[i] = entries.get(i).workers();
+        }
+        return new PairingInput(ids, workers, table.matrix(), table.solo());
     }
 
     public int size() {

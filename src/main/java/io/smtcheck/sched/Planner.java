@@ -64,7 +64,7 @@ public final class Planner {
             planned[i] = Math.min(input.workers()[i], topology.hardwareThreads());
         }
         double[] totals = new double[3];
-        int[] out = NativeMapper.plan(planned, flat, input.solo(), topology.toArray(), mode.code(),
+        int[] out = NativePairing.plan(planned, flat, input.solo(), topology.toArray(), mode.code(),
                 current.toIndices(input.ids()), migrationCost, totals);
         Placement placement = Placement.ofIndices(topology, input.ids(), out, 2);
         return new Result(PlanMode.ofCode(out[0]), placement, out[1], totals[0], totals[1], totals[2]);

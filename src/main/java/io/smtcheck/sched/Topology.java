@@ -18,7 +18,7 @@ public final class Topology {
 
     /** This machine's cores, online CPUs only. */
     public static Topology ofThisMachine() {
-        return new Topology(NativeMapper.readTopology(SYSFS_CPU_ROOT));
+        return new Topology(NativeTopology.readTopology(SYSFS_CPU_ROOT));
     }
 
     /**
@@ -28,7 +28,7 @@ public final class Topology {
      * @throws IllegalArgumentException with the reason when the spec is malformed
      */
     public static Topology parse(String spec) {
-        return new Topology(NativeMapper.parseTopology(spec, SYSFS_CPU_ROOT));
+        return new Topology(NativeTopology.parseTopology(spec, SYSFS_CPU_ROOT));
     }
 
     /**

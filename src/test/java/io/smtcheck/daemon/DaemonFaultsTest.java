@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
-import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.proc.LaunchRegistry;
 import io.smtcheck.profiles.BundledData;
 import io.smtcheck.profiles.EmbeddedMongo;
 import io.smtcheck.profiles.ProfileStore;

@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.os.Signals;
-import io.smtcheck.procfs.LaunchRegistry;
-import io.smtcheck.sched.GroupLauncher;
+import io.smtcheck.proc.GroupLauncher;
+import io.smtcheck.proc.LaunchRegistry;
 import io.smtcheck.sched.Replanner;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
@@ -139,7 +139,7 @@ class DaemonOwnershipTest {
             started.add(nobodyShell);
             int rootShell = GroupLauncher.start(List.of("sh", "-c", "sleep 600; :"));
             started.add(rootShell);
-            await("nobody's process to run as nobody", () -> io.smtcheck.procfs.ProcessIdentity.of(nobodyShell).map(io.smtcheck.procfs.ProcessIdentity::uid).orElse(-1) == 65534);
+            await("nobody's process to run as nobody", () -> io.smtcheck.proc.ProcessIdentity.of(nobodyShell).map(io.smtcheck.proc.ProcessIdentity::uid).orElse(-1) == 65534);
             monitor.report(new Monitor.Detected(mine.pgid(), 101, 1, 5, ""),
                     new Monitor.Detected(rootSleep, 102, 1, 5, ""),
                     new Monitor.Detected(nobodyShell, 103, 1, 5, ""),

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.os.Signals;
-import io.smtcheck.sched.GroupLauncher;
+import io.smtcheck.proc.GroupLauncher;
 import io.smtcheck.sched.Replanner;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;

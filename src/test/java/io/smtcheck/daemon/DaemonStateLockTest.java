@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.smtcheck.procfs.LaunchRegistry;
+import io.smtcheck.proc.LaunchRegistry;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Files;

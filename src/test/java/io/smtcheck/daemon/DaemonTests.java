@@ -2,7 +2,7 @@
 package io.smtcheck.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.smtcheck.procfs.ProcessTable;
+import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.sched.TestGroup;
 import java.io.IOException;
 import java.nio.file.Files;

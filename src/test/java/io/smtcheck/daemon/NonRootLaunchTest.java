@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.os.Signals;
-import io.smtcheck.sched.GroupLauncher;
+import io.smtcheck.proc.GroupLauncher;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
 import java.io.File;

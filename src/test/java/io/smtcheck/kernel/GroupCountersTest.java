@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtcheck.os.Signals;
-import io.smtcheck.sched.GroupLauncher;
+import io.smtcheck.proc.GroupLauncher;
 import io.smtcheck.sched.TestGroup;
 import java.nio.file.Files;
 import java.nio.file.Path;

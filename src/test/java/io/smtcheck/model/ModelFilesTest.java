@@ -123,18 +123,6 @@ class ModelFilesTest {
     }
 
     @Test
-    void newFilesNeverSortBeforeExistingOnes() throws Exception {
-        Files.writeString(dir.resolve("prediction_model_20300101T000000Z.json"), GOOD);
-        Path written = ModelFiles.writeNew(dir, GOOD.getBytes(StandardCharsets.UTF_8), Instant.parse("2025-06-01T12:00:00Z"));
-        assertEquals("prediction_model_20300101T000001Z.json", written.getFileName().toString());
-        Path again = ModelFiles.writeNew(dir, GOOD.getBytes(StandardCharsets.UTF_8), Instant.parse("2031-06-01T12:00:00.7Z"));
-        assertEquals("prediction_model_20310601T120000Z.json", again.getFileName().toString());
-        try (var files = Files.list(dir)) {
-            assertEquals(3, files.count(), "no temporary file left behind");
-        }
-    }
-
-    @Test
     void loaderKeepsTheLastGoodModel() throws Exception {
         ModelLoader loader = new ModelLoader(dir);
         ModelLoader.Result r = loader.reload();

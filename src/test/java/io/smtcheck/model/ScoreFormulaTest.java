@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtcheck.sched.PairingInput;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -115,7 +116,7 @@ class ScoreFormulaTest {
             }
             double solo = table.solo();
             assertTrue(solo >= 0 && solo <= 1, "solo in [0, 1]: " + solo);
-            table.toPairingInput(); // validates symmetry and finiteness again
+            PairingInput.of(table); // validates symmetry and finiteness again
         }
     }
 }

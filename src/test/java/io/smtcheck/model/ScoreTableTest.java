@@ -114,7 +114,7 @@ class ScoreTableTest {
         t.put("z", null, 1);
         assertTrue(t.remove("x"));
         assertFalse(t.remove("x"));
-        PairingInput in = t.toPairingInput();
+        PairingInput in = PairingInput.of(t);
         assertEquals(List.of("z", "y"), in.ids(), "the last entry moved into the removed slot");
         assertArrayEquals(new int[] {1, 1}, in.workers());
         assertEquals(t.score("y", "z"), in.score(0, 1), 0.0);

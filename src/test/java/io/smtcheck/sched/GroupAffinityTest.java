@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtcheck.os.Errno;
+import io.smtcheck.os.NativeCallException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-package io.smtcheck.sched;
-
-import io.smtcheck.os.SystemCallException;
+package io.smtcheck.os;
 
 /**
  * A system call made by the native library failed; the message names the call, for example

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-package io.smtcheck.sched;
+package io.smtcheck.os;
 
 import java.io.IOException;
 import java.io.InputStream;

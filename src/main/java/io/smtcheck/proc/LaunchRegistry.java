@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-package io.smtcheck.procfs;
+package io.smtcheck.proc;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-package io.smtcheck.procfs;
+package io.smtcheck.proc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
