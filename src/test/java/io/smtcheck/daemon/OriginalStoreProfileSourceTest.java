@@ -79,6 +79,16 @@ class OriginalStoreProfileSourceTest {
     }
 
     @Test
+    void severalNodesWithoutNodeLeaveTheDaemonWithoutProfilesAndRunning() throws Exception {
+        writer.sendData("other-node", "single", 5, 0, "workload", 1.0);
+        source = new StoreProfileSource(store(Duration.ofMillis(100)));
+        Thread.sleep(300); // a few refreshes, each failing on the node
+        assertEquals(List.of(), source.all());
+        assertTrue(source.byJob(0).isEmpty());
+        source.requestProfile(0, "job-0"); // kept, not lost, while the store cannot be read
+    }
+
+    @Test
     void profilingRequestsGoToTheProfilingServerAndTheProfileIsPickedUpWhenItIsDone() throws Exception {
         int port = FakeProfilingServer.freePort();
         // No periodic reload within the test: the server's reply is what makes the source read again.
