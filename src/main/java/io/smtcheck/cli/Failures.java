@@ -4,7 +4,9 @@ package io.smtcheck.cli;
 import io.smtcheck.control.ControlClient;
 import io.smtcheck.daemon.StateDirInUseException;
 import io.smtcheck.os.SystemCallException;
+import io.smtcheck.profiles.OriginalProfileData;
 import io.smtcheck.profiles.StoreAccessDeniedException;
+import io.smtcheck.profiles.StoreReadOnlyException;
 import io.smtcheck.profiles.StoreUnavailableException;
 import io.smtcheck.profiling.WorkloadFailedException;
 import java.nio.file.AccessDeniedException;
@@ -33,6 +35,8 @@ final class Failures {
             new Kind(ControlClient.NotRunningException.class, ExitCodes.NOT_RUNNING),
             new Kind(CommandLine.ParameterException.class, ExitCodes.USAGE),
             new Kind(OptionValueException.class, ExitCodes.USAGE),
+            new Kind(StoreReadOnlyException.class, ExitCodes.REFUSED),
+            new Kind(OriginalProfileData.NodeException.class, ExitCodes.BAD_INPUT),
             new Kind(IllegalArgumentException.class, ExitCodes.BAD_INPUT),
             new Kind(InputException.class, ExitCodes.BAD_INPUT),
             new Kind(WorkloadFailedException.class, ExitCodes.BAD_INPUT),

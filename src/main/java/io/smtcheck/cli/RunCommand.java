@@ -6,6 +6,8 @@ import io.smtcheck.daemon.AffinityPolicy;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
 import io.smtcheck.daemon.DaemonStatus;
+import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.ProfilingServerClient;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +54,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     StoreOptions store;
+
+    @Option(names = "--profiling-server", paramLabel = "HOST:PORT",
+            description = "Send profiling requests to the original SMTcheck's profiling server, whose results the daemon"
+                    + " reads from that system's store (--mongo-uri with database profile_data). Default: file them in the store.")
+    String profilingServer;
 
     @Option(names = "--model-dir", paramLabel = "DIR",
             description = "Where prediction_model_<TIMESTAMP>.json files are (the newest wins). Default: the model shipped in the jar.")
@@ -130,8 +137,8 @@ final class RunCommand implements Callable<Integer> {
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,
                 minGain, !noRestore, socket, socketGroup, stateDir, userspace,
                 AffinityPolicy.parse(include, exclude, narrowed));
-        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, store.mongoUri, store.dataDir(), modelDir,
-                sampleProfiles)) {
+        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, store.mongoUri, store.original(),
+                profilingServer(), store.dataDir(), modelDir, sampleProfiles)) {
             runtime.daemon().showConfiguration(describe());
             runtime.reloadOnHangup(this::reread);
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "smtcheck-stop"));
@@ -228,6 +235,22 @@ final class RunCommand implements Callable<Integer> {
 
     private ConfigFile configFile() {
         return (ConfigFile) spec.defaultValueProvider();
+    }
+
+    /** --profiling-server, which only a daemon reading the original SMTcheck's store takes. */
+    private ProfilingServerClient.Address profilingServer() {
+        if (profilingServer == null) {
+            return null;
+        }
+        if (store.mongoUri == null || !ProfileStore.isOriginal(store.mongoUri)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--profiling-server needs the original"
+                    + " SMTcheck's store, which its profiling server fills: a --mongo-uri whose database is profile_data");
+        }
+        try {
+            return ProfilingServerClient.Address.parse(profilingServer);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--profiling-server: " + e.getMessage());
+        }
     }
 
     private List<OptionSpec> settable() {

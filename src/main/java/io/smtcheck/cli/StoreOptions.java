@@ -2,11 +2,15 @@
 package io.smtcheck.cli;
 
 import io.smtcheck.profiles.EmbeddedMongo;
+import io.smtcheck.profiles.MachineDescription;
+import io.smtcheck.profiles.OriginalProfileData;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.profiles.PublishedServer;
+import io.smtcheck.profiles.StoreSettings;
 import io.smtcheck.profiles.StoreUnavailableException;
 import java.io.IOException;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,6 +26,16 @@ final class StoreOptions {
             description = "Data directory of the embedded server, the same for the daemon and every command. Default: "
                     + ProfileStore.DEFAULT_DATA_DIR_HELP + ".")
     Path dataDir;
+
+    @Option(names = "--node", paramLabel = "NAME",
+            description = "The machine whose data to read in the original SMTcheck's store (a --mongo-uri whose database"
+                    + " is " + OriginalProfileData.DATABASE + "). Default: the only node there.")
+    String node;
+
+    @Option(names = "--machine-description", paramLabel = "FILE",
+            description = "Sizes and watermarks of the machine's sequential resources, which reading the original"
+                    + " SMTcheck's store needs (format: docs/original-smtcheck.md).")
+    Path machineDescription;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -43,8 +57,9 @@ final class StoreOptions {
      */
     ProfileStore open() {
         if (mongoUri != null) {
-            return ProfileStore.connect(mongoUri);
+            return ProfileStore.connect(mongoUri, StoreSettings.DEFAULT, original());
         }
+        original();
         Path dir = dataDir();
         try {
             // The directory's lock decides, not the published file: a daemon killed hard leaves the file behind.
@@ -54,6 +69,23 @@ final class StoreOptions {
         } catch (IOException e) {
             throw new StoreUnavailableException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * How to read the original SMTcheck's store: --node and --machine-description, which only such a
+     * store takes.
+     */
+    OriginalProfileData.Options original() {
+        boolean isOriginal = mongoUri != null && ProfileStore.isOriginal(mongoUri);
+        if (!isOriginal && (node != null || machineDescription != null)) {
+            throw new CommandLine.ParameterException(command.commandLine(), (node != null ? "--node" : "--machine-description")
+                    + " applies only to the original SMTcheck's store: a --mongo-uri whose database is "
+                    + OriginalProfileData.DATABASE);
+        }
+        if (node != null && node.isBlank()) {
+            throw new CommandLine.ParameterException(command.commandLine(), "--node: the name is empty");
+        }
+        return new OriginalProfileData.Options(node, machineDescription == null ? null : MachineDescription.read(machineDescription));
     }
 
     private ProfileStore openPublished(Path dir, EmbeddedMongo.InUseException inUse) {

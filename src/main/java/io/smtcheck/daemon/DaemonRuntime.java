@@ -6,7 +6,10 @@ import io.smtcheck.model.ModelLoader;
 import io.smtcheck.proc.LaunchRegistry;
 import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.profiles.BundledData;
+import io.smtcheck.profiles.OriginalProfileData;
 import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.ProfilingServerClient;
+import io.smtcheck.profiles.StoreSettings;
 import io.smtcheck.sched.Replanner;
 import io.smtcheck.sched.Topology;
 import java.io.IOException;
@@ -51,10 +54,22 @@ public final class DaemonRuntime implements AutoCloseable {
      */
     public static DaemonRuntime start(DaemonOptions options, Topology topology, String mongoUri, Path dataDir,
             Path modelDir, boolean sampleProfiles) throws IOException {
+        return start(options, topology, mongoUri, OriginalProfileData.Options.NONE, null, dataDir, modelDir, sampleProfiles);
+    }
+
+    /**
+     * The same, reading the original SMTcheck's store as {@code original} says when {@code mongoUri}
+     * names it, and sending profiling requests to {@code profilingServer} (its profiling server) when
+     * that is not null.
+     */
+    public static DaemonRuntime start(DaemonOptions options, Topology topology, String mongoUri,
+            OriginalProfileData.Options original, ProfilingServerClient.Address profilingServer, Path dataDir,
+            Path modelDir, boolean sampleProfiles) throws IOException {
         StateDirLock lock = StateDirLock.acquire(options.stateDir());
         ProfileStore store = null;
         try {
-            store = mongoUri != null ? ProfileStore.connect(mongoUri) : ProfileStore.embedded(dataDir);
+            store = mongoUri != null ? ProfileStore.connect(mongoUri, StoreSettings.DEFAULT, original)
+                    : ProfileStore.embedded(dataDir);
             // Before the profile source loads its cache, so that it starts with the samples.
             if (sampleProfiles) {
                 store.importIfEmpty(BundledData.sampleDataset()).ifPresent(r -> LOG.warn(
@@ -68,7 +83,7 @@ public final class DaemonRuntime implements AutoCloseable {
             lock.close();
             throw e;
         }
-        ProfileSource profiles = new StoreProfileSource(store);
+        ProfileSource profiles = new StoreProfileSource(store, profilingServer);
         Monitor monitor = null;
         try {
             ModelLoader models = new ModelLoader(modelDir != null ? modelDir : BundledData.modelDirectory());

@@ -3,8 +3,11 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.model.Profile;
 import io.smtcheck.profiles.MongoGateway;
-import io.smtcheck.profiles.ProfileCollection;
+import io.smtcheck.profiles.OriginalProfileData;
+import io.smtcheck.profiles.ProfileReader;
 import io.smtcheck.profiles.ProfileStore;
+import io.smtcheck.profiles.ProfilingRequests;
+import io.smtcheck.profiles.ProfilingServerClient;
 import io.smtcheck.profiles.RequestCollection;
 import io.smtcheck.profiles.StoreHealth;
 import io.smtcheck.profiles.StoreSettings;
@@ -27,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * and every {@link StoreSettings#refreshInterval()}, looks up the jobs that missed the cache, and
  * files profiling requests. Work that fails (MongoDB down, a full disk) stays queued and is tried
  * again with backoff, each item on its own, so no request is lost to an outage and none waits
- * behind another.
+ * behind another. The store may be smtcheck's own or the original SMTcheck's (read through the
+ * same {@link ProfileReader}); requests go to the store, or to the original's profiling server.
  */
 final class StoreProfileSource implements ProfileSource {
     private static final Logger LOG = LoggerFactory.getLogger(StoreProfileSource.class);
@@ -51,8 +55,8 @@ final class StoreProfileSource implements ProfileSource {
     }
 
     private final ProfileStore store;
-    private final ProfileCollection profiles;
-    private final RequestCollection requests;
+    private final ProfileReader profiles;
+    private final ProfilingRequests requests;
     private final StoreSettings settings;
     private final Thread worker;
 
@@ -63,13 +67,24 @@ final class StoreProfileSource implements ProfileSource {
     private long retryAtNanos;
     private Duration retryPause;
     private boolean closed;
+    private String lastRefreshProblem;
 
     /** Loads the profiles once (one attempt: the daemon starts without them when MongoDB is down), then works in the background. */
     StoreProfileSource(ProfileStore store) {
+        this(store, null);
+    }
+
+    /**
+     * @param profilingServer where to send profiling requests (the original SMTcheck's profiling
+     *                        server), or null to file them in the store
+     */
+    StoreProfileSource(ProfileStore store, ProfilingServerClient.Address profilingServer) {
         this.store = store;
         this.settings = store.gateway().settings();
-        this.profiles = new ProfileCollection(store.gateway(), MongoGateway.Patience.ONCE);
-        this.requests = new RequestCollection(store.gateway(), MongoGateway.Patience.ONCE);
+        this.profiles = store.profileReader(MongoGateway.Patience.ONCE);
+        this.requests = profilingServer == null ? store.profilingRequests(MongoGateway.Patience.ONCE)
+                : new ProfilingServerClient(profilingServer, settings, job -> cache.byJob().containsKey(job),
+                        job -> refreshSoon());
         this.retryPause = settings.firstBackoff();
         this.nextRefreshNanos = System.nanoTime();
         this.retryAtNanos = nextRefreshNanos;
@@ -132,6 +147,7 @@ final class StoreProfileSource implements ProfileSource {
         if (!worker.isAlive()) {
             workOnce(true);
         }
+        requests.close();
         synchronized (this) {
             wanted.values().stream().filter(w -> w.requestFor != null).forEach(w -> LOG.warn(
                     "profiling request for {} not filed: {} did not take it before the daemon stopped", w.requestFor,
@@ -193,10 +209,18 @@ final class StoreProfileSource implements ProfileSource {
                     cache = Cache.of(fresh);
                 }
                 nextRefreshNanos = System.nanoTime() + settings.refreshInterval().toNanos();
+                lastRefreshProblem = null;
             }
             return true;
         } catch (StoreUnavailableException e) {
             LOG.debug("profiles not loaded: {}", e.getMessage());
+            return false;
+        } catch (OriginalProfileData.NodeException e) {
+            // The store cannot be read as asked (the original's, without a node to read): said once, tried again.
+            if (!e.getMessage().equals(lastRefreshProblem)) {
+                LOG.warn("profiles not loaded from {}: {}", store.where(), e.getMessage());
+                lastRefreshProblem = e.getMessage();
+            }
             return false;
         } catch (RuntimeException e) {
             LOG.warn("profiles not loaded from {}: {}", store.where(), e.toString());
@@ -255,6 +279,9 @@ final class StoreProfileSource implements ProfileSource {
                 }
                 LOG.debug("job {}: {}", job, ex.getMessage());
                 ok = false;
+            } catch (OriginalProfileData.NodeException ex) {
+                LOG.debug("job {}: {}", job, ex.getMessage()); // said by the refresh; kept until it can be read
+                ok = false;
             } catch (IllegalArgumentException ex) {
                 LOG.warn("profiling request for job {} dropped: {}", job, ex.getMessage());
                 synchronized (this) {
@@ -267,6 +294,13 @@ final class StoreProfileSource implements ProfileSource {
             }
         }
         return ok;
+    }
+
+    /** Reads every profile again soon: a job's profiling has just finished. */
+    private synchronized void refreshSoon() {
+        nextRefreshNanos = System.nanoTime();
+        retryAtNanos = Math.min(retryAtNanos, nextRefreshNanos);
+        notifyAll();
     }
 
     /** Forgets a job's work, unless it was asked for a request since its lookup began. */

@@ -146,6 +146,11 @@ public final class MongoGateway implements AutoCloseable {
         return uri;
     }
 
+    /** The database it works in. */
+    public String databaseName() {
+        return db.getName();
+    }
+
     /** How patiently it talks to MongoDB. */
     public StoreSettings settings() {
         return settings;
@@ -281,6 +286,10 @@ public final class MongoGateway implements AutoCloseable {
 
     private void ensureIndexes() {
         if (indexesReady) {
+            return;
+        }
+        if (OriginalProfileData.isOriginal(db.getName())) {
+            indexesReady = true; // the original's database is read, never given collections of ours
             return;
         }
         ProfileCollection.createIndexes(db);

@@ -22,7 +22,7 @@ import org.bson.Document;
  * The {@code profiles} collection: a profile in its {@link DataJson} form plus {@code updated_at};
  * unique {@code job_id}, unique {@code name}.
  */
-public final class ProfileCollection {
+public final class ProfileCollection implements ProfileReader {
     static final String NAME = "profiles";
 
     private final MongoGateway gateway;
@@ -39,7 +39,7 @@ public final class ProfileCollection {
         db.getCollection(NAME).createIndex(Indexes.ascending("name"), unique);
     }
 
-    /** Every valid profile, by job id. */
+    @Override
     public ProfileStore.Loaded<Profile> readAll() {
         return gateway.run(patience, "load the profiles", db -> {
             ProfileStore.Loaded<Profile> loaded = ValidDocuments.read(gateway, NAME, "job_id",
@@ -50,7 +50,7 @@ public final class ProfileCollection {
         });
     }
 
-    /** The profile of a job; empty when there is none or its document is invalid (reported once). */
+    @Override
     public Optional<Profile> find(int jobId) {
         return gateway.run(patience, "look up the profile of job " + jobId, db -> {
             Document doc = db.getCollection(NAME).find(eq("job_id", jobId)).first();

@@ -22,7 +22,8 @@ import java.util.Optional;
  * {@link StoreSettings#attempts()} attempts, then throws {@link StoreUnavailableException}. A
  * document that does not validate is skipped, reported in what a read returns and logged once; it
  * never fails a read. The daemon reads through its own profile source on {@link #gateway()}, which
- * never throws. Thread-safe.
+ * never throws. A store whose database is the original SMTcheck's ({@value OriginalProfileData#DATABASE})
+ * is read as that one is ({@link OriginalProfileData}) and never written. Thread-safe.
  */
 public final class ProfileStore implements AutoCloseable {
     public static final String DEFAULT_DATABASE = "smtcheck";
@@ -60,9 +61,15 @@ public final class ProfileStore implements AutoCloseable {
     private final BaselineCollection baselines;
     private final SampleCollection samples;
     private final MeasurementCollection measurements;
+    /** The original SMTcheck's data, when the database is its; else null. */
+    private final OriginalProfileData original;
+    private final OriginalProfileData.Options originalOptions;
 
-    private ProfileStore(MongoGateway gateway) {
+    private ProfileStore(MongoGateway gateway, OriginalProfileData.Options originalOptions) {
         this.gateway = gateway;
+        this.originalOptions = originalOptions;
+        this.original = OriginalProfileData.isOriginal(gateway.databaseName())
+                ? new OriginalProfileData(gateway, RETRY, originalOptions) : null;
         this.profiles = new ProfileCollection(gateway, RETRY);
         this.baselines = new BaselineCollection(gateway, RETRY);
         this.samples = new SampleCollection(gateway, RETRY);
@@ -80,12 +87,17 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     public static ProfileStore connect(String mongoUri, StoreSettings settings) {
-        return new ProfileStore(MongoGateway.connect(mongoUri, settings));
+        return connect(mongoUri, settings, OriginalProfileData.Options.NONE);
+    }
+
+    /** A store on an external MongoDB; {@code original} says how to read it when it is the original SMTcheck's. */
+    public static ProfileStore connect(String mongoUri, StoreSettings settings, OriginalProfileData.Options original) {
+        return new ProfileStore(MongoGateway.connect(mongoUri, settings), original);
     }
 
     /** A store on the embedded server that another process runs on {@code dataDir}, as it published it. */
     public static ProfileStore connect(PublishedServer server, Path dataDir) {
-        return new ProfileStore(MongoGateway.connect(server, dataDir));
+        return new ProfileStore(MongoGateway.connect(server, dataDir), OriginalProfileData.Options.NONE);
     }
 
     /**
@@ -100,7 +112,7 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     public static ProfileStore embedded(Path dataDir, StoreSettings settings) throws IOException {
-        return new ProfileStore(MongoGateway.embedded(dataDir, settings));
+        return new ProfileStore(MongoGateway.embedded(dataDir, settings), OriginalProfileData.Options.NONE);
     }
 
     /**
@@ -143,6 +155,47 @@ public final class ProfileStore implements AutoCloseable {
         return gateway;
     }
 
+    /** Whether a store on {@code mongoUri} is the original SMTcheck's (its database is named so); false for a malformed URI. */
+    public static boolean isOriginal(String mongoUri) {
+        try {
+            return OriginalProfileData.isOriginal(new com.mongodb.ConnectionString(mongoUri).getDatabase());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Whether this is the original SMTcheck's store, which is read and never written. */
+    public boolean isOriginal() {
+        return original != null;
+    }
+
+    /** Where the daemon reads profiles, with {@code patience}. */
+    public ProfileReader profileReader(MongoGateway.Patience patience) {
+        return original != null ? new OriginalProfileData(gateway, patience, originalOptions)
+                : new ProfileCollection(gateway, patience);
+    }
+
+    /**
+     * Where the daemon files profiling requests in the store itself: smtcheck's own request
+     * collection. The original's store has none (its profiling server takes the requests): there, a
+     * request is refused with the reason.
+     */
+    public ProfilingRequests profilingRequests(MongoGateway.Patience patience) {
+        if (original == null) {
+            return new RequestCollection(gateway, patience);
+        }
+        return job -> {
+            throw new IllegalArgumentException("job " + job + " has no profile in the original SMTcheck's store at "
+                    + where() + ", and no --profiling-server is given to profile it");
+        };
+    }
+
+    private void writable(String what) {
+        if (original != null) {
+            throw new StoreReadOnlyException(where(), what);
+        }
+    }
+
     /** Failed operations so far, and whether the last one succeeded. */
     public StoreHealth health() {
         return gateway.health();
@@ -155,6 +208,7 @@ public final class ProfileStore implements AutoCloseable {
      * {@link ImportResult#conflicts()}; the rest are written.
      */
     public ImportResult importData(Dataset data) {
+        writable("import data");
         return gateway.run(RETRY, "import", db -> {
             data.baselines().forEach(b -> BaselineCollection.write(db, b));
             List<String> conflicts = new ArrayList<>();
@@ -182,6 +236,7 @@ public final class ProfileStore implements AutoCloseable {
 
     /** Imports {@code data} only when there are no profiles yet (to seed a new store). */
     public Optional<ImportResult> importIfEmpty(Dataset data) {
+        writable("import the sample profiles");
         return profiles.count() == 0 ? Optional.of(importData(data)) : Optional.empty();
     }
 
@@ -205,16 +260,16 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     public Loaded<Baseline> baselines() {
-        return baselines.readAll();
+        return original != null ? original.baselines() : baselines.readAll();
     }
 
     /** Every valid profile, by job id. */
     public Loaded<Profile> readAllProfiles() {
-        return profiles.readAll();
+        return original != null ? original.readAll() : profiles.readAll();
     }
 
     public Loaded<CoRunSample> samples() {
-        return samples.readAll();
+        return original != null ? original.samples() : samples.readAll();
     }
 
     /**
@@ -222,16 +277,19 @@ public final class ProfileStore implements AutoCloseable {
      * a machine's baselines or one job's profile), by key.
      */
     public Map<String, JsonNode> measurements(String group) {
+        writable("keep profiling's measurements");
         return measurements.of(group);
     }
 
     /** Records (or replaces) one measurement, durably. */
     public void putMeasurement(String group, String key, ObjectNode value) {
+        writable("keep profiling's measurements");
         measurements.put(group, key, value);
     }
 
     /** Forgets every measurement of {@code group}; returns how many there were. */
     public long forgetMeasurements(String group) {
+        writable("forget profiling's measurements");
         return measurements.forget(group);
     }
 

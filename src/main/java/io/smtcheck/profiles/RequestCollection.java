@@ -20,7 +20,7 @@ import org.bson.conversions.Bson;
  * profile is written), first_requested_at, last_requested_at, requests, done_at}; unique
  * {@code job_id}, so filing twice is one request.
  */
-public final class RequestCollection {
+public final class RequestCollection implements ProfilingRequests {
     static final String NAME = "profiling_requests";
 
     /** What filing a profiling request did. */
@@ -48,6 +48,7 @@ public final class RequestCollection {
      * last time updated). A request that was done (its job was profiled and has lost its profile
      * since) is pending again.
      */
+    @Override
     public Outcome file(int jobId) {
         if (jobId < 0) {
             throw new IllegalArgumentException("job id " + jobId + " is negative");
