@@ -248,7 +248,7 @@ static void fp_unit(struct work *w)
 	w->fp_kernel(w);
 }
 
-/* ---- l1_dcache, llc: sweeps ---- */
+/* ---- l1d_capacity, llc: sweeps ---- */
 
 /* Two loads and one store per vector: the load and store ports and the L1 data cache. */
 __attribute__((target_clones("avx2", "default")))
@@ -293,7 +293,7 @@ static void llc_unit(struct work *w)
 	sweep(w, LLC_UNIT_VECTORS);
 }
 
-/* ---- l2_cache: dependent loads over a random cycle of cache lines ---- */
+/* ---- l2_capacity: dependent loads over a random cycle of cache lines ---- */
 
 /*
  * Each line holds the address of the next line of one random cycle through the whole buffer,
@@ -464,10 +464,10 @@ static const struct injector injectors[] = {
 	{ "fp_unit", 1, SIZE_NONE,
 	  "floating point/SIMD: ten independent vector FMA, add and multiply chains in registers",
 	  fp_setup, fp_unit },
-	{ "l1_dcache", 0, SIZE_L1,
+	{ "l1d_capacity", 0, SIZE_L1,
 	  "L1 data cache: vector loads and stores sweeping a buffer of its size",
 	  l1_setup, l1_unit },
-	{ "l2_cache", 0, SIZE_L2,
+	{ "l2_capacity", 0, SIZE_L2,
 	  "L2 cache: eight dependent-load chains over a random cycle of lines of a buffer of its size",
 	  chase_setup, l2_unit },
 	/*

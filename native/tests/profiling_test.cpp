@@ -29,7 +29,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-const char *const kResources[] = {"int_alu", "fp_unit", "l1_dcache", "l2_cache",
+const char *const kResources[] = {"int_alu", "fp_unit", "l1d_capacity", "l2_capacity",
 				  "llc", "mem_bw", "branch_pred"};
 
 // One line at a time from a pipe, waiting at most a given time for it.
@@ -295,8 +295,8 @@ TEST(Inject, ListsTheSevenInjectors)
 		listed[w[0]] = w;
 	}
 	std::map<std::string, std::string> types = {
-		{"int_alu", "parallel"},      {"fp_unit", "parallel"},  {"l1_dcache", "sequential"},
-		{"l2_cache", "sequential"},   {"llc", "sequential"},    {"mem_bw", "sequential"},
+		{"int_alu", "parallel"},      {"fp_unit", "parallel"},  {"l1d_capacity", "sequential"},
+		{"l2_capacity", "sequential"},   {"llc", "sequential"},    {"mem_bw", "sequential"},
 		{"branch_pred", "sequential"},
 	};
 	ASSERT_EQ(listed.size(), 7u) << r.out;
@@ -307,7 +307,7 @@ TEST(Inject, ListsTheSevenInjectors)
 	EXPECT_EQ(listed["int_alu"][2], "0");
 	EXPECT_EQ(listed["fp_unit"][2], "0");
 	EXPECT_EQ(listed["branch_pred"][2], "0");
-	uint64_t l1 = std::stoull(listed["l1_dcache"][2]), l2 = std::stoull(listed["l2_cache"][2]);
+	uint64_t l1 = std::stoull(listed["l1d_capacity"][2]), l2 = std::stoull(listed["l2_capacity"][2]);
 	uint64_t llc = std::stoull(listed["llc"][2]), mem = std::stoull(listed["mem_bw"][2]);
 	EXPECT_GT(l1, 0u);
 	EXPECT_LT(l1, l2);
@@ -400,7 +400,7 @@ TEST(Inject, QuarterDutyCycleUsesAQuarterOfTheCpu)
 TEST(Inject, ACacheInjectorsIntensityIsItsShareOfTheCacheNotOfTheTime)
 {
 	const int cpu = online_cpus().front();
-	Injector inj("l2_cache", cpu, {"--intensity", "0.25"});
+	Injector inj("l2_capacity", cpu, {"--intensity", "0.25"});
 	ASSERT_TRUE(inj.ready());
 	Mark a = inj.mark();
 	std::this_thread::sleep_for(milliseconds(400));
@@ -454,12 +454,12 @@ TEST(Inject, BadArgumentsExitTwoWithOneLine)
 		{"--resource", "int_alu", "--cpu", "x"},
 		{"--resource", "int_alu", "--cpu", "-1"},
 		{"--resource", "int_alu", "--size", "4096"},
-		{"--resource", "l2_cache", "--size", "12Q"},
-		{"--resource", "l2_cache", "--size", "16"},
-		{"--resource", "l2_cache", "--units", "0"},
-		{"--resource", "l2_cache", "--period-us", "ten"},
-		{"--resource", "l2_cache", "--frobnicate"},
-		{"--resource", "l2_cache", "extra"},
+		{"--resource", "l2_capacity", "--size", "12Q"},
+		{"--resource", "l2_capacity", "--size", "16"},
+		{"--resource", "l2_capacity", "--units", "0"},
+		{"--resource", "l2_capacity", "--period-us", "ten"},
+		{"--resource", "l2_capacity", "--frobnicate"},
+		{"--resource", "l2_capacity", "extra"},
 		{"--resource", "int_alu", "--cpu", "1000"},  // valid syntax, offline CPU
 	};
 	for (auto args : bad) {

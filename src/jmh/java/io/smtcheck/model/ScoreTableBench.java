@@ -45,7 +45,7 @@ public class ScoreTableBench {
     public void setUp() {
         List<Resource> resources = List.of(
                 new Resource("fp_unit", ResourceType.PARALLEL), new Resource("int_alu", ResourceType.PARALLEL),
-                new Resource("l1_dcache", ResourceType.SEQUENTIAL), new Resource("l2_cache", ResourceType.SEQUENTIAL),
+                new Resource("l1d_capacity", ResourceType.SEQUENTIAL), new Resource("l2_capacity", ResourceType.SEQUENTIAL),
                 new Resource("mem_bw", ResourceType.SEQUENTIAL));
         Training t = new Training(java.time.Instant.EPOCH, "bench", 0, 0, 0, Double.NaN, Double.NaN);
         model = new PredictionModel(resources, new double[] {0.55, 0.3, 0.2, 0.35, 0.4, 0.6}, 0.02, t);

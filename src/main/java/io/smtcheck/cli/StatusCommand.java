@@ -29,7 +29,7 @@ final class StatusCommand extends DaemonClientCommand {
         out.printf(Locale.ROOT, "smtcheck daemon, pid %d, up %s%s%n", s.pid(), duration(s.uptimeSeconds()),
                 s.dryRun() ? " (dry run: pins nothing)" : "");
         out.println("monitor:  " + s.monitor());
-        out.println("model:    " + s.model());
+        out.println("model:    " + s.model() + (s.modelFormat() == null ? "" : " (" + s.modelFormat() + " format)"));
         out.println("profiles: " + s.store());
         out.println("store:    " + (s.storeHealth() == null ? "unknown" : s.storeHealth()));
         out.printf(Locale.ROOT, "topology: %s (min-gain %s: running groups move only for more)%n", s.topology(),

@@ -163,9 +163,15 @@ final class TrainCommand implements Callable<Integer> {
         for (Resource r : model.resources()) {
             rs.append(rs.length() == 0 ? "" : ", ").append(r.name()).append(" (").append(r.type().label()).append(')');
         }
+        out.println("format: " + model.format().label()
+                + (model.format() == PredictionModel.Format.ORIGINAL ? " (the original SMTcheck's)" : ""));
         out.println("resources: " + rs);
         printCoefficients(out, model);
         var t = model.training();
+        if (t == null) {
+            out.println("trained: not recorded in this format");
+            return;
+        }
         out.println("trained " + t.at() + " from " + t.from());
         out.printf(Locale.ROOT, "  %d samples, %d held out, ridge %s, held-out R² %s, MAE %s%n", t.samples(),
                 t.heldOutSamples(), plain(t.ridge()), ModelCommand.format(t.r2()), ModelCommand.format(t.mae()));

@@ -21,6 +21,9 @@ public record DaemonStatus(
         @JsonPropertyDescription("true when the daemon plans but pins nothing") boolean dryRun,
         @JsonPropertyDescription("which monitor reports groups, and how it counts") String monitor,
         @JsonPropertyDescription("the model file in use, with why a newer one was rejected, if one was") String model,
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        @JsonPropertyDescription("the format of the model in use: `smtcheck` or `original` (the original SMTcheck's);"
+                + " absent without a model") String modelFormat,
         @JsonPropertyDescription("where profiles come from") String store,
         @JsonPropertyDescription("whether the profile store works, and since when it fails") String storeHealth,
         @JsonPropertyDescription("the cores and their CPUs, e.g. `0,1;2,3`") String topology,

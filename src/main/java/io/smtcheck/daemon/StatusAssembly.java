@@ -98,7 +98,8 @@ final class StatusAssembly {
         String model = models.current().map(l -> l.file().toString()).orElse("none")
                 + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse("");
         return new DaemonStatus(ProcessHandle.current().pid(), (System.nanoTime() - startedAt) / 1_000_000_000L,
-                options.dryRun(), monitor.describe(), model, profiles.describe(), health.summary(),
+                options.dryRun(), monitor.describe(), model,
+                models.current().map(l -> l.model().format().label()).orElse(null), profiles.describe(), health.summary(),
                 replanner.topology().toString(), replanner.minGain(), configuration, state.workloads(),
                 state.leftAlone(), state.cores(), counters, state.eventToPinMs());
     }

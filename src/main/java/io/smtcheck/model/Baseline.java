@@ -28,6 +28,11 @@ public record Baseline(String resource, ResourceType type, String injector, doub
         if (type == null) {
             throw new InvalidDataException("type: missing");
         }
+        try {
+            Catalogue.check(resource, type);
+        } catch (InvalidDataException e) {
+            throw e.in("type");
+        }
         if (injector == null || injector.isBlank()) {
             throw new InvalidDataException("injector: missing");
         }

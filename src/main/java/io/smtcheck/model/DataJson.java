@@ -48,6 +48,9 @@ public final class DataJson {
     private static final Set<String> BASELINE = Set.of("resource", "type", "injector", "solo_ipc", "solo_rate");
     private static final Set<String> SAMPLE = Set.of("job_a", "job_b", "slowdown_a", "slowdown_b");
 
+    /** Measurements of this format named resources as smtcheck did before {@link Catalogue}. */
+    private static final int EARLIER_MEASUREMENT_FORMAT = 1;
+
     private DataJson() {
     }
 
@@ -72,10 +75,13 @@ public final class DataJson {
         String description = JsonRead.textOr(root, "description", "", null);
         List<Baseline> baselines = new ArrayList<>();
         Set<String> resources = new HashSet<>();
+        // A file whose baselines type an earlier name sequential was written by an earlier smtcheck.
+        boolean earlierNames = false;
         if (JsonRead.present(root, "baselines")) {
             List<JsonNode> nodes = JsonRead.array(root, "baselines", "");
             for (int i = 0; i < nodes.size(); i++) {
                 Baseline b = baseline(nodes.get(i), "baselines[" + i + "]");
+                earlierNames |= !b.resource().equals(nodes.get(i).get("resource").asText());
                 if (!resources.add(b.resource())) {
                     throw new InvalidDataException("baselines[" + i + "].resource: '" + b.resource() + "' appears twice");
                 }
@@ -89,7 +95,7 @@ public final class DataJson {
             Map<String, Integer> names = new HashMap<>();
             for (int i = 0; i < nodes.size(); i++) {
                 String path = "profiles[" + i + "]";
-                Profile p = profile(nodes.get(i), path);
+                Profile p = profile(nodes.get(i), path, earlierNames);
                 Integer other = jobs.putIfAbsent(p.jobId(), i);
                 if (other != null) {
                     throw new InvalidDataException(path + ".job_id: " + p.jobId() + " is also profiles[" + other + "]'s");
@@ -113,6 +119,16 @@ public final class DataJson {
 
     /** A profile from its JSON form; errors are prefixed with {@code path}. */
     public static Profile profile(JsonNode node, String path) {
+        return profile(node, path, false);
+    }
+
+    /**
+     * A profile from its JSON form.
+     *
+     * @param earlierNames whether its resources have smtcheck's earlier names (see {@link Catalogue}),
+     *                     as in a profile measured with measurement format 1
+     */
+    private static Profile profile(JsonNode node, String path, boolean earlierNames) {
         JsonRead.object(node, path);
         JsonRead.onlyFields(node, path, PROFILE);
         int jobId = JsonRead.integer(node, "job_id", path);
@@ -133,6 +149,9 @@ public final class DataJson {
         double l3 = JsonRead.number(node, "l3_cache_ipc", path);
         String rp = JsonRead.child(path, "resources");
         JsonNode rs = JsonRead.object(node.get("resources"), rp);
+        JsonNode measuredFormat = JsonRead.present(node, "measured") ? node.get("measured").get("format") : null;
+        boolean renamed = earlierNames
+                || measuredFormat != null && measuredFormat.isInt() && measuredFormat.asInt() == EARLIER_MEASUREMENT_FORMAT;
         Map<String, ResourceProfile> resources = new HashMap<>();
         var fields = rs.fields();
         while (fields.hasNext()) {
@@ -145,7 +164,8 @@ public final class DataJson {
             double usage = JsonRead.number(r, "usage", p);
             double baseSlowdown = JsonRead.number(r, "base_slowdown", p);
             try {
-                resources.put(e.getKey(), new ResourceProfile(sensitivity, intensity, usage, baseSlowdown));
+                String resource = renamed ? Catalogue.fromEarlierFormat(e.getKey()) : e.getKey();
+                resources.put(resource, new ResourceProfile(sensitivity, intensity, usage, baseSlowdown));
             } catch (InvalidDataException x) {
                 throw prefix(x, p);
             }
@@ -193,7 +213,8 @@ public final class DataJson {
             for (JsonNode l : JsonRead.array(node, "levels", path)) {
                 levels.add(JsonRead.number(l, JsonRead.child(path, "levels")));
             }
-            return new Measurement(JsonRead.integer(node, "format", path), at,
+            int format = JsonRead.integer(node, "format", path);
+            return new Measurement(format == EARLIER_MEASUREMENT_FORMAT ? Measurement.FORMAT : format, at,
                     Measurement.Progress.ofLabel(JsonRead.text(node, "progress", path)), command,
                     JsonRead.text(node, "working_dir", path), machine, cpus, JsonRead.integer(node, "repeats", path),
                     levels, JsonRead.number(node, "solo_seconds", path), JsonRead.text(node, "l3", path));
@@ -233,6 +254,9 @@ public final class DataJson {
             resourceType = ResourceType.ofLabel(type);
         } catch (InvalidDataException e) {
             throw prefix(e.in("type"), path);
+        }
+        if (resourceType == ResourceType.SEQUENTIAL) {
+            resource = Catalogue.fromEarlierFormat(resource);
         }
         try {
             return new Baseline(resource, resourceType, injector, solo, rate);

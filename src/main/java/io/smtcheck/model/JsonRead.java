@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
 public final class JsonRead {
     /** The name of the Jackson setting in a limit's message, which means nothing to the reader. */
     private static final Pattern LIMIT_SOURCE = Pattern.compile(", from `[^`]*`");
+    /** The parser's advice to change one of its settings, which the reader cannot do. */
+    private static final Pattern SETTING_ADVICE = Pattern.compile(": enable `[^`]*` to allow");
 
     /** Reads and writes the project's JSON files: nothing may follow the document; output is indented. */
     static final ObjectMapper JSON = JsonMapper.builder()
@@ -67,7 +69,7 @@ public final class JsonRead {
         JsonLocation where = e.getLocation() != null ? e.getLocation() : parser.currentLocation();
         String what = e instanceof StreamConstraintsException
                 ? "over the reader's limits: " + LIMIT_SOURCE.matcher(e.getOriginalMessage()).replaceAll("")
-                : "not valid JSON: " + e.getOriginalMessage();
+                : "not valid JSON: " + SETTING_ADVICE.matcher(e.getOriginalMessage()).replaceAll("");
         return what.replaceAll("\\s*\\R\\s*", " ") + " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ")";
     }
 

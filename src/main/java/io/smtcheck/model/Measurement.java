@@ -8,7 +8,8 @@ import java.util.List;
  * How and where a profile was measured ({@code smtcheck profile} writes it; imported profiles may
  * lack it). It also says how to run the workload again, which {@code smtcheck corun} needs.
  *
- * @param format     version of this description, {@value #FORMAT}
+ * @param format     version of this description, {@value #FORMAT}; format 1 is read as well, with
+ *                   the resource names smtcheck used then ({@link Catalogue#fromEarlierFormat})
  * @param at         when the measurement finished
  * @param progress   how the workload's progress was measured: {@code ipc} (hardware counters) or
  *                   {@code run_time} (CPU time of the whole command for its fixed amount of work)
@@ -23,7 +24,7 @@ import java.util.List;
  */
 public record Measurement(int format, Instant at, Progress progress, List<String> command, String workingDir,
         Machine machine, List<Integer> cpus, int repeats, List<Double> levels, double soloSeconds, String l3) {
-    public static final int FORMAT = 1;
+    public static final int FORMAT = 2;
 
     /**
      * Checks injector intensity levels: ascending within (0, 1], the last 1 (full intensity, where
@@ -83,7 +84,7 @@ public record Measurement(int format, Instant at, Progress progress, List<String
 
     public Measurement {
         if (format != FORMAT) {
-            throw new InvalidDataException("format: " + format + " is not " + FORMAT + " (written by another version?)");
+            throw new InvalidDataException("format: " + format + " is not supported (this build reads 1 and " + FORMAT + ")");
         }
         if (at == null || progress == null || machine == null || workingDir == null || l3 == null) {
             throw new InvalidDataException("at, progress, machine, working_dir and l3 are required");

@@ -20,11 +20,15 @@ import java.util.stream.Stream;
 /**
  * Model files in a directory. A model file is named {@code prediction_model_<TIMESTAMP>.json}
  * with the UTC timestamp {@code yyyyMMdd'T'HHmmss'Z'} (for example
- * {@code prediction_model_20250314T092653Z.json}); the newest timestamp wins. Other files,
- * including the hidden temporary files of a model being written, are ignored.
+ * {@code prediction_model_20250314T092653Z.json}), as smtcheck writes them, or in Unix seconds
+ * ({@code prediction_model_1741944413.json}), as the original SMTcheck's tools do; the newest
+ * timestamp of either naming wins. Other files, including the hidden temporary files of a model
+ * being written, are ignored.
  */
 public final class ModelFiles {
-    private static final Pattern NAME = Pattern.compile("prediction_model_(\\d{8}T\\d{6}Z)\\.json");
+    private static final Pattern NAME = Pattern.compile("prediction_model_(?:(\\d{8}T\\d{6}Z)|(\\d{1,11}))\\.json");
+    /** What a message says a model file is named. */
+    public static final String NAMING = "prediction_model_<yyyyMMddTHHmmssZ or Unix seconds>.json";
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
@@ -45,8 +49,8 @@ public final class ModelFiles {
         try (Stream<Path> s = Files.list(dir)) {
             s.filter(ModelFiles::isModelFile).filter(Files::isRegularFile).forEach(files::add);
         }
-        // The timestamp is fixed-width, so name order is time order.
-        files.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        files.sort(Comparator.comparing(ModelFiles::timestamp)
+                .thenComparing((Path p) -> p.getFileName().toString()).reversed());
         return files;
     }
 
@@ -85,7 +89,7 @@ public final class ModelFiles {
         }
         try {
             return newest(fileOrDir).orElseThrow(() -> new InvalidDataException(fileOrDir
-                    + ": no prediction_model_<yyyyMMddTHHmmssZ>.json file in this directory"));
+                    + ": no " + NAMING + " file in this directory"));
         } catch (IOException e) {
             throw new InvalidDataException(fileOrDir + ": cannot be listed: " + e.getMessage());
         }
@@ -102,6 +106,9 @@ public final class ModelFiles {
         if (!m.matches()) {
             throw new IllegalArgumentException(file + " is not a model file name");
         }
-        return STAMP.parse(m.group(1), Instant::from);
+        if (m.group(1) != null) {
+            return STAMP.parse(m.group(1), Instant::from);
+        }
+        return Instant.ofEpochSecond(Long.parseLong(m.group(2)));
     }
 }

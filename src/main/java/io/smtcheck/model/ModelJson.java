@@ -13,11 +13,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The model file format, version 1 ({@code trained_model/prediction_model_<TIMESTAMP>.json}):
+ * The model file formats ({@code trained_model/prediction_model_<TIMESTAMP>.json}, see
+ * {@link ModelFiles}). smtcheck's own, version 2:
  * <pre>
  * {
- *   "format_version": 1,
- *   "resources": [{"name": "l1_dcache", "type": "sequential"}, {"name": "fp_unit", "type": "parallel"}],
+ *   "format_version": 2,
+ *   "resources": [{"name": "l1d_capacity", "type": "sequential"}, {"name": "fp_unit", "type": "parallel"}],
  *   "coefficients": [0.61, 0.44, 0.30],       // min_base_slowdown, then one per resource, in order
  *   "intercept": 0.02,
  *   "trained": {"at": "2025-01-01T00:00:00Z", "from": "what the samples were",
@@ -25,13 +26,23 @@ import java.util.Set;
  * }
  * </pre>
  * Every field is required except {@code r2} and {@code mae} (null when nothing was held out);
- * unknown fields are rejected, so a typo cannot pass as a default.
+ * unknown fields are rejected, so a typo cannot pass as a default. Version 1 is the same, with
+ * smtcheck's earlier names for two sequential resources ({@link Catalogue#fromEarlierFormat}).
+ *
+ * <p>The original SMTcheck's, told apart by having {@code feature_list} and no {@code format_version}:
+ * <pre>
+ * {"feature_list": ["base", "int_port", "int_isq", ...], "coefficients": [one per feature], "intercept": 0.01}
+ * </pre>
+ * Its resources are names of its catalogue, which gives their types; it records no training.
  */
 public final class ModelJson {
     private static final ObjectMapper JSON = JsonRead.JSON;
 
     private static final Set<String> TOP = Set.of("format_version", "resources", "coefficients", "intercept", "trained");
     private static final Set<String> RESOURCE = Set.of("name", "type");
+    private static final Set<String> ORIGINAL_TOP = Set.of("feature_list", "coefficients", "intercept");
+    /** The original's name for the first feature, the minimum base slowdown. */
+    private static final String ORIGINAL_BASE = "base";
     private static final Set<String> TRAINED = Set.of("at", "from", "samples", "held_out_samples", "ridge", "r2", "mae");
 
     private ModelJson() {
@@ -54,9 +65,16 @@ public final class ModelJson {
 
     static PredictionModel fromTree(JsonNode root) {
         JsonRead.object(root, "");
+        if (!JsonRead.present(root, "format_version") && JsonRead.present(root, "feature_list")) {
+            return originalFromTree(root);
+        }
+        if (!JsonRead.present(root, "format_version")) {
+            throw new InvalidDataException("format_version: missing (smtcheck's model files have format_version, "
+                    + "the original SMTcheck's have feature_list; this file has neither)");
+        }
         int version = JsonRead.integer(root, "format_version", "");
-        if (version != PredictionModel.FORMAT_VERSION) {
-            throw new InvalidDataException("format_version: " + version + " is not supported (this build reads "
+        if (version != 1 && version != PredictionModel.FORMAT_VERSION) {
+            throw new InvalidDataException("format_version: " + version + " is not supported (this build reads 1 and "
                     + PredictionModel.FORMAT_VERSION + ")");
         }
         JsonRead.onlyFields(root, "", TOP);
@@ -67,14 +85,16 @@ public final class ModelJson {
             JsonNode r = JsonRead.object(rs.get(i), path);
             JsonRead.onlyFields(r, path, RESOURCE);
             String name = JsonRead.text(r, "name", path);
-            ResourceType type;
             try {
-                type = ResourceType.ofLabel(JsonRead.text(r, "type", path));
+                ResourceType type = ResourceType.ofLabel(JsonRead.text(r, "type", path));
                 Resource.checkName(name);
+                if (version == 1 && type == ResourceType.SEQUENTIAL) {
+                    name = Catalogue.fromEarlierFormat(name);
+                }
+                resources.add(new Resource(name, type));
             } catch (InvalidDataException e) {
                 throw e.in(path);
             }
-            resources.add(new Resource(name, type));
         }
         List<JsonNode> cs = JsonRead.array(root, "coefficients", "");
         double[] coefficients = new double[cs.size()];
@@ -98,8 +118,53 @@ public final class ModelJson {
         return new PredictionModel(resources, coefficients, intercept, training);
     }
 
-    /** The file content for {@code model}, ending with a newline. */
+    /**
+     * A model file of the original SMTcheck: the features after {@code base} are names of its
+     * catalogue, whose types {@link Catalogue} knows; the file records no training.
+     */
+    private static PredictionModel originalFromTree(JsonNode root) {
+        JsonRead.onlyFields(root, "", ORIGINAL_TOP);
+        List<JsonNode> fs = JsonRead.array(root, "feature_list", "");
+        if (fs.isEmpty() || !fs.get(0).isTextual() || !fs.get(0).asText().equals(ORIGINAL_BASE)) {
+            throw new InvalidDataException("feature_list[0]: must be \"" + ORIGINAL_BASE
+                    + "\" (the minimum base slowdown), found " + (fs.isEmpty() ? "an empty list" : fs.get(0)));
+        }
+        List<Resource> resources = new ArrayList<>();
+        for (int i = 1; i < fs.size(); i++) {
+            String path = "feature_list[" + i + "]";
+            if (!fs.get(i).isTextual()) {
+                throw new InvalidDataException(path + ": expected a resource name, found " + fs.get(i));
+            }
+            String name = fs.get(i).asText();
+            Catalogue.Known known = Catalogue.lookup(name)
+                    .filter(k -> k.origin() == Catalogue.Origin.ORIGINAL)
+                    .orElseThrow(() -> new InvalidDataException(path + ": '" + name
+                            + "' is not a resource of the original SMTcheck's catalogue (" + originalNames() + ")"));
+            resources.add(new Resource(name, known.type()));
+        }
+        List<JsonNode> cs = JsonRead.array(root, "coefficients", "");
+        if (cs.size() != fs.size()) {
+            throw new InvalidDataException("coefficients: " + cs.size() + " values, but feature_list has " + fs.size()
+                    + " features");
+        }
+        double[] coefficients = new double[cs.size()];
+        for (int i = 0; i < coefficients.length; i++) {
+            coefficients[i] = JsonRead.number(cs.get(i), "coefficients[" + i + "]");
+        }
+        double intercept = JsonRead.number(root, "intercept", "");
+        return new PredictionModel(resources, coefficients, intercept, null, PredictionModel.Format.ORIGINAL);
+    }
+
+    private static String originalNames() {
+        return String.join(", ", Catalogue.known().stream().filter(k -> k.origin() == Catalogue.Origin.ORIGINAL)
+                .map(Catalogue.Known::name).toList());
+    }
+
+    /** The file content for {@code model} in its own format, ending with a newline. */
     public static String write(PredictionModel model) {
+        if (model.format() == PredictionModel.Format.ORIGINAL) {
+            return writeOriginal(model);
+        }
         ObjectNode root = JSON.createObjectNode();
         root.put("format_version", PredictionModel.FORMAT_VERSION);
         ArrayNode rs = root.putArray("resources");
@@ -120,6 +185,22 @@ public final class ModelJson {
         tn.put("ridge", t.ridge());
         putMaybe(tn, "r2", t.r2());
         putMaybe(tn, "mae", t.mae());
+        return text(root);
+    }
+
+    private static String writeOriginal(PredictionModel model) {
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode fs = root.putArray("feature_list").add(ORIGINAL_BASE);
+        model.resources().forEach(r -> fs.add(r.name()));
+        ArrayNode cs = root.putArray("coefficients");
+        for (double c : model.coefficients()) {
+            cs.add(c);
+        }
+        root.put("intercept", model.intercept());
+        return text(root);
+    }
+
+    private static String text(ObjectNode root) {
         try {
             return JSON.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {

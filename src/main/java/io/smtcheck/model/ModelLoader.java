@@ -82,7 +82,7 @@ public final class ModelLoader {
             return new Result(current(), false, problems);
         }
         if (files.isEmpty()) {
-            problems.add(dir + ": no prediction_model_<yyyyMMddTHHmmssZ>.json file" + keeping());
+            problems.add(dir + ": no " + ModelFiles.NAMING + " file" + keeping());
             return new Result(current(), false, problems);
         }
         // Without a model yet, fall back to older files; with one, only a newer valid file may replace it.

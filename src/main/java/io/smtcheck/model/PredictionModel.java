@@ -4,6 +4,7 @@ package io.smtcheck.model;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -19,13 +20,37 @@ import java.util.Set;
  * @param resources    the shared resources, distinct names, at least one
  * @param coefficients {@code 1 + resources.size()} finite values
  * @param intercept    finite
- * @param training     provenance and fit quality
+ * @param training     provenance and fit quality; null only for a model in the original's format,
+ *                     which does not record them
+ * @param format       the file format it was read from, and is written back in
  */
-public record PredictionModel(List<Resource> resources, double[] coefficients, double intercept, Training training) {
-    /** The version of the file format this code reads and writes. */
-    public static final int FORMAT_VERSION = 1;
+public record PredictionModel(List<Resource> resources, double[] coefficients, double intercept, Training training,
+        Format format) {
+    /** The version of smtcheck's file format this code writes; it also reads version 1. */
+    public static final int FORMAT_VERSION = 2;
+
+    /** The two file formats a model can come in (see {@link ModelJson}). */
+    public enum Format {
+        /** smtcheck's own: typed resources and a training record. */
+        SMTCHECK,
+        /** The original SMTcheck's: a feature list of its catalogue, coefficients and intercept. */
+        ORIGINAL;
+
+        /** As status and {@code model show} print it. */
+        public String label() {
+            return this == SMTCHECK ? "smtcheck" : "original";
+        }
+    }
+
+    /** A model in smtcheck's own format. */
+    public PredictionModel(List<Resource> resources, double[] coefficients, double intercept, Training training) {
+        this(resources, coefficients, intercept, training, Format.SMTCHECK);
+    }
 
     public PredictionModel {
+        if (format == null) {
+            throw new InvalidDataException("format: missing");
+        }
         if (resources == null || resources.isEmpty()) {
             throw new InvalidDataException("resources: at least one resource is needed");
         }
@@ -55,7 +80,7 @@ public record PredictionModel(List<Resource> resources, double[] coefficients, d
         if (!Double.isFinite(intercept)) {
             throw new InvalidDataException("intercept: " + intercept + " is not finite");
         }
-        if (training == null) {
+        if (training == null && format == Format.SMTCHECK) {
             throw new InvalidDataException("trained: missing");
         }
         resources = List.copyOf(resources);
@@ -86,12 +111,12 @@ public record PredictionModel(List<Resource> resources, double[] coefficients, d
         return List.of(names);
     }
 
-    /** Same content: resources, coefficients, intercept and training. */
+    /** Same content: resources, coefficients, intercept, training and format. */
     @Override
     public boolean equals(Object o) {
         return o instanceof PredictionModel m && resources.equals(m.resources)
                 && Arrays.equals(coefficients, m.coefficients) && Double.compare(intercept, m.intercept) == 0
-                && training.equals(m.training);
+                && Objects.equals(training, m.training) && format == m.format;
     }
 
     @Override

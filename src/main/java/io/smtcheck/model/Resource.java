@@ -4,10 +4,10 @@ package io.smtcheck.model;
 import java.util.regex.Pattern;
 
 /**
- * A shared core resource the model knows, such as {@code l1_dcache} or {@code mem_bw}.
+ * A shared core resource the model knows, such as {@code l1d_capacity} or {@code mem_bw}.
  *
  * @param name lower-case letters, digits and {@code _ . -}, 1 to 64 characters
- * @param type how contention for it is activated
+ * @param type how contention for it is activated; fixed for the names {@link Catalogue} knows
  */
 public record Resource(String name, ResourceType type) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
@@ -17,6 +17,7 @@ public record Resource(String name, ResourceType type) {
         if (type == null) {
             throw new InvalidDataException("resource '" + name + "' has no type");
         }
+        Catalogue.check(name, type);
     }
 
     /** @throws InvalidDataException when {@code name} is not a valid resource name */

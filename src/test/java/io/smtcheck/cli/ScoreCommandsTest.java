@@ -137,6 +137,50 @@ class ScoreCommandsTest {
         assertTrue(scores.out().startsWith("model " + ModelFiles.newest(deployed).orElseThrow()), scores.out());
     }
 
+    /** A model file of the original SMTcheck works with every command that takes a model, scored as it scores. */
+    @Test
+    void theOriginalsModelFilesWorkWhereOursDo() throws Exception {
+        List<String> features = io.smtcheck.model.Catalogue.ORIGINAL_MODEL_FEATURES;
+        double[] coef = {0.41, 0.12, 0.3, 0.05, 0.22, 0.18, 0.27, 0.09};
+        Path models = Files.createDirectories(dir.resolve("originals"));
+        Path file = models.resolve("prediction_model_1764633600.json");
+        Files.writeString(file, io.smtcheck.model.OriginalFormula.modelFile(features, coef, 0.013));
+        java.util.Random random = new java.util.Random(7);
+        List<Profile> profiles = new java.util.ArrayList<>();
+        for (int job = 1; job <= 4; job++) {
+            profiles.add(io.smtcheck.model.OriginalFormula.randomProfile(random, job, features));
+        }
+        Path data = file("original-data.json", DataJson.writeFile(new io.smtcheck.model.Dataset(null, List.of(), profiles, List.of())));
+
+        Run show = run("model", "show", models.toString());
+        assertEquals(0, show.code(), show.err());
+        assertTrue(show.out().contains("format: original"), show.out());
+
+        Run scores = run("scores", "--profiles", data.toString(), "--model", models.toString(), "--json");
+        assertEquals(0, scores.code(), scores.err());
+        JsonNode tree = new ObjectMapper().readTree(scores.out());
+        JsonNode matrix = tree.get("matrix");
+        for (int a = 0; a < 4; a++) {
+            for (int b = 0; b < 4; b++) {
+                if (a != b) {
+                    assertEquals(io.smtcheck.model.OriginalFormula.symbiotic(features, coef, 0.013, profiles.get(a),
+                            profiles.get(b)), matrix.get(a).get(b).asDouble(), 1e-9, "job" + (a + 1) + " with job" + (b + 1));
+                }
+            }
+        }
+
+        Run plan = run("plan", "--profiles", data.toString(), "--model", file.toString(), "--job", "job1", "--job", "job2",
+                "--topology", "0,1");
+        assertEquals(0, plan.code(), plan.err());
+
+        Path deployed = Files.createDirectories(dir.resolve("deployed"));
+        Run deploy = run("model", "deploy", file.toString(), "--dir", deployed.toString());
+        assertEquals(0, deploy.code(), deploy.err());
+        assertTrue(run("model", "show", deployed.toString()).out().contains("format: original"));
+        Run again = run("model", "deploy", file.toString(), "--dir", deployed.toString());
+        assertTrue(again.out().startsWith("unchanged: "), again.out());
+    }
+
     @Test
     void profilesImportExportThroughTheEmbeddedStore() throws Exception {
         Path db = dir.resolve("db");
@@ -237,7 +281,7 @@ class ScoreCommandsTest {
         Run r = run("scores", "--profiles", partial.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("scores: warning: odd gets the neutral score 1.0: profile 'odd' (job 1) has no data"
-                + " for the model's resources fp_unit, int_alu, l1_dcache, l2_cache"), r.err());
+                + " for the model's resources fp_unit, int_alu, l1d_capacity, l2_capacity"), r.err());
         JsonNode tree = new ObjectMapper().readTree(r.out());
         assertEquals(1.0, tree.get("matrix").get(0).get(1).asDouble());
     }
@@ -250,7 +294,7 @@ class ScoreCommandsTest {
             scores: unknown job          | scores --profiles @/data.json --job nosuch              | 2 | scores   | --job 'nosuch': no profile named or numbered 'nosuch'
             scores: bad workers          | scores --profiles @/data.json --job dgemm:0             | 2 | scores   | --job 'dgemm:0': workers must be 1 to 4096
             scores: bad model            | scores --profiles @/data.json --model @/bad-model.json  | 1 | scores   | bad-model.json: coefficients: 1 values
-            scores: empty model dir      | scores --profiles @/data.json --model @/                | 1 | scores   | no prediction_model_<yyyyMMddTHHmmssZ>.json file in this directory
+            scores: empty model dir      | scores --profiles @/data.json --model @/                | 1 | scores   | no prediction_model_<yyyyMMddTHHmmssZ or Unix seconds>.json file in this directory
             scores: no profiles          | scores --profiles @/empty.json                         | 1 | scores   | empty.json: no profiles
             scores: bad URI              | scores --mongo-uri http://x                            | 1 | scores   | invalid MongoDB URI 'http://x'
             scores: both sources         | scores --profiles @/data.json --data-dir @/db           | 2 | scores   | --profiles cannot be combined

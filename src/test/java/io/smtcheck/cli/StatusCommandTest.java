@@ -24,7 +24,7 @@ class StatusCommandTest {
         settings.put("threshold", new DaemonStatus.Setting("3600", "/etc/smtcheck.conf:2", null));
         settings.put("min-gain", new DaemonStatus.Setting("0.05", "default",
                 new DaemonStatus.Pending("0.5", "/etc/smtcheck.conf:5")));
-        return new DaemonStatus(4242, 3725, true, "userspace (/proc scan)", "/models/m.json", "embedded",
+        return new DaemonStatus(4242, 3725, true, "userspace (/proc scan)", "/models/m.json", "original", "embedded",
                 "failing since 2026-01-01", "0,1;2,3", 0.0625,
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),

@@ -27,7 +27,7 @@ class DaemonStatusTest {
                 new DaemonStatus.Pending("0.5", "/etc/smtcheck.conf:5")));
         settings.put("mongo-uri", new DaemonStatus.Setting(null, "default",
                 new DaemonStatus.Pending(null, "/etc/smtcheck.conf:7")));
-        return new DaemonStatus(4242, 3725, true, "userspace (/proc scan)", "/models/m.json", "embedded",
+        return new DaemonStatus(4242, 3725, true, "userspace (/proc scan)", "/models/m.json", "original", "embedded",
                 "ok", "0,1;2,3", 0.05,
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
@@ -62,7 +62,7 @@ class DaemonStatusTest {
     @Test
     void serialisesTheKeysStatusHasAlwaysHad() {
         JsonNode s = JSON.valueToTree(full());
-        assertEquals(new TreeSet<>(List.of("pid", "uptimeSeconds", "dryRun", "monitor", "model", "store",
+        assertEquals(new TreeSet<>(List.of("pid", "uptimeSeconds", "dryRun", "monitor", "model", "modelFormat", "store",
                 "storeHealth", "topology", "minGain", "config", "workloads", "leftAlone", "cores", "counters",
                 "eventToPinMs")), names(s));
         assertEquals(new TreeSet<>(List.of("pgid", "job", "name", "workers", "profileKnown", "slot", "cpus",

@@ -65,7 +65,7 @@ class DataJsonTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            other format       | "format": 1             | "format": 2             | profiles[0].measured.format: 2 is not 1
+            other format       | "format": 1             | "format": 3             | profiles[0].measured.format: 3 is not supported (this build reads 1 and 2)
             relative directory | "/srv/jobs"              | "jobs"                  | profiles[0].measured.working_dir: 'jobs' is not absolute
             empty command      | ["./stream", "--big"]   | []                      | profiles[0].measured.command: needs at least the program
             one CPU            | "cpus": [0, 1]          | "cpus": [0]             | profiles[0].measured.cpus: [0] is not two different CPUs

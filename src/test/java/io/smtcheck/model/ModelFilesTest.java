@@ -47,7 +47,7 @@ class ModelFilesTest {
             truncated          | {"format_version": 1, "resources": [ |                         | m.json: not valid JSON: Unexpected end-of-input
             empty              | ''                                   |                         | m.json: empty file
             not an object      | [1, 2]                               |                         | m.json: expected an object, found an array
-            future version     | {"format_version": 2}                |                         | m.json: format_version: 2 is not supported (this build reads 1)
+            future version     | {"format_version": 3}                |                         | m.json: format_version: 3 is not supported (this build reads 1 and 2)
             missing version    | {"resources": []}                    |                         | m.json: format_version: missing
             missing intercept  | "intercept": 0.1,                    | ' '                     | m.json: intercept: missing
             missing trained.at | "at": "2025-01-01T00:00:00Z",        | ' '                     | m.json: trained.at: missing
@@ -173,6 +173,6 @@ class ModelFilesTest {
         assertTrue(r.current().isEmpty());
         assertTrue(r.problems().get(0).contains("cannot list the model directory"), r.problems().toString());
         InvalidDataException e = assertThrows(InvalidDataException.class, () -> ModelFiles.readFileOrNewest(dir));
-        assertTrue(e.getMessage().endsWith("no prediction_model_<yyyyMMddTHHmmssZ>.json file in this directory"));
+        assertTrue(e.getMessage().endsWith("no prediction_model_<yyyyMMddTHHmmssZ or Unix seconds>.json file in this directory"));
     }
 }

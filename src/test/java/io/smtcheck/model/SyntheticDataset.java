@@ -22,10 +22,10 @@ public final class SyntheticDataset {
     public static final List<Resource> RESOURCES = List.of(
             new Resource("fp_unit", ResourceType.PARALLEL),
             new Resource("int_alu", ResourceType.PARALLEL),
-            new Resource("l1_dcache", ResourceType.SEQUENTIAL),
-            new Resource("l2_cache", ResourceType.SEQUENTIAL),
+            new Resource("l1d_capacity", ResourceType.SEQUENTIAL),
+            new Resource("l2_capacity", ResourceType.SEQUENTIAL),
             new Resource("mem_bw", ResourceType.SEQUENTIAL));
-    /** min_base_slowdown, fp_unit, int_alu, l1_dcache, l2_cache, mem_bw. */
+    /** min_base_slowdown, fp_unit, int_alu, l1d_capacity, l2_capacity, mem_bw. */
     public static final double[] TRUE_COEFFICIENTS = {0.55, 0.30, 0.20, 0.35, 0.40, 0.60};
     public static final double TRUE_INTERCEPT = 0.02;
 
@@ -66,8 +66,8 @@ public final class SyntheticDataset {
         List<Baseline> baselines = List.of(
                 new Baseline("fp_unit", ResourceType.PARALLEL, "inject-fp", 3.2),
                 new Baseline("int_alu", ResourceType.PARALLEL, "inject-int", 3.6),
-                new Baseline("l1_dcache", ResourceType.SEQUENTIAL, "inject-l1d", 2.1),
-                new Baseline("l2_cache", ResourceType.SEQUENTIAL, "inject-l2", 1.3),
+                new Baseline("l1d_capacity", ResourceType.SEQUENTIAL, "inject-l1d", 2.1),
+                new Baseline("l2_capacity", ResourceType.SEQUENTIAL, "inject-l2", 1.3),
                 new Baseline("mem_bw", ResourceType.SEQUENTIAL, "inject-membw", 0.4));
         List<Profile> profiles = new ArrayList<>();
         for (int k = 0; k < ARCHETYPES.size(); k++) {

@@ -45,7 +45,7 @@ class InjectorEffectsTest {
     @Test
     void everyInjectorRunsPinnedAtASteadyRate() throws Exception {
         List<Injector> injectors = Injector.catalogue(Tools.inject());
-        assertEquals(List.of("int_alu", "fp_unit", "l1_dcache", "l2_cache", "llc", "mem_bw", "branch_pred"),
+        assertEquals(List.of("int_alu", "fp_unit", "l1d_capacity", "l2_capacity", "llc", "mem_bw", "branch_pred"),
                 injectors.stream().map(Injector::resource).toList());
         for (Injector i : injectors) {
             try (InjectorProcess p = InjectorProcess.start(children, dir, i.resource(), 0, 1.0)) {
