@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.profiles;
 
+import io.smtcheck.model.Catalogue;
+import io.smtcheck.model.Catalogue.OriginalKind;
 import io.smtcheck.model.InvalidDataException;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ResourceProfile;
@@ -8,7 +10,6 @@ import io.smtcheck.model.ResourceType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -18,10 +19,6 @@ import java.util.TreeMap;
  * resource and the measurement.
  */
 public final class OriginalCharacteristics {
-    /** The original's resource categories: a resource outside them is not characterised. */
-    public static final Set<String> SEQUENTIAL = Set.of("int_isq", "fp_isq", "load_isq", "uop_cache");
-    public static final Set<String> PARALLEL = Set.of("l1_dcache", "l2_cache", "l1_dtlb", "l3_cache");
-    public static final Set<String> PORT = Set.of("int_port", "fp_port");
     /** The job's solo run and its run beside the L3 injector: measured, not characterised. */
     public static final String SINGLE = "single";
     public static final String L3_CACHE = "l3_cache";
@@ -49,12 +46,18 @@ public final class OriginalCharacteristics {
 
     /** How the model treats the resource: ports contend as parallel resources do, in the original as here. */
     public static ResourceType typeOf(String resource) {
-        return SEQUENTIAL.contains(resource) ? ResourceType.SEQUENTIAL : ResourceType.PARALLEL;
+        return kindOf(resource) == OriginalKind.SEQUENTIAL ? ResourceType.SEQUENTIAL : ResourceType.PARALLEL;
     }
 
-    /** Whether the original characterises this resource. */
+    /** Whether the original characterises this resource: one of its catalogue's, but not the L3 (measured). */
     public static boolean characterised(String resource) {
-        return !resource.equals(L3_CACHE) && (SEQUENTIAL.contains(resource) || PARALLEL.contains(resource) || PORT.contains(resource));
+        return !resource.equals(L3_CACHE) && kindOf(resource) != null;
+    }
+
+    /** The original's category of {@code resource}, or null when its catalogue lacks it. */
+    private static OriginalKind kindOf(String resource) {
+        return Catalogue.lookup(resource).filter(k -> k.origin() == Catalogue.Origin.ORIGINAL)
+                .map(Catalogue.Known::kind).orElse(null);
     }
 
     /**
@@ -102,7 +105,8 @@ public final class OriginalCharacteristics {
     /** One resource's characteristics, clamped to [0, 1]. */
     public static ResourceProfile characterise(String resource, Map<Run, Double> job, double solo,
             Map<BaselineRun, Double> injector, MachineDescription machine) {
-        if (SEQUENTIAL.contains(resource)) {
+        OriginalKind kind = kindOf(resource);
+        if (kind == OriginalKind.SEQUENTIAL) {
             if (machine == null) {
                 throw new InvalidDataException(resource + ": a sequential resource, whose size and watermark come from"
                         + " the machine description (--machine-description), which is not given");
@@ -111,10 +115,10 @@ public final class OriginalCharacteristics {
                     resource + ": a sequential resource that the machine description does not describe"));
             return sequential(resource, job, solo, injector, size, machine.mediumRatio());
         }
-        if (PORT.contains(resource)) {
+        if (kind == OriginalKind.PORT) {
             return port(resource, job, solo, injector);
         }
-        if (PARALLEL.contains(resource)) {
+        if (kind == OriginalKind.PARALLEL) {
             return parallel(resource, job, solo, injector);
         }
         throw new InvalidDataException(resource + ": not a resource the original SMTcheck characterises");
