@@ -10,7 +10,7 @@
  * little-endian) is supported by the modules.
  *
  * ---------------------------------------------------------------------------
- * 1. Shared counter table (/dev/IPC_monitor, mmap read-only, offset 0)
+ * 1. Shared counter table (/dev/IPC_monitor, mmap, offset 0)
  * ---------------------------------------------------------------------------
  *
  *   struct ipc_shared                                  size 131600 (0x20210)
@@ -38,7 +38,12 @@
  * This is the seed's layout (count was an atomic_t, active_mask an
  * unsigned long[64]; both are the same bytes on x86-64).  mmap() maps
  * IPCMON_MAP_SIZE bytes (the table rounded up to whole pages, 135168 with
- * 4 KiB pages); writable mappings are refused.
+ * 4 KiB pages).  A writable mapping is MAP_SHARED only and needs CAP_PERFMON
+ * (or CAP_SYS_ADMIN) when mapped, and O_RDWR; a write through it changes
+ * nothing the kernel does (the kernel keeps its own copy and never reads the
+ * table) but what every reader sees, until the kernel next writes there:
+ * count and active_mask at the next fold, a slot when its counts next
+ * change or it is claimed, reset or released.
  *
  * Reading a slot (seqlock protocol):
  *   do {
@@ -61,7 +66,7 @@
  * time of the call (-EPERM otherwise): RTMON_IOC_SET_DATA_LOADER_PID needs
  * CAP_SYS_ADMIN, IPCMON_IOC_RESET and the other runtime_monitor commands
  * CAP_PERFMON (or CAP_SYS_ADMIN); IPCMON_IOC_GET_INFO,
- * IPCMON_IOC_GET_CPU_INFO and mmap() need only an open file.  runtime_monitor
+ * IPCMON_IOC_GET_CPU_INFO and a read-only mmap() need only an open file.  runtime_monitor
  * refuses callers outside the initial pid namespace with -EPERM (pids and
  * pgids are numbers of that namespace).
  * Errors: -EFAULT bad pointer, -ENOTTY unknown command,
@@ -261,6 +266,49 @@ struct rtmon_pgid_args {
  *   IPCMON_IOC_GET_CPU_INFO       0xc020b722
  */
 
+/* ---- the original SMTcheck's ioctls ----------------------------------- */
+
+/*
+ * The original SMTcheck's modules' ABI, accepted beside ours on the same
+ * devices so that its tools work unchanged.  Its numbers and argument
+ * layouts (plain ints, no flags) are fixed by that system, not by us; each
+ * command acts exactly as ours on the same groups and settings, with our
+ * validation and capability rules.  Differences, kept from the original:
+ * REMOVE_PGID and REQUEST_PROFILE answer -ENOENT for a group that is not
+ * registered, and REQUEST_PROFILE takes a pid (its process group is the
+ * one meant).  SET_DATA_LOADER_PID chose the port of the original's text
+ * netlink protocol, which is not carried over (the smtcheck daemon is the
+ * data loader): once validated like ours it is refused, -EOPNOTSUPP.
+ * IPCMON_ORIG_IOC_RESET_COUNTERS zeroes every slot and takes no argument.
+ */
+struct rtmon_orig_add_pgid_args {
+	__s32 pgid;
+	__s32 global_jobid;
+	__s32 worker_num;
+};
+
+#define RTMON_ORIG_IOC_MAGIC		'k'
+#define IPCMON_ORIG_IOC_MAGIC		'I'
+
+#define RTMON_ORIG_IOC_ADD_PGID		\
+	_IOW(RTMON_ORIG_IOC_MAGIC, 0, struct rtmon_orig_add_pgid_args)
+/* argument of the four below: an int (__s32) */
+#define RTMON_ORIG_IOC_REMOVE_PGID	_IOW(RTMON_ORIG_IOC_MAGIC, 1, __s32)
+#define RTMON_ORIG_IOC_SET_THRESHOLD	_IOW(RTMON_ORIG_IOC_MAGIC, 2, __s32)
+#define RTMON_ORIG_IOC_SET_DATA_LOADER_PID _IOW(RTMON_ORIG_IOC_MAGIC, 3, __s32)
+#define RTMON_ORIG_IOC_REQUEST_PROFILE	_IOW(RTMON_ORIG_IOC_MAGIC, 4, __s32)
+#define IPCMON_ORIG_IOC_RESET_COUNTERS	_IO(IPCMON_ORIG_IOC_MAGIC, 0)
+
+/*
+ * Numeric values (the original's, on x86-64):
+ *   RTMON_ORIG_IOC_ADD_PGID             0x400c6b00
+ *   RTMON_ORIG_IOC_REMOVE_PGID          0x40046b01
+ *   RTMON_ORIG_IOC_SET_THRESHOLD        0x40046b02
+ *   RTMON_ORIG_IOC_SET_DATA_LOADER_PID  0x40046b03
+ *   RTMON_ORIG_IOC_REQUEST_PROFILE      0x40046b04
+ *   IPCMON_ORIG_IOC_RESET_COUNTERS      0x00004900
+ */
+
 /* ---- netlink --------------------------------------------------------- */
 
 #define SMTCHECK_NETLINK_PROTO		31
@@ -340,6 +388,8 @@ SMTCHECK_STATIC_ASSERT(sizeof(struct ipcmon_info) == 32, "ipcmon_info");
 SMTCHECK_STATIC_ASSERT(sizeof(struct ipcmon_cpu_info) == 32, "ipcmon_cpu_info");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_add_pgid_args) == 16, "add args");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_pgid_args) == 8, "pgid args");
+SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_orig_add_pgid_args) == 12,
+		       "original add args");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_long_running) == 24,
 		       "long_running");
 SMTCHECK_STATIC_ASSERT(sizeof(struct rtmon_nl_ack) == 8, "ack");

@@ -19,7 +19,10 @@
  * is claimed, so an idle module costs the scheduler nothing.
  *
  * The table (struct ipc_shared, see smtcheck_uapi.h) lives in vmalloc_user()
- * memory that userspace maps read-only.  Slots are claimed and released by
+ * memory that userspace maps.  The kernel's own copy is ipcmon_state: every
+ * decision reads it, and the mapped pages only mirror it, written and never
+ * read, because a writable mapping (the original SMTcheck's readers need
+ * one) lets userspace change them.  Slots are claimed and released by
  * runtime_monitor through the exported ipcmon_claim_slot() and
  * ipcmon_release_slot().  The probe finds a group's slot through an RCU
  * hash keyed by struct pid pointer.  Every write to the table is made under
@@ -97,7 +100,8 @@ struct ipcmon_cpu {
 	struct hrtimer tick;
 };
 
-static struct ipc_shared *ipcmon_table;
+static struct ipc_shared *ipcmon_table;	/* mapped; only written */
+static struct ipc_shared *ipcmon_state;	/* the kernel's; under ipcmon_lock */
 static size_t ipcmon_map_size;
 /* slot -> node; under ipcmon_lock */
 static struct ipcmon_node *ipcmon_owner[IPCMON_MAX_SLOTS];
@@ -159,25 +163,48 @@ module_param(flush_interval_ms, uint, 0444);
 MODULE_PARM_DESC(flush_interval_ms,
 		 "charge running tasks this often, ms (0 = only at context switch)");
 
-/* ---- seqcount writers ------------------------------------------------- */
+/* ---- publishing to the mapped table (under ipcmon_lock) --------------- */
 
-static inline void slot_write_begin(struct pgid_slot_user *u)
+/*
+ * Copies the kernel's slot to the table as a seqcount writer.  The slot's
+ * seq comes from the kernel's copy too, so a reader sees a consistent slot
+ * whatever userspace wrote there before.
+ */
+static void ipcmon_publish_slot(int slot)
 {
-	WRITE_ONCE(u->seq, u->seq + 1);
+	struct pgid_slot_user *k = &ipcmon_state->slots[slot];
+	struct pgid_slot_user *u = &ipcmon_table->slots[slot];
+
+	k->seq++;
+	WRITE_ONCE(u->seq, k->seq);
 	/* odd seq is visible before any field changes; pairs with reader */
 	smp_wmb();
-}
-
-static inline void slot_write_end(struct pgid_slot_user *u)
-{
+	WRITE_ONCE(u->pgid, k->pgid);
+	WRITE_ONCE(u->global_jobid, k->global_jobid);
+	WRITE_ONCE(u->worker_num, k->worker_num);
+	WRITE_ONCE(u->cycles, k->cycles);
+	WRITE_ONCE(u->instructions, k->instructions);
 	/* fields are visible before seq turns even again */
 	smp_wmb();
-	WRITE_ONCE(u->seq, u->seq + 1);
+	k->seq++;
+	WRITE_ONCE(u->seq, k->seq);
+}
+
+/* count and the active mask; they carry no seq */
+static void ipcmon_publish_header(void)
+{
+	int i;
+
+	WRITE_ONCE(ipcmon_table->count, ipcmon_state->count);
+	WRITE_ONCE(ipcmon_table->__pad0, 0);
+	for (i = 0; i < IPCMON_MASK_WORDS; i++)
+		WRITE_ONCE(ipcmon_table->active_mask[i],
+			   ipcmon_state->active_mask[i]);
 }
 
 static inline unsigned long *ipcmon_mask(void)
 {
-	return (unsigned long *)ipcmon_table->active_mask;
+	return (unsigned long *)ipcmon_state->active_mask;
 }
 
 /* ---- accounting (IRQs disabled, local CPU) ---------------------------- */
@@ -382,14 +409,13 @@ static void ipcmon_sum(struct ipcmon_node *n, u64 *cycles, u64 *instructions)
 
 static void ipcmon_write_counts(int slot, u64 cycles, u64 instructions)
 {
-	struct pgid_slot_user *u = &ipcmon_table->slots[slot];
+	struct pgid_slot_user *k = &ipcmon_state->slots[slot];
 
-	if (u->cycles == cycles && u->instructions == instructions)
+	if (k->cycles == cycles && k->instructions == instructions)
 		return;
-	slot_write_begin(u);
-	WRITE_ONCE(u->cycles, cycles);
-	WRITE_ONCE(u->instructions, instructions);
-	slot_write_end(u);
+	k->cycles = cycles;
+	k->instructions = instructions;
+	ipcmon_publish_slot(slot);
 }
 
 static void ipcmon_fold_slot(int slot)
@@ -435,6 +461,8 @@ static void ipcmon_fold(struct work_struct *work)
 	mutex_lock(&ipcmon_lock);
 	for_each_set_bit(slot, ipcmon_mask(), IPCMON_MAX_SLOTS)
 		ipcmon_fold_slot(slot);
+	/* undoes, within one fold, what a writable mapping wrote there */
+	ipcmon_publish_header();
 	ipcmon_check_counters();
 	if (ipcmon_counting)
 		queue_delayed_work(system_unbound_wq, &ipcmon_fold_work,
@@ -675,7 +703,7 @@ int ipcmon_claim_slot(struct pid *pgrp, s32 pgid, s32 jobid, s32 worker_num)
 {
 	unsigned long key = (unsigned long)pgrp;
 	struct ipcmon_node *n, *m;
-	struct pgid_slot_user *u;
+	struct pgid_slot_user *k;
 	int slot;
 
 	if (!pgrp || pgid <= 0 || jobid < 0 || worker_num <= 0)
@@ -713,22 +741,22 @@ int ipcmon_claim_slot(struct pid *pgrp, s32 pgid, s32 jobid, s32 worker_num)
 
 	n->pid = get_pid(pgrp);
 	n->slot = slot;
-	u = &ipcmon_table->slots[slot];
-	slot_write_begin(u);
-	WRITE_ONCE(u->pgid, pgid);
-	WRITE_ONCE(u->global_jobid, jobid);
-	WRITE_ONCE(u->worker_num, worker_num);
-	WRITE_ONCE(u->cycles, 0);
-	WRITE_ONCE(u->instructions, 0);
-	slot_write_end(u);
+	k = &ipcmon_state->slots[slot];
+	k->pgid = pgid;
+	k->global_jobid = jobid;
+	k->worker_num = worker_num;
+	k->cycles = 0;
+	k->instructions = 0;
+	ipcmon_publish_slot(slot);
 	ipcmon_owner[slot] = n;
 
 	hash_add_rcu(ipcmon_hash, &n->hnode, key);
 
 	/* The slot is complete before userspace sees its bit. */
-	smp_mb__before_atomic();
-	set_bit(slot, ipcmon_mask());
-	WRITE_ONCE(ipcmon_table->count, ipcmon_table->count + 1);
+	smp_wmb();
+	__set_bit(slot, ipcmon_mask());
+	ipcmon_state->count++;
+	ipcmon_publish_header();
 	mutex_unlock(&ipcmon_lock);
 	return slot;
 
@@ -751,23 +779,23 @@ static void ipcmon_free_node(struct rcu_head *rcu)
 /* Called with ipcmon_lock held. */
 static void __ipcmon_release(int slot)
 {
-	struct pgid_slot_user *u = &ipcmon_table->slots[slot];
+	struct pgid_slot_user *k = &ipcmon_state->slots[slot];
 	struct ipcmon_node *n = ipcmon_owner[slot];
 	struct pid *pid = n->pid;
 
-	clear_bit(slot, ipcmon_mask());
-	WRITE_ONCE(ipcmon_table->count, ipcmon_table->count - 1);
+	__clear_bit(slot, ipcmon_mask());
+	ipcmon_state->count--;
+	ipcmon_publish_header();
 	/* the bit is clear before userspace can see the slot emptied */
-	smp_mb__after_atomic();
+	smp_wmb();
 
 	ipcmon_owner[slot] = NULL;
-	slot_write_begin(u);
-	WRITE_ONCE(u->pgid, 0);
-	WRITE_ONCE(u->global_jobid, 0);
-	WRITE_ONCE(u->worker_num, 0);
-	WRITE_ONCE(u->cycles, 0);
-	WRITE_ONCE(u->instructions, 0);
-	slot_write_end(u);
+	k->pgid = 0;
+	k->global_jobid = 0;
+	k->worker_num = 0;
+	k->cycles = 0;
+	k->instructions = 0;
+	ipcmon_publish_slot(slot);
 
 	hash_del_rcu(&n->hnode);
 	/* Walkers only compare the pointer; none will match it again. */
@@ -775,7 +803,7 @@ static void __ipcmon_release(int slot)
 	put_pid(pid);
 	call_rcu(&n->rcu, ipcmon_free_node);
 
-	if (!ipcmon_table->count)
+	if (!ipcmon_state->count)
 		ipcmon_stop_counting();
 }
 
@@ -898,24 +926,43 @@ static long ipcmon_ioctl(struct file *file, unsigned int cmd,
 	}
 	case IPCMON_IOC_GET_CPU_INFO:
 		return ipcmon_get_cpu_info(uarg);
+	case IPCMON_ORIG_IOC_RESET_COUNTERS:
+		/* the original's reset: every slot, the argument is ignored */
+		if (!perfmon_capable())
+			return -EPERM;
+		return ipcmon_reset(IPCMON_RESET_ALL);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/*
+ * The original SMTcheck's readers map the table writable (ctypes needs a
+ * writable buffer).  The kernel never reads the mapped pages (ipcmon_state
+ * is its copy), so a write there changes only what readers see until the
+ * kernel next writes that part; that can still hide or fake a group from
+ * every other reader meanwhile, so only a process that may reset the
+ * counters may map it writable.  Shared only: a private copy would stop
+ * showing live counts at its first write.
+ */
 static int ipcmon_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long drop = VM_MAYEXEC;
+	bool may_write = (vma->vm_flags & VM_SHARED) && perfmon_capable();
 
-	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+	if ((vma->vm_flags & VM_EXEC) ||
+	    ((vma->vm_flags & VM_WRITE) && !may_write))
 		return -EACCES;
 	if (vma->vm_pgoff || size > ipcmon_map_size)
 		return -EINVAL;
+	if (!may_write)
+		drop |= VM_MAYWRITE;
 	/* vm_flags became read-only (vm_flags_clear()) in 6.3 */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_clear(vma, VM_MAYWRITE | VM_MAYEXEC);
+	vm_flags_clear(vma, drop);
 #else
-	vma->vm_flags &= ~(VM_MAYWRITE | VM_MAYEXEC);
+	vma->vm_flags &= ~drop;
 #endif
 	return remap_vmalloc_range(vma, ipcmon_table, 0);
 }
@@ -978,8 +1025,11 @@ static int __init ipcmon_init(void)
 
 	ipcmon_map_size = PAGE_ALIGN(sizeof(struct ipc_shared));
 	ipcmon_table = vmalloc_user(ipcmon_map_size);
-	if (!ipcmon_table)
-		return -ENOMEM;
+	ipcmon_state = vzalloc(sizeof(*ipcmon_state));
+	if (!ipcmon_table || !ipcmon_state) {
+		ret = -ENOMEM;
+		goto err_table;
+	}
 	for_each_possible_cpu(cpu) {
 		struct ipcmon_cpu *c = per_cpu_ptr(&ipcmon_cpus, cpu);
 
@@ -1005,6 +1055,8 @@ static int __init ipcmon_init(void)
 err_cpus:
 	ipcmon_cpus_stop();
 err_table:
+	vfree(ipcmon_state);
+	ipcmon_state = NULL;
 	vfree(ipcmon_table);
 	ipcmon_table = NULL;
 	return ret;
@@ -1026,6 +1078,8 @@ static void __exit ipcmon_exit(void)
 	ipcmon_cpus_stop();
 	/* nodes freed by call_rcu(); their callback is this module's code */
 	rcu_barrier();
+	vfree(ipcmon_state);
+	ipcmon_state = NULL;
 	vfree(ipcmon_table);
 	ipcmon_table = NULL;
 	pr_info("unloaded\n");

@@ -549,7 +549,7 @@ static int rtmon_request_profile(s32 pgid)
  * with CAP_PERFMON).  It no longer says where messages go: a registered
  * loader that is not this process loses its registration.
  */
-static int rtmon_set_data_loader(s32 pid)
+static int rtmon_check_loader_pid(s32 pid)
 {
 	struct pid *p;
 
@@ -561,13 +561,103 @@ static int rtmon_set_data_loader(s32 pid)
 			return -ESRCH;
 		put_pid(p);
 	}
+	return 0;
+}
 
+static int rtmon_set_data_loader(s32 pid)
+{
+	int ret = rtmon_check_loader_pid(pid);
+
+	if (ret)
+		return ret;
 	mutex_lock(&rtmon_lock);
 	WRITE_ONCE(data_loader_pid, pid);
 	if (pid && rtmon_loader && pid_nr(rtmon_loader) != pid)
 		rtmon_loader_reset();
 	mutex_unlock(&rtmon_lock);
 	return 0;
+}
+
+static int rtmon_set_threshold(s64 secs)
+{
+	if (secs < 1 || secs > RTMON_THRESHOLD_MAX)
+		return -EINVAL;
+	mutex_lock(&rtmon_lock);
+	threshold = secs;
+	mutex_unlock(&rtmon_lock);
+	return 0;
+}
+
+/* The process group of process @nr (initial pid namespace), or -ESRCH. */
+static s32 rtmon_pgid_of(s32 nr)
+{
+	struct task_struct *t;
+	pid_t pgid = 0;
+
+	rcu_read_lock();
+	t = pid_task(find_pid_ns(nr, &init_pid_ns), PIDTYPE_PID);
+	if (t)
+		pgid = task_pgrp_nr_ns(t, &init_pid_ns);
+	rcu_read_unlock();
+	return pgid > 0 ? pgid : -ESRCH;
+}
+
+/*
+ * The original SMTcheck's commands (smtcheck_uapi.h): the same groups,
+ * settings and checks as ours.  Its argument is one int but for ADD_PGID.
+ */
+static long rtmon_orig_ioctl(unsigned int cmd, void __user *uarg)
+{
+	struct rtmon_orig_add_pgid_args o;
+	s32 v;
+	int ret;
+
+	if (cmd == RTMON_ORIG_IOC_ADD_PGID) {
+		struct rtmon_add_pgid_args a;
+
+		if (copy_from_user(&o, uarg, sizeof(o)))
+			return -EFAULT;
+		a = (struct rtmon_add_pgid_args){
+			.pgid = o.pgid,
+			.global_jobid = o.global_jobid,
+			.worker_num = o.worker_num,
+		};
+		return rtmon_add(&a);
+	}
+
+	if (copy_from_user(&v, uarg, sizeof(v)))
+		return -EFAULT;
+	switch (cmd) {
+	case RTMON_ORIG_IOC_REMOVE_PGID:
+		if (v <= 0)
+			return -EINVAL;
+		ret = rtmon_remove(v);
+		return ret == -ESRCH ? -ENOENT : ret;
+	case RTMON_ORIG_IOC_SET_THRESHOLD:
+		return rtmon_set_threshold(v);
+	case RTMON_ORIG_IOC_REQUEST_PROFILE:
+		if (v <= 0)
+			return -EINVAL;
+		ret = rtmon_pgid_of(v);
+		if (ret < 0)
+			return ret;
+		ret = rtmon_request_profile(ret);
+		return ret == -ESRCH ? -ENOENT : ret;
+	case RTMON_ORIG_IOC_SET_DATA_LOADER_PID:
+		/*
+		 * It named the receiver of the original's text netlink
+		 * protocol, which we do not speak: the daemon registers
+		 * itself (RTMON_NL_REGISTER).  Applying it as ours would
+		 * lock the daemon out; accepting it silently would leave
+		 * the caller waiting for messages that never come.
+		 */
+		ret = rtmon_check_loader_pid(v);
+		if (ret)
+			return ret;
+		pr_info_once("the original SMTcheck's SET_DATA_LOADER_PID is refused: its netlink protocol is not supported, the smtcheck daemon is the data loader\n");
+		return -EOPNOTSUPP;
+	}
+	return -ENOTTY;
 }
 
 static long rtmon_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -583,10 +673,15 @@ static long rtmon_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case RTMON_IOC_REMOVE_PGID:
 	case RTMON_IOC_SET_THRESHOLD:
 	case RTMON_IOC_REQUEST_PROFILE:
+	case RTMON_ORIG_IOC_ADD_PGID:
+	case RTMON_ORIG_IOC_REMOVE_PGID:
+	case RTMON_ORIG_IOC_SET_THRESHOLD:
+	case RTMON_ORIG_IOC_REQUEST_PROFILE:
 		if (!perfmon_capable())
 			return -EPERM;
 		break;
 	case RTMON_IOC_SET_DATA_LOADER_PID:
+	case RTMON_ORIG_IOC_SET_DATA_LOADER_PID:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		break;
@@ -595,6 +690,8 @@ static long rtmon_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 	if (!rtmon_in_init_pid_ns())
 		return -EPERM;
+	if (_IOC_TYPE(cmd) == RTMON_ORIG_IOC_MAGIC)
+		return rtmon_orig_ioctl(cmd, uarg);
 
 	switch (cmd) {
 	case RTMON_IOC_ADD_PGID: {
@@ -621,12 +718,7 @@ static long rtmon_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 		if (copy_from_user(&secs, uarg, sizeof(secs)))
 			return -EFAULT;
-		if (secs < 1 || secs > RTMON_THRESHOLD_MAX)
-			return -EINVAL;
-		mutex_lock(&rtmon_lock);
-		threshold = secs;
-		mutex_unlock(&rtmon_lock);
-		return 0;
+		return rtmon_set_threshold(secs);
 	}
 	case RTMON_IOC_SET_DATA_LOADER_PID: {
 		__s32 pid;

@@ -54,6 +54,10 @@ static const unsigned int known_cmds[] = {
 	RTMON_IOC_ADD_PGID, RTMON_IOC_REMOVE_PGID, RTMON_IOC_SET_THRESHOLD,
 	RTMON_IOC_SET_DATA_LOADER_PID, RTMON_IOC_REQUEST_PROFILE,
 	IPCMON_IOC_RESET, IPCMON_IOC_GET_INFO, IPCMON_IOC_GET_CPU_INFO,
+	/* the original SMTcheck's */
+	RTMON_ORIG_IOC_ADD_PGID, RTMON_ORIG_IOC_REMOVE_PGID,
+	RTMON_ORIG_IOC_SET_THRESHOLD, RTMON_ORIG_IOC_SET_DATA_LOADER_PID,
+	RTMON_ORIG_IOC_REQUEST_PROFILE, IPCMON_ORIG_IOC_RESET_COUNTERS,
 };
 
 struct fuzz {
@@ -80,7 +84,8 @@ static bool is_known(unsigned int cmd)
 
 static bool on_device(int fd, const struct fuzz *f, unsigned int cmd)
 {
-	bool ipc_cmd = _IOC_NR(cmd) >= 0x20;
+	bool ipc_cmd = cmd == IPCMON_ORIG_IOC_RESET_COUNTERS ||
+		       (_IOC_TYPE(cmd) == SMTCHECK_IOC_MAGIC && _IOC_NR(cmd) >= 0x20);
 
 	return (fd == f->ipc) == ipc_cmd && is_known(cmd);
 }
@@ -122,10 +127,10 @@ static unsigned int rnd_cmd(void)
 	case 0: case 1: case 2:
 		return cmd;
 	case 3:	/* a known command with another size or direction */
-		return _IOC(rnd_below(4), SMTCHECK_IOC_MAGIC, _IOC_NR(cmd),
+		return _IOC(rnd_below(4), _IOC_TYPE(cmd), _IOC_NR(cmd),
 			    rnd_below(_IOC_SIZEMASK + 1));
-	case 4:	/* our magic, any number */
-		return _IOC(rnd_below(4), SMTCHECK_IOC_MAGIC, rnd_below(256),
+	case 4:	/* its magic, any number */
+		return _IOC(rnd_below(4), _IOC_TYPE(cmd), rnd_below(256),
 			    rnd_below(4) ? rnd_below(64) :
 			    rnd_below(_IOC_SIZEMASK + 1));
 	default:
@@ -221,7 +226,8 @@ static void fuzz_ioctl(struct fuzz *f)
 		f->eperm++;
 		return;
 	}
-	if (fault_ptr(kind) && !compat) {
+	/* the original's reset takes no argument */
+	if (fault_ptr(kind) && !compat && _IOC_SIZE(cmd)) {
 		CHECK(e == EFAULT, "ioctl %#x arg %p: %s, want EFAULT", cmd,
 		      arg, strerror(e));
 		return;
@@ -232,7 +238,9 @@ static void fuzz_ioctl(struct fuzz *f)
 		return;
 	}
 	CHECK(e == 0 || e == EINVAL || e == ESRCH || e == EEXIST ||
-	      e == ENOSPC || e == ENOTCONN,
+	      e == ENOSPC || e == ENOTCONN ||
+	      (_IOC_TYPE(cmd) == RTMON_ORIG_IOC_MAGIC &&
+	       (e == ENOENT || e == EOPNOTSUPP)),
 	      "ioctl %#x%s: %s", cmd, compat ? " (32-bit)" : "", strerror(e));
 }
 

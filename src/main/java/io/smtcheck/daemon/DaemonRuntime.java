@@ -3,6 +3,8 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
+import io.smtcheck.os.Errno;
+import io.smtcheck.os.SystemCallException;
 import io.smtcheck.proc.LaunchRegistry;
 import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.profiles.BundledData;
@@ -16,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -108,10 +111,29 @@ public final class DaemonRuntime implements AutoCloseable {
     }
 
     private static Monitor chooseMonitor(DaemonOptions options, ProfileSource profiles) {
-        if (!options.forceUserspace() && KernelMonitor.available()) {
-            return KernelMonitor.open(options.threshold());
-        }
-        if (!options.forceUserspace()) {
+        return chooseMonitor(options, profiles, !options.forceUserspace() && KernelMonitor.available(),
+                () -> KernelMonitor.open(options.threshold()));
+    }
+
+    /**
+     * The kernel monitor when the modules' devices exist ({@code devicesPresent}), else the userspace
+     * one. Devices that answer our commands with ENOTTY belong to other modules of the same names
+     * (the original SMTcheck's): the userspace monitor needs none, so the daemon uses it and says why.
+     */
+    static Monitor chooseMonitor(DaemonOptions options, ProfileSource profiles, boolean devicesPresent,
+            Supplier<Monitor> kernel) {
+        if (devicesPresent) {
+            try {
+                return kernel.get();
+            } catch (SystemCallException e) {
+                if (e.errno() != Errno.ENOTTY) {
+                    throw e;
+                }
+                LOG.warn("the kernel modules do not know smtcheck's commands ({}): other modules of those names,"
+                        + " such as the original SMTcheck's, are loaded; using the userspace monitor",
+                        e.getMessage());
+            }
+        } else if (!options.forceUserspace()) {
             LOG.info("kernel modules not loaded (no /dev/runtime_monitor): using the userspace monitor");
         }
         return new UserspaceMonitor(new ProcessTable(), new LaunchRegistry(options.stateDir().resolve("launched")),

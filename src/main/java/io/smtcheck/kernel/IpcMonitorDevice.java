@@ -32,7 +32,7 @@ public final class IpcMonitorDevice implements AutoCloseable {
 
     /** Opens the device, checks its ABI version and maps its table read-only. */
     public static IpcMonitorDevice open(String path) {
-        // Read-only, so that the mapping can never be writable (the module refuses those).
+        // Read-only: the daemon never writes the table, and a read-only file cannot be mapped writable.
         int fd = Libc.call("open(" + path + ")", () -> Libc.C.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC));
         try {
             KernelStructs.IpcmonInfo raw = new KernelStructs.IpcmonInfo();
