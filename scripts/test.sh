@@ -2,7 +2,8 @@
 # Installs what the build and the tests need, then runs every test: the native library's C++ tests
 # (ctest) and the Java tests (JUnit), both from Maven; checks of the built jar's command line; the
 # kernel modules' deployment (dkms, make install); their tests inside a QEMU guest, on Debian's
-# kernels and on a debug kernel built from Debian's source (once, then cached); and the whole
+# kernels, on a debug kernel built from Debian's source (once, then cached) and on Debian's arm64
+# kernel in an emulated arm64 machine whose PMU counts (modules cross-built); and the whole
 # system (daemon jar + modules) end to end inside a QEMU guest. Ends with one line
 # "N passed, N failed" over all of them and exits non-zero when anything failed.
 set -uo pipefail
@@ -74,6 +75,8 @@ counted_stage "deployment of the kernel modules: dkms and make install" dkms-tes
 counted_stage "kernel modules in a QEMU guest" vm-test scripts/vm-test.sh
 counted_stage "kernel modules in a QEMU guest on a debug kernel (lockdep, KASAN, kmemleak)" \
 	vm-test-debug scripts/vm-test.sh --debug-kernel
+counted_stage "kernel modules in an arm64 QEMU guest with hardware counters (PMU)" \
+	vm-test-arm64 scripts/vm-test.sh --arch arm64
 counted_stage "the whole system in a QEMU guest: daemon + modules" e2e-test scripts/e2e-test.sh
 
 echo

@@ -4,7 +4,8 @@
  * forked child with a timeout; the runner prints one line per test:
  *   KTEST PASS <name> (<seconds>s)
  *   KTEST FAIL <name> (<reason>)
- * and a summary line "KTEST DONE <passed> passed, <failed> failed".
+ *   KTEST SKIP <name> (<reason>)     (what it checks does not exist here)
+ * and a summary line "KTEST DONE <passed> passed, <failed> failed, <skipped> skipped".
  */
 #ifndef KTEST_H
 #define KTEST_H
@@ -67,6 +68,12 @@ void kt_fail(const char *file, int line, const char *fmt, ...)
 	} while (0)
 
 void kt_abort(void) __attribute__((noreturn));
+/*
+ * End this test as skipped: the machine lacks what it checks (say what).
+ * A test that already failed a check still fails.
+ */
+void kt_skip(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 void kt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- modules ---------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -72,6 +73,27 @@ static void reap_all(void)
 /* every test's time limit is multiplied by this (-t): debug kernels are slower */
 static unsigned int timeout_factor = 1;
 
+/* a test's exit status when it skipped (the child prints why) */
+#define KT_EXIT_SKIP 77
+static const char *current_test;	/* in the test's child */
+
+void kt_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (kt_failures)
+		kt_abort();
+	printf("KTEST SKIP %s (", current_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(")\n");
+	fflush(stdout);
+	_exit(KT_EXIT_SKIP);
+}
+
+/* 1 passed, 0 failed, -1 skipped */
+
 static int run_one(const struct ktest *t)
 {
 	uint64_t start = kt_now_ms();
@@ -90,6 +112,7 @@ static int run_one(const struct ktest *t)
 		setpgid(0, 0);
 		alarm(t->timeout_s * timeout_factor);
 		kt_failures = 0;
+		current_test = t->name;
 		t->fn();
 		fflush(stdout);
 		_exit(kt_failures ? 1 : 0);
@@ -98,6 +121,9 @@ static int run_one(const struct ktest *t)
 		;
 	reap_all();
 
+	if (WIFEXITED(status) && WEXITSTATUS(status) == KT_EXIT_SKIP) {
+		return -1;
+	}
 	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "%s",
@@ -116,7 +142,7 @@ static int run_one(const struct ktest *t)
 
 int main(int argc, char **argv)
 {
-	int opt, passed = 0, failed = 0, rounds = 1, round, nexcl = 0;
+	int opt, passed = 0, failed = 0, skipped = 0, rounds = 1, round, nexcl = 0, r;
 	const char *excl[16];
 	size_t i;
 
@@ -163,12 +189,16 @@ int main(int argc, char **argv)
 					want = 0;
 			if (!want)
 				continue;
-			if (run_one(&tests[i]))
+			r = run_one(&tests[i]);
+			if (r > 0)
 				passed++;
+			else if (r < 0)
+				skipped++;
 			else
 				failed++;
 		}
 	}
-	printf("KTEST DONE %d passed, %d failed\n", passed, failed);
+	printf("KTEST DONE %d passed, %d failed, %d skipped\n", passed, failed,
+	       skipped);
 	return failed ? 1 : 0;
 }

@@ -25,6 +25,11 @@
 
 #include "ktest.h"
 
+#ifndef MAP_32BIT
+/* only x86-64 has a 32-bit entry to fuzz; elsewhere any address will do */
+#define MAP_32BIT 0
+#endif
+
 #define FUZZ_SEED_DEFAULT	0x5eedf00dULL
 #define FUZZ_COUNT_DEFAULT	20000
 #define FUZZ_GROUPS		4

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers shared by the kernel module tests. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -101,16 +102,66 @@ bool kt_loaded(const char *mod)
 	return access(path, F_OK) == 0;
 }
 
+/* Who holds one of our devices open or mapped: why an rmmod said EAGAIN. */
+static void log_holders(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300], link[256], line[512];
+
+	while (d && (e = readdir(d))) {
+		int pid = atoi(e->d_name), held = 0;
+		DIR *fds;
+		struct dirent *f;
+		FILE *m;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		while (fds && (f = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n > 0) {
+				link[n] = 0;
+				held |= strstr(link, "_monitor") != NULL;
+			}
+		}
+		if (fds)
+			closedir(fds);
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		m = fopen(path, "r");
+		while (m && fgets(line, sizeof(line), m))
+			held |= strstr(line, "_monitor") != NULL;
+		if (m)
+			fclose(m);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		m = fopen(path, "r");
+		if (held && m && fgets(line, sizeof(line), m))
+			kt_log("holds a device of ours: %.80s", line);
+		if (m)
+			fclose(m);
+	}
+	if (d)
+		closedir(d);
+}
+
 void kt_reload(const char *ipc_params, const char *rt_params)
 {
 	int ret;
 
 	if (kt_loaded("runtime_monitor")) {
 		ret = kt_unload("runtime_monitor");
+		if (ret)
+			log_holders();
 		REQUIRE(ret == 0, "rmmod runtime_monitor: %s", strerror(-ret));
 	}
 	if (kt_loaded("IPC_monitor")) {
 		ret = kt_unload("IPC_monitor");
+		if (ret)
+			log_holders();
 		REQUIRE(ret == 0, "rmmod IPC_monitor: %s", strerror(-ret));
 	}
 	ret = kt_load("IPC_monitor", ipc_params);

@@ -81,6 +81,18 @@ typedef double v2d __attribute__((vector_size(16)));
 typedef double v4d __attribute__((vector_size(32)));
 typedef uint64_t v4u __attribute__((vector_size(32)));
 
+/*
+ * x86-64 picks AVX2 at run time where the CPU has it; other targets (arm64) build their
+ * baseline vector code only. SIMD_REG is the asm constraint for a vector register.
+ */
+#if defined(__x86_64__)
+#define SIMD_REG "+x"
+#define AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SIMD_REG "+w"
+#define AVX2_CLONES
+#endif
+
 /* Where results go, so that the compiler cannot drop the work that made them. */
 static volatile uint64_t sink;
 
@@ -208,9 +220,10 @@ static void int_alu_unit(struct work *w)
 		x7 = x7 * m + k;						\
 		x8 = (x8 + k) * m;						\
 		x9 = (x9 + k) * m;						\
-		__asm__ volatile("" : "+x"(x0), "+x"(x1), "+x"(x2), "+x"(x3),	\
-				 "+x"(x4), "+x"(x5), "+x"(x6), "+x"(x7),	\
-				 "+x"(x8), "+x"(x9));				\
+		__asm__ volatile("" : SIMD_REG(x0), SIMD_REG(x1), SIMD_REG(x2),	\
+				 SIMD_REG(x3), SIMD_REG(x4), SIMD_REG(x5),	\
+				 SIMD_REG(x6), SIMD_REG(x7), SIMD_REG(x8),	\
+				 SIMD_REG(x9));					\
 	}									\
 	x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;				\
 	x[4] = x4, x[5] = x5, x[6] = x6, x[7] = x7;				\
@@ -219,11 +232,13 @@ static void int_alu_unit(struct work *w)
 		memcpy(w->freg + j * FP_LANES, &x[j], sizeof(vec));		\
 	sink = (uint64_t)(x0[0] + x9[(lanes) - 1])
 
+#if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
 static void fp_kernel_avx2(struct work *w)
 {
 	FP_KERNEL_BODY(v4d, 4);
 }
+#endif
 
 static void fp_kernel_sse2(struct work *w)
 {
@@ -235,11 +250,12 @@ static int fp_setup(struct work *w, size_t size)
 	(void)size;
 	for (int i = 0; i < FP_CHAINS * FP_LANES; i++)
 		w->freg[i] = 1.0 + i / 64.0;
+	w->fp_kernel = fp_kernel_sse2;
+#if defined(__x86_64__)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		w->fp_kernel = fp_kernel_avx2;
-	else
-		w->fp_kernel = fp_kernel_sse2;
+#endif
 	return 0;
 }
 
@@ -251,7 +267,7 @@ static void fp_unit(struct work *w)
 /* ---- l1d_capacity, llc: sweeps ---- */
 
 /* Two loads and one store per vector: the load and store ports and the L1 data cache. */
-__attribute__((target_clones("avx2", "default")))
+AVX2_CLONES
 static void l1_sweep(v4u *dst, const v4u *src, size_t n, uint64_t k)
 {
 	for (size_t i = 0; i < n; i++)
@@ -365,7 +381,7 @@ static void l2_unit(struct work *w)
 
 /* ---- mem_bw ---- */
 
-__attribute__((target_clones("avx2", "default")))
+AVX2_CLONES
 static void triad(v4d *a, const v4d *b, const v4d *c, size_t n, double s)
 {
 	for (size_t i = 0; i < n; i++)

@@ -7,8 +7,11 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-# the kernel's console is ttyS1 (a file on the host); results go to ttyS0
-exec >/dev/ttyS0 2>&1
+# the kernel's console is ttyS1 (a file on the host); results go to ttyS0.
+# A machine with one serial port (KTEST_TTY, the console too) keeps the
+# kernel quiet there and prints its log after the tests (KTEST_DMESG=1).
+exec >/dev/"${KTEST_TTY:-ttyS0}" 2>&1
+[ "${KTEST_DMESG:-}" = 1 ] && dmesg -n 1
 echo "KTEST BOOTED kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
 	"siblings of cpu0: $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)"
 # A kernel with kmemleak: forget what boot left unreferenced, so that a
@@ -16,6 +19,8 @@ echo "KTEST BOOTED kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs,
 leaks=/sys/kernel/debug/kmemleak
 [ -w $leaks ] && echo clear >$leaks
 cd /ktest && ./ktest -m /ktest @TESTS@
+# the uapi layout as this architecture's compiler sees it, for the host to compare
+[ -x ./abi-layout ] && ./abi-layout | sed 's/^/KTEST ABI| /'
 if [ -w $leaks ]; then
 	# an object is reported once it has been unreferenced for 5 s, and a
 	# pointer left in a register or on a stack can hide it from one scan
@@ -25,5 +30,6 @@ if [ -w $leaks ]; then
 	echo "KTEST KMEMLEAK $(grep -c '^unreferenced object' $leaks) suspected leaks"
 	sed 's/^/KTEST KMEMLEAK | /' $leaks | head -n 200
 fi
+[ "${KTEST_DMESG:-}" = 1 ] && dmesg | sed 's/^/KMSG| /'
 echo "KTEST-END"
 poweroff -f

@@ -7,7 +7,10 @@
 #   vm_kernel_version [rt]        newest version with headers and a vmlinuz
 #                                 (rt: of the PREEMPT_RT flavour; without:
 #                                 of any other)
-#   vm_new_root DIR               busybox initramfs skeleton in DIR
+#   vm_arm64_kernel DIR           download Debian's arm64 kernel, its headers
+#                                 and busybox into DIR (extracted, not
+#                                 installed); prints the kernel version
+#   vm_new_root DIR [BUSYBOX]     busybox initramfs skeleton in DIR
 #   vm_set_init DIR SCRIPT        install SCRIPT as DIR/init
 #   vm_pack_root DIR OUT          DIR -> gzip'd newc cpio OUT
 #   vm_boot KERNEL INITRD LOG TIMEOUT [APPEND [QEMU ARGS...]]
@@ -15,7 +18,10 @@
 #                                 to LOG, and is the console unless APPEND
 #                                 names one; extra QEMU ARGS may add ports
 #                                 (-serial file:F is ttyS1) or 9p shares.
-#                                 Returns qemu's status (124 = timed out)
+#                                 Returns qemu's status (124 = timed out).
+#                                 VM_ARCH=arm64: an arm64 virt machine with
+#                                 the PMU counting (icount; VM_ICOUNT=off
+#                                 boots without, so without instructions)
 #   vm_debug_kernel               prints the directory of a kernel built from
 #                                 Debian's linux-source-6.1 with the checks
 #                                 of vm/debug-kernel.config (bzImage, and
@@ -27,6 +33,11 @@
 VM_PACKAGES="qemu-system-x86 linux-image-amd64 linux-headers-amd64
 linux-image-rt-amd64 linux-headers-rt-amd64
 busybox-static cpio gzip kmod gcc make libc6-dev dkms openssl"
+
+# The arm64 guest: an emulator, cross compilers (modules, tests), and what
+# cross-building the native library needs (its headers: JNI's, LEMON's).
+VM_ARM64_PACKAGES="qemu-system-arm gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+libc6-dev-arm64-cross cmake liblemon-dev openjdk-17-jdk-headless"
 
 # What building the debug kernel and checking the modules against its source
 # need besides VM_PACKAGES.
@@ -78,9 +89,41 @@ vm_kernel_version() {
 	echo "$best"
 }
 
+# vm_arm64_kernel DIR: DIR/root/boot/vmlinuz-VER, DIR/root/bin/busybox and
+# DIR/root/usr/src/linux-headers-VER to build modules against.  Debian's
+# arm64 header package cannot be installed beside amd64 (it depends on
+# arm64 compilers); extracted, it builds with the amd64 kbuild tools.
+vm_arm64_kernel() {
+	local dir=$1 ver d
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64 && apt-get update -q >&2 || return 1
+	fi
+	ver=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\(.*-arm64\)\(:arm64\)\?$/\1/p' | head -n1)
+	if [ -z "$ver" ]; then
+		apt-get update -q >&2
+		ver=$(apt-cache depends linux-image-arm64:arm64 |
+			sed -n 's/^ *Depends: linux-image-\(.*-arm64\)\(:arm64\)\?$/\1/p' | head -n1)
+	fi
+	[ -n "$ver" ] || { vm_log "no arm64 kernel in the package lists"; return 1; }
+	rm -rf "$dir" && mkdir -p "$dir/debs" "$dir/root" || return 1
+	# as root: apt's sandbox user may not enter a private temporary directory
+	(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root "linux-image-$ver:arm64" \
+		"linux-headers-$ver:arm64" "linux-headers-${ver%-arm64}-common" \
+		linux-kbuild-"$(echo "$ver" | cut -d. -f1,2)":amd64 busybox-static:arm64) >&2 ||
+		return 1
+	for d in "$dir"/debs/*.deb; do
+		dpkg-deb -x "$d" "$dir/root" || return 1
+	done
+	# its Makefile includes the common headers by absolute path
+	sed -i "s#^include /usr/src/#include $dir/root/usr/src/#" \
+		"$dir/root/usr/src/linux-headers-$ver/Makefile" || return 1
+	echo "$ver"
+}
+
 vm_new_root() {
-	local root=$1 bb
-	bb=$(command -v busybox || echo /bin/busybox)
+	local root=$1 bb=${2:-}
+	[ -n "$bb" ] || bb=$(command -v busybox || echo /bin/busybox)
 	case $(LC_ALL=C ldd "$bb" 2>&1) in
 	*"not a dynamic"*) ;;
 	*)
@@ -109,6 +152,10 @@ vm_pack_root() {
 vm_boot() {
 	local kernel=$1 initrd=$2 log=$3 secs=$4 append=${5:-}
 	shift 5 2>/dev/null || shift $#
+	if [ "${VM_ARCH:-}" = arm64 ]; then
+		vm_boot_arm64 "$kernel" "$initrd" "$log" "$secs" "$append" "$@"
+		return
+	fi
 	case " $append " in
 	*" console="*) ;;
 	*) append="console=ttyS0 $append" ;;
@@ -123,6 +170,26 @@ vm_boot() {
 		-display none -no-reboot -monitor none -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "panic=-1 mitigations=off no_timer_check $append" \
+		"$@" </dev/null >"$log" 2>&1
+}
+
+# -icount shift=0: one instruction per virtual nanosecond, and the PMU
+# counts instructions exactly (without icount it offers none); it also
+# makes TCG single-threaded.  cryptomgr.notests skips seconds of self-tests.
+vm_boot_arm64() {
+	local kernel=$1 initrd=$2 log=$3 secs=$4 append=$5 icount=()
+	shift 5
+	[ "${VM_ICOUNT:-0}" = off ] || icount=(-icount "shift=${VM_ICOUNT:-0}")
+	case " $append " in
+	*" console="*) ;;
+	*) append="console=ttyAMA0 $append" ;;
+	esac
+	timeout --kill-after=10 "$secs" \
+		qemu-system-aarch64 -M virt -cpu max "${icount[@]}" \
+		-smp 4,sockets=1,cores=2,threads=2 -m "${VM_MEM:-1G}" \
+		-display none -no-reboot -monitor none -serial stdio \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "panic=-1 cryptomgr.notests $append" \
 		"$@" </dev/null >"$log" 2>&1
 }
 

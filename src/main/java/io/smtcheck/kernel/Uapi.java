@@ -2,8 +2,9 @@
 package io.smtcheck.kernel;
 
 /**
- * Constants of kernel/include/smtcheck_uapi.h, the kernel ABI (x86-64). The structures live in
- * their own classes; KernelAbiTest checks both against the C header.
+ * Constants of kernel/include/smtcheck_uapi.h, the kernel ABI (the same on x86-64 and arm64:
+ * scripts/vm-test.sh --arch arm64 compares the layouts). The structures live in their own
+ * classes; KernelAbiTest checks both against the C header.
  */
 public final class Uapi {
     public static final int ABI_VERSION = 1;
