@@ -363,6 +363,52 @@ public:
 		}
 	}
 
+	// Each node's best partners against a matching: by what an edge gains over half the two
+	// edges it would replace, which sums to a cycle's gain exactly. A converged search finds in
+	// these lists the edges that lists by weight alone miss. Not sorted by weight.
+	Candidates(const MatchingGraph &g, const std::vector<int> &mate) : node_(g.size() * kPerNode),
+		weight_(g.size() * kPerNode), len_(g.size()), by_weight_(false)
+	{
+		std::vector<float> half(g.size());
+		for (int v = 0; v < g.size(); v++)
+			half[v] = static_cast<float>(g.weight(v, mate[v]) / 2);
+		int top[kPerNode + 1];
+		float key[kPerNode + 1];
+		for (int c = 0; c < g.classes(); c++) {
+			if (g.first_node(c) == g.end_node(c))
+				continue;
+			const float *row = g.row(g.first_node(c));
+			int len = 0;
+			float floor = -std::numeric_limits<float>::infinity();
+			for (int v = 0; v < g.size(); v++) {
+				float k = row[g.cls(v)] - half[v];
+				if (!(k > floor))
+					continue;
+				int i = len <= kPerNode ? len++ : kPerNode;
+				for (; i > 0 && key[i - 1] < k; i--) {
+					key[i] = key[i - 1];
+					top[i] = top[i - 1];
+				}
+				key[i] = k;
+				top[i] = v;
+				if (len == kPerNode + 1)
+					floor = key[kPerNode];
+			}
+			for (int u = g.first_node(c); u < g.end_node(c); u++) {
+				int n = 0;
+				for (int i = 0; i < len && n < kPerNode; i++)
+					if (top[i] != u) {
+						node_[u * kPerNode + n] = top[i];
+						weight_[u * kPerNode + n] = row[g.cls(top[i])];
+						n++;
+					}
+				len_[u] = n;
+			}
+		}
+	}
+
+	// Whether the lists are sorted by weight, heaviest first.
+	bool by_weight() const { return by_weight_; }
 	int count(int u) const { return len_[u]; }
 	int node(int u, int i) const { return node_[u * kPerNode + i]; }
 	double weight(int u, int i) const { return weight_[u * kPerNode + i]; }
@@ -371,6 +417,7 @@ private:
 	std::vector<int> node_;
 	std::vector<float> weight_;
 	std::vector<int> len_;
+	bool by_weight_ = true;
 };
 
 // Greedy over the candidate edges: repeatedly take the heaviest one between unmatched nodes that
@@ -630,8 +677,11 @@ private:
 				continue;
 			tried++;
 			double added = gain + cand_.weight(end, i);
-			if (added <= 0)
-				break;  // candidates are sorted: none further on can pass either
+			if (added <= 0) {
+				if (cand_.by_weight())
+					break;  // none further on can pass either
+				continue;
+			}
 			int z = mate_[y];
 			double after = added - mate_weight_[y];
 			path_[2 * depth] = y;
@@ -973,6 +1023,16 @@ PairingPlan solve(const PairingInput &in, Mode mode)
 				more |= ChainSearch(g, candidates, mate).run(look);
 			} else {
 				more = ChainSearch(g, candidates, mate).run(look);
+				more |= improve_by_swaps(g, mate, look);
+			}
+		}
+		// Once converged, again with lists ranked against the matching found: on profile-shaped
+		// scores the optimum uses edges that no list by weight holds.
+		if (!small) {
+			Candidates against(g, mate);
+			std::fill(look.begin(), look.end(), 1);
+			for (bool more = true; more;) {
+				more = ChainSearch(g, against, mate).run(look);
 				more |= improve_by_swaps(g, mate, look);
 			}
 		}
