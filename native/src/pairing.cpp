@@ -53,7 +53,7 @@ struct ThreadClass {
 // (the second thread of a core whose owner moved) is kept by decode() but earns no bonus here.
 class MatchingGraph {
 public:
-	explicit MatchingGraph(const PairingInput &in)
+	explicit MatchingGraph(const PairingInput &in) : in_(in)
 	{
 		int n = static_cast<int>(in.workers.size());
 		std::vector<std::vector<std::array<int, 2>>> homes(n);
@@ -63,7 +63,6 @@ public:
 				if (w != kEmpty && static_cast<int>(homes[w].size()) < in.workers[w])
 					homes[w].push_back({static_cast<int>(c), s});
 			}
-		std::vector<char> owned(in.cores.size(), 0);
 		long threads = 0;
 		for (int w = 0; w < n; w++) {
 			for (const auto &h : homes[w]) {
@@ -109,15 +108,24 @@ public:
 		restricted_ = forced + drops;
 
 		// Weights by class: the thread classes, then the three placeholder kinds. Nodes of one
-		// class share a row, so every weight is a single load.
+		// class are consecutive and share a row, so every weight is a single load.
+		thread_classes_ = t;
 		classes_ = t + 3;
-		fill_weights(in, t);
+		first_node_.assign(classes_ + 1, 0);
+		for (int c : class_)
+			first_node_[c + 1]++;
+		for (int c = 0; c < classes_; c++)
+			first_node_[c + 1] += first_node_[c];
+		owns_two_.resize(t);
+		for (int a = 0; a < t; a++)
+			owns_two_[a] = tclass_[a].owner && in.cores[tclass_[a].core].size() == 2;
+		set_potentials();
 	}
 
 	int size() const { return static_cast<int>(kind_.size()); }
 	// Node u's row of weights, indexed by class: with cls(), one load per weight in the inner
 	// loops of the local search.
-	const double *row(int u) const { return &weight_[static_cast<size_t>(class_[u]) * classes_]; }
+	const float *row(int u) const { return &weight_[static_cast<size_t>(class_[u]) * classes_]; }
 	int cls(int u) const { return class_[u]; }
 	Kind kind(int u) const { return kind_[u]; }
 	int workload(int u) const { return kind_[u] == kThread ? tclass_[class_[u]].workload : kEmpty; }
@@ -130,7 +138,24 @@ public:
 	long restricted() const { return restricted_; }
 	// The smallest gain the local search takes as one.
 	double improvement() const { return improvement_; }
-	double weight(int u, int v) const { return weight_[static_cast<size_t>(class_[u]) * classes_ + class_[v]]; }
+	// The weight the heuristic works with, from the matrix.
+	double weight(int u, int v) const { return row(u)[class_[v]]; }
+	// The same weight in double precision, for the exact solver.
+	double exact_weight(int u, int v) const
+	{
+		int a = class_[u], b = class_[v];
+		double w = raw(a, b);
+		return w == kForbidden ? w : w - potential_[a] - potential_[b];
+	}
+	// Class c's heaviest partners, best first (ties by lower node index): one more than a node
+	// takes, since a node of the class may find itself among them.
+	static constexpr int kTop = 11;
+	int top_count(int c) const { return top_len_[c]; }
+	const int *top_nodes(int c) const { return &top_node_[static_cast<size_t>(c) * kTop]; }
+	const float *top_weights(int c) const { return &top_weight_[static_cast<size_t>(c) * kTop]; }
+	int first_node(int c) const { return first_node_[c]; }
+	int end_node(int c) const { return first_node_[c + 1]; }
+	int classes() const { return classes_; }
 
 private:
 	void add(Kind k, int cls, long count)
@@ -140,158 +165,259 @@ private:
 			class_.push_back(cls);
 		}
 	}
-	double &at(int a, int b) { return weight_[static_cast<size_t>(a) * classes_ + b]; }
+	float &at(int a, int b) { return weight_[static_cast<size_t>(a) * classes_ + b]; }
+	long members(int c) const { return first_node_[c + 1] - first_node_[c]; }
 
-	// Fills the matrix and subtracts the potentials in two passes over it, the least a matrix of
-	// this size allows (at 1024 threads it is 8 MB): each row is written and summed while it is in
-	// cache, then every weight is reduced and the largest found.
-	void fill_weights(const PairingInput &in, int t)
+	double bonus(int a, int b) const
 	{
-		size_t n = in.workers.size();
-		double cost = in.migration_cost;
-		weight_.reset(new double[static_cast<size_t>(classes_) * classes_]);
-		std::vector<int> workload(t), core(t);
-		std::vector<char> owns_two(t);
-		for (int b = 0; b < t; b++) {
-			const ThreadClass &tb = tclass_[b];
-			workload[b] = tb.workload;
-			core[b] = tb.core;
-			owns_two[b] = tb.owner && in.cores[tb.core].size() == 2;
-		}
-		std::vector<long> members(classes_, 0);
-		for (int c : class_)
-			members[c]++;
-		std::vector<double> sum(classes_, 0.0);
-		std::vector<long> count(classes_, 0);
-		for (int a = t; a < classes_; a++)
-			for (int b = t; b < classes_; b++)
-				at(a, b) = kForbidden;
-		at(t + 1, t + 1) = 0.0;
-		for (int a = 0; a < t; a++) {
-			// The score of the two workloads plus the bonus for what the pair keeps.
-			const double *scores = &in.scores[static_cast<size_t>(workload[a]) * n];
-			double *out = &at(a, 0);
-			for (int b = 0; b < t; b++)
-				out[b] = scores[workload[b]];
-			if (cost != 0) {
-				int home = core[a];
-				for (int b = 0; b < t; b++) {
-					double bonus = 0;
-					if (home >= 0 && home == core[b])
-						bonus = 2 * cost;
-					else if (owns_two[a] || owns_two[b])
-						bonus = cost;
-					out[b] += bonus;
-				}
-			}
-			double solo = in.solo + (tclass_[a].owner ? cost : 0.0);
-			out[t] = at(t, a) = solo;
-			out[t + 1] = at(t + 1, a) = solo;
-			out[t + 2] = at(t + 2, a) = 0.0;
-			sum_row(a, members, sum[a], count[a]);
-		}
-		for (int a = t; a < classes_; a++)
-			sum_row(a, members, sum[a], count[a]);
-		subtract_potentials(members, sum, count);
+		double cost = in_.migration_cost;
+		if (tclass_[a].core >= 0 && tclass_[a].core == tclass_[b].core)
+			return 2 * cost;
+		return owns_two_[a] || owns_two_[b] ? cost : 0.0;
 	}
+	double solo(int a) const { return in_.solo + (tclass_[a].owner ? in_.migration_cost : 0.0); }
 
-	// The sum of row a's allowed weights over every partner a node of class a could take.
-	void sum_row(int a, const std::vector<long> &members, double &sum, long &count)
+	// The score of a pair of classes plus the bonus for what it keeps.
+	double raw(int a, int b) const
 	{
-		const double *row = &at(a, 0);
-		for (int b = 0; b < classes_; b++) {
-			long partners = members[b] - (a == b);
-			if (partners <= 0 || row[b] == kForbidden)
-				continue;
-			sum += row[b] * partners;
-			count += partners;
-		}
+		int t = thread_classes_;
+		if (a >= t && b >= t)
+			return a == t + 1 && b == t + 1 ? 0.0 : kForbidden;
+		if (a >= t)
+			std::swap(a, b);
+		if (b >= t)
+			return b == t + 2 ? 0.0 : solo(a);
+		size_t n = in_.workers.size();
+		return in_.scores[static_cast<size_t>(tclass_[a].workload) * n + tclass_[b].workload] + bonus(a, b);
 	}
 
 	// Every node is matched exactly once, so subtracting a potential p(u) from each of u's edges
-	// lowers every perfect matching's total by the same sum and changes none of the choices. With
-	// p(u) about half of u's mean edge, what is left is how much better a partner is than
-	// average for u: scores that are mostly "a + b" (some workloads good with everyone) no longer
-	// fill every candidate list with the same few nodes.
-	void subtract_potentials(const std::vector<long> &members, const std::vector<double> &sum,
-				 const std::vector<long> &count)
+	// lowers every perfect matching's total by the same sum and changes none of the choices, for
+	// any p. With p(u) about half of u's mean edge, what is left is how much better a partner is
+	// than average for u: scores that are mostly "a + b" (some workloads good with everyone) no
+	// longer fill every candidate list with the same few nodes. The means leave out the migration
+	// bonus, which is small; it only steers the search, the weights keep it.
+	void set_potentials()
 	{
-		std::vector<double> mean(classes_, 0.0);
-		double all = 0;
-		long all_count = 0;
-		for (int a = 0; a < classes_; a++) {
-			mean[a] = count[a] ? sum[a] / count[a] : 0.0;
-			all += sum[a] * members[a];
-			all_count += count[a] * members[a];
-		}
-		double half_overall = all_count ? all / all_count / 2 : 0.0;
-		std::vector<double> potential(classes_);
-		for (int a = 0; a < classes_; a++)
-			potential[a] = mean[a] - half_overall;
-		double largest = 1.0;
-		for (int a = 0; a < classes_; a++) {
-			double *out = &at(a, 0);
-			for (int b = 0; b < classes_; b++)
-				if (out[b] != kForbidden) {
-					out[b] -= potential[a] + potential[b];
-					largest = std::max(largest, std::fabs(out[b]));
+		size_t n = in_.workers.size();
+		int t = thread_classes_;
+		// Per workload, its scores summed over every thread: one pass over the score matrix.
+		std::vector<double> with_all(n);
+		double largest_score = 0;
+		for (size_t w = 0; w < n; w++) {
+			const double *s = &in_.scores[w * n];
+			double part[4] = {0, 0, 0, 0}, big[4] = {0, 0, 0, 0};
+			size_t v = 0;
+			for (; v + 4 <= n; v += 4)
+				for (int k = 0; k < 4; k++) {
+					part[k] += s[v + k] * in_.workers[v + k];
+					big[k] = std::max(big[k], std::fabs(s[v + k]));
 				}
+			for (; v < n; v++) {
+				part[0] += s[v] * in_.workers[v];
+				big[0] = std::max(big[0], std::fabs(s[v]));
+			}
+			with_all[w] = part[0] + part[1] + part[2] + part[3];
+			largest_score = std::max({largest_score, big[0], big[1], big[2], big[3]});
 		}
-		improvement_ = kImprovement + kRelativeImprovement * largest;
+		long solos = members(t) + members(t + 1);
+		std::vector<double> sum(classes_, 0.0);
+		std::vector<long> count(classes_, 0);
+		double solo_over_threads = 0;
+		for (int a = 0; a < t; a++) {
+			int w = tclass_[a].workload;
+			sum[a] = with_all[w] - in_.scores[static_cast<size_t>(w) * n + w] + solo(a) * solos;
+			count[a] = size() - 1;
+			solo_over_threads += solo(a) * members(a);
+		}
+		sum[t] = sum[t + 1] = solo_over_threads;
+		count[t] = count[t + 2] = threads_;
+		count[t + 1] = threads_ + members(t + 1) - 1;
+		double all = 0, all_count = 0;
+		for (int a = 0; a < classes_; a++) {
+			all += sum[a] * members(a);
+			all_count += static_cast<double>(count[a]) * members(a);
+		}
+		double half_overall = all_count > 0 ? all / all_count / 2 : 0.0;
+		potential_.assign(classes_, 0.0);
+		double largest_potential = 0;
+		for (int a = 0; a < classes_; a++) {
+			potential_[a] = (count[a] > 0 ? sum[a] / count[a] : 0.0) - half_overall;
+			largest_potential = std::max(largest_potential, std::fabs(potential_[a]));
+		}
+		// A bound on every weight's size, for what counts as rounding.
+		double largest = std::max(largest_score, std::fabs(in_.solo)) + 2 * in_.migration_cost +
+				 2 * largest_potential;
+		improvement_ = kImprovement + kRelativeImprovement * std::max(1.0, largest);
 	}
 
+public:
+	// For the heuristic, every weight laid out in a matrix, in one pass over it: each row is
+	// written and its heaviest partners found while it is in cache. Floats halve the matrix (4 MB
+	// at 1024 threads); the exact solver computes its weights in double on demand instead.
+	void build_matrix()
+	{
+		size_t n = in_.workers.size();
+		int t = thread_classes_;
+		weight_.reset(new float[static_cast<size_t>(classes_) * classes_]);
+		top_node_.resize(static_cast<size_t>(classes_) * kTop);
+		top_weight_.resize(static_cast<size_t>(classes_) * kTop);
+		top_len_.assign(classes_, 0);
+		std::vector<int> workload(t);
+		std::vector<double> potential(potential_);
+		for (int b = 0; b < t; b++)
+			workload[b] = tclass_[b].workload;
+		for (int a = 0; a < t; a++) {
+			const double *scores = &in_.scores[static_cast<size_t>(workload[a]) * n];
+			float *out = &at(a, 0);
+			double pa = potential[a];
+			if (in_.migration_cost == 0) {
+				for (int b = 0; b < t; b++)
+					out[b] = static_cast<float>(scores[workload[b]] - pa - potential[b]);
+			} else {
+				for (int b = 0; b < t; b++)
+					out[b] = static_cast<float>(scores[workload[b]] + bonus(a, b) - pa - potential[b]);
+			}
+			for (int b = t; b < classes_; b++)
+				out[b] = at(b, a) = static_cast<float>(raw(a, b) - pa - potential[b]);
+			find_top(a);
+		}
+		for (int a = t; a < classes_; a++) {
+			for (int b = t; b < classes_; b++) {
+				double w = raw(a, b);
+				at(a, b) = static_cast<float>(w == kForbidden ? w : w - potential[a] - potential[b]);
+			}
+			find_top(a);
+		}
+	}
+
+private:
+	// The kTop heaviest partners of class a, by one pass that inserts into a short sorted list.
+	void find_top(int a)
+	{
+		const float *row = &at(a, 0);
+		int *node = &top_node_[static_cast<size_t>(a) * kTop];
+		float *weight = &top_weight_[static_cast<size_t>(a) * kTop];
+		int len = 0;
+		// What a weight must beat to enter: -inf excludes forbidden edges until the list is full.
+		float floor = -std::numeric_limits<float>::infinity();
+		for (int b = 0; b < classes_; b++) {
+			float w = row[b];
+			if (!(w > floor))
+				continue;
+			for (int v = first_node_[b]; v < first_node_[b + 1] && w > floor; v++) {
+				int i = len < kTop ? len++ : kTop - 1;
+				for (; i > 0 && weight[i - 1] < w; i--) {
+					weight[i] = weight[i - 1];
+					node[i] = node[i - 1];
+				}
+				weight[i] = w;
+				node[i] = v;
+				if (len == kTop)
+					floor = weight[kTop - 1];
+			}
+		}
+		top_len_[a] = len;
+	}
+
+	const PairingInput &in_;
 	std::vector<Kind> kind_;
 	std::vector<int> class_;
+	std::vector<int> first_node_;  // per class, its first node; classes are consecutive
 	std::vector<ThreadClass> tclass_;
+	std::vector<char> owns_two_;  // per thread class: the owner of a two-CPU core
+	int thread_classes_ = 0;
 	int classes_ = 0;
-	std::unique_ptr<double[]> weight_;
+	std::vector<double> potential_;
+	std::unique_ptr<float[]> weight_;
+	std::vector<int> top_node_;
+	std::vector<float> top_weight_;
+	std::vector<int> top_len_;
 	long threads_ = 0;
 	long restricted_ = 0;
 	double improvement_ = kImprovement;
 };
 
-// The k heaviest partners of node u, best first (ties by lower index), by one pass that inserts
-// into a short sorted list.
-int heaviest_partners(const MatchingGraph &g, int u, int k, int *node, double *weight)
-{
-	int len = 0;
-	const double *row = g.row(u);
-	for (int v = 0; v < g.size(); v++) {
-		double w = row[g.cls(v)];
-		if (w == kForbidden || v == u || (len == k && w <= weight[len - 1]))
-			continue;
-		int i = len < k ? len++ : k - 1;
-		for (; i > 0 && weight[i - 1] < w; i--) {
-			weight[i] = weight[i - 1];
-			node[i] = node[i - 1];
-		}
-		weight[i] = w;
-		node[i] = v;
-	}
-	return len;
-}
-
 // Each node's heaviest partners, so that greedy rarely rescans a row and the rotation search
-// looks only where gains are likely.
+// looks only where gains are likely: its class's, without itself.
 class Candidates {
 public:
-	static constexpr int kPerNode = 10;
+	static constexpr int kPerNode = MatchingGraph::kTop - 1;
 
 	explicit Candidates(const MatchingGraph &g) : node_(g.size() * kPerNode), weight_(g.size() * kPerNode),
 		len_(g.size())
 	{
-		for (int u = 0; u < g.size(); u++)
-			len_[u] = heaviest_partners(g, u, kPerNode, &node_[u * kPerNode], &weight_[u * kPerNode]);
+		for (int c = 0; c < g.classes(); c++) {
+			const int *nodes = g.top_nodes(c);
+			const float *weights = g.top_weights(c);
+			for (int u = g.first_node(c); u < g.end_node(c); u++) {
+				int len = 0;
+				for (int i = 0; i < g.top_count(c) && len < kPerNode; i++)
+					if (nodes[i] != u) {
+						node_[u * kPerNode + len] = nodes[i];
+						weight_[u * kPerNode + len] = weights[i];
+						len++;
+					}
+				len_[u] = len;
+			}
+		}
 	}
 
+	// Each node's best partners against a matching: by what an edge gains over half the two
+	// edges it would replace, which sums to a cycle's gain exactly. A converged search finds in
+	// these lists the edges that lists by weight alone miss. Not sorted by weight.
+	Candidates(const MatchingGraph &g, const std::vector<int> &mate) : node_(g.size() * kPerNode),
+		weight_(g.size() * kPerNode), len_(g.size()), by_weight_(false)
+	{
+		std::vector<float> half(g.size());
+		for (int v = 0; v < g.size(); v++)
+			half[v] = static_cast<float>(g.weight(v, mate[v]) / 2);
+		int top[kPerNode + 1];
+		float key[kPerNode + 1];
+		for (int c = 0; c < g.classes(); c++) {
+			if (g.first_node(c) == g.end_node(c))
+				continue;
+			const float *row = g.row(g.first_node(c));
+			int len = 0;
+			float floor = -std::numeric_limits<float>::infinity();
+			for (int v = 0; v < g.size(); v++) {
+				float k = row[g.cls(v)] - half[v];
+				if (!(k > floor))
+					continue;
+				int i = len <= kPerNode ? len++ : kPerNode;
+				for (; i > 0 && key[i - 1] < k; i--) {
+					key[i] = key[i - 1];
+					top[i] = top[i - 1];
+				}
+				key[i] = k;
+				top[i] = v;
+				if (len == kPerNode + 1)
+					floor = key[kPerNode];
+			}
+			for (int u = g.first_node(c); u < g.end_node(c); u++) {
+				int n = 0;
+				for (int i = 0; i < len && n < kPerNode; i++)
+					if (top[i] != u) {
+						node_[u * kPerNode + n] = top[i];
+						weight_[u * kPerNode + n] = row[g.cls(top[i])];
+						n++;
+					}
+				len_[u] = n;
+			}
+		}
+	}
+
+	// Whether the lists are sorted by weight, heaviest first.
+	bool by_weight() const { return by_weight_; }
 	int count(int u) const { return len_[u]; }
 	int node(int u, int i) const { return node_[u * kPerNode + i]; }
 	double weight(int u, int i) const { return weight_[u * kPerNode + i]; }
 
 private:
 	std::vector<int> node_;
-	std::vector<double> weight_;
+	std::vector<float> weight_;
 	std::vector<int> len_;
+	bool by_weight_ = true;
 };
 
 // Greedy over the candidate edges: repeatedly take the heaviest one between unmatched nodes that
@@ -428,7 +554,12 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vecto
 			if (!dirty[i])
 				continue;
 			dirty[i] = 0;
-			const double *ra = g.row(edges[i][0]), *rb = g.row(edges[i][1]);
+			const float *ra = g.row(edges[i][0]), *rb = g.row(edges[i][1]);
+			// Both rows are read whole, in random order: fetch them at once.
+			for (int c = 0; c < g.classes(); c += 64 / sizeof(float)) {
+				__builtin_prefetch(ra + c);
+				__builtin_prefetch(rb + c);
+			}
 			for (size_t j = 0; j < m; j++) {
 				if (j == i)
 					continue;
@@ -477,10 +608,12 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vecto
 class ChainSearch {
 public:
 	ChainSearch(const MatchingGraph &g, const Candidates &cand, std::vector<int> &mate)
-		: g_(g), cand_(cand), mate_(mate), mate_weight_(g.size()), breadth_(g.size() <= kWideUpTo ? kWide : kNarrow)
+		: g_(g), cand_(cand), mate_(mate), mate_weight_(g.size()), heaviest_(g.size()), breadth_(g.size() <= kWideUpTo ? kWide : kNarrow)
 	{
-		for (int u = 0; u < g.size(); u++)
+		for (int u = 0; u < g.size(); u++) {
 			mate_weight_[u] = g.weight(u, mate[u]);
+			heaviest_[u] = cand.count(u) ? cand.weight(u, 0) : kForbidden;
+		}
 	}
 
 	// Searches from the nodes in `look`, then again only from nodes a change touched ("don't
@@ -500,6 +633,11 @@ public:
 			int a = queue[head];
 			active[a] = 0;
 			start_ = a;
+			// Closing a cycle reads a's row at random: fetch all of it at once rather than
+			// waiting on one cache line after another.
+			const float *row = g_.row(a);
+			for (int c = 0; c < g_.classes(); c += 64 / sizeof(float))
+				__builtin_prefetch(row + c);
 			best_gain_ = g_.improvement();
 			best_len_ = 0;
 			path_[0] = a;
@@ -539,13 +677,19 @@ private:
 				continue;
 			tried++;
 			double added = gain + cand_.weight(end, i);
-			if (added <= 0)
-				break;  // candidates are sorted: none further on can pass either
+			if (added <= 0) {
+				if (cand_.by_weight())
+					break;  // none further on can pass either
+				continue;
+			}
 			int z = mate_[y];
 			double after = added - mate_weight_[y];
 			path_[2 * depth] = y;
 			path_[2 * depth + 1] = z;
-			double closed = after + g_.weight(start_, z);  // start_'s row stays in cache
+			// Closing the cycle reads the matrix at random, the search's one cache miss: only
+			// when even the heaviest edge of start_ or z could close it with a gain.
+			double bound = after + std::min(heaviest_[start_], heaviest_[z]);
+			double closed = bound > best_gain_ ? after + g_.weight(start_, z) : bound;
 			if (closed > best_gain_) {
 				best_gain_ = closed;
 				best_len_ = depth;
@@ -584,6 +728,7 @@ private:
 	const Candidates &cand_;
 	std::vector<int> &mate_;
 	std::vector<double> mate_weight_;  // each node's edge in mate_, read once per step of a chain
+	std::vector<double> heaviest_;     // each node's heaviest edge, a bound on any edge it closes
 	const int *breadth_;
 	int start_ = 0;
 	int path_[2 * kMaxDepth + 2] = {};
@@ -604,7 +749,7 @@ public:
 
 	Value operator[](const Key &e) const
 	{
-		double w = g_.weight(fg_.index(fg_.u(e)), fg_.index(fg_.v(e)));
+		double w = g_.exact_weight(fg_.index(fg_.u(e)), fg_.index(fg_.v(e)));
 		return w == kForbidden ? -penalty_ : w;
 	}
 
@@ -620,7 +765,7 @@ std::vector<int> exact_matching(const MatchingGraph &g)
 	double lo = 0.0, hi = 0.0;
 	for (int a = 0; a < v; a++)
 		for (int b = a + 1; b < v; b++) {
-			double w = g.weight(a, b);
+			double w = g.exact_weight(a, b);
 			if (w == kForbidden)
 				continue;
 			lo = std::min(lo, w);
@@ -635,7 +780,7 @@ std::vector<int> exact_matching(const MatchingGraph &g)
 	std::vector<int> mate(v);
 	for (int a = 0; a < v; a++) {
 		mate[a] = fg.index(matching.mate(fg(a)));
-		if (g.weight(a, mate[a]) == kForbidden)
+		if (g.exact_weight(a, mate[a]) == kForbidden)
 			throw std::logic_error("exact pairing used a forbidden edge");
 	}
 	return mate;
@@ -767,14 +912,26 @@ PairingPlan decode(const PairingInput &in, const MatchingGraph &g, const std::ve
 			plan.occupants[c][slot] = g.workload(free_nodes[i]);
 		}
 	};
-	auto had_home_on = [&](const Group &grp, size_t c) {
+	// The lowest free core, of the kind `fits` accepts, where one of the group's threads runs now.
+	auto home_core = [&](const Group &grp, auto fits) {
+		int best = -1;
 		for (int x : {grp.u, grp.v}) {
 			const ThreadClass *h = x >= 0 ? g.home(x) : nullptr;
-			if (h && h->core == static_cast<int>(c))
-				return true;
+			if (h && !used[h->core] && fits(h->core) && (best < 0 || h->core < best))
+				best = h->core;
 		}
-		return false;
+		return best;
 	};
+	// The lowest free core of the kind `fits` accepts from `next` on; cores only fill up, so
+	// each kind's scan goes through the cores once.
+	auto next_free = [&](size_t &next, auto fits) {
+		while (next < in.cores.size() && (used[next] || !fits(next)))
+			next++;
+		return next < in.cores.size() ? static_cast<int>(next) : -1;
+	};
+	auto two_cpus = [&](size_t c) { return in.cores[c].size() == 2; };
+	auto one_cpu = [&](size_t c) { return in.cores[c].size() == 1; };
+	auto any = [](size_t) { return true; };
 	std::vector<char> pair_done(pairs.size(), 0), solo_done(solos.size(), 0);
 	long free_two = 0, open_pairs = 0;
 	for (size_t i = 0; i < pairs.size(); i++)
@@ -800,22 +957,33 @@ PairingPlan decode(const PairingInput &in, const MatchingGraph &g, const std::ve
 		solo_done[i] = 1;
 	}
 	// The rest: first onto a free core where one of their threads runs now, then in core order.
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < pairs.size(); i++)
-			for (size_t c = 0; c < in.cores.size() && !pair_done[i]; c++)
-				if (!used[c] && in.cores[c].size() == 2 && (pass == 1 || had_home_on(pairs[i], c))) {
-					put(pairs[i], c);
-					pair_done[i] = 1;
-				}
+	for (size_t i = 0; i < pairs.size(); i++) {
+		int c = pair_done[i] ? -1 : home_core(pairs[i], two_cpus);
+		if (c >= 0) {
+			put(pairs[i], c);
+			pair_done[i] = 1;
+		}
+	}
+	size_t next_two = 0;
+	for (size_t i = 0; i < pairs.size(); i++) {
+		int c = pair_done[i] ? -1 : next_free(next_two, two_cpus);
+		if (c >= 0) {
+			put(pairs[i], c);
+			pair_done[i] = 1;
+		}
+	}
+	size_t next_one = 0, next_any = 0;
 	for (int pass = 0; pass < 3; pass++)
-		for (size_t i = 0; i < solos.size(); i++)
-			for (size_t c = 0; c < in.cores.size() && !solo_done[i]; c++) {
-				bool wanted = pass == 0 ? had_home_on(solos[i], c) : pass == 1 ? in.cores[c].size() == 1 : true;
-				if (!used[c] && wanted) {
-					put(solos[i], c);
-					solo_done[i] = 1;
-				}
+		for (size_t i = 0; i < solos.size(); i++) {
+			if (solo_done[i])
+				continue;
+			int c = pass == 0 ? home_core(solos[i], any)
+				: pass == 1 ? next_free(next_one, one_cpu) : next_free(next_any, any);
+			if (c >= 0) {
+				put(solos[i], c);
+				solo_done[i] = 1;
 			}
+		}
 	for (char d : pair_done)
 		if (!d)
 			throw std::logic_error("pairing placed more threads than the topology holds");
@@ -838,6 +1006,7 @@ PairingPlan solve(const PairingInput &in, Mode mode)
 	} else if (mode == Mode::Exact) {
 		mate = exact_matching(g);
 	} else {
+		g.build_matrix();
 		Candidates candidates(g);
 		mate = Greedy(g, candidates).run();
 		// Each search starts where the other changed something; on small graphs, where that
@@ -854,6 +1023,16 @@ PairingPlan solve(const PairingInput &in, Mode mode)
 				more |= ChainSearch(g, candidates, mate).run(look);
 			} else {
 				more = ChainSearch(g, candidates, mate).run(look);
+				more |= improve_by_swaps(g, mate, look);
+			}
+		}
+		// Once converged, again with lists ranked against the matching found: on profile-shaped
+		// scores the optimum uses edges that no list by weight holds.
+		if (!small) {
+			Candidates against(g, mate);
+			std::fill(look.begin(), look.end(), 1);
+			for (bool more = true; more;) {
+				more = ChainSearch(g, against, mate).run(look);
 				more |= improve_by_swaps(g, mate, look);
 			}
 		}

@@ -150,7 +150,7 @@ TEST(Pairing, HeuristicNeverBeatsExactAndComesClose)
 }
 
 // Large hosts, where the search cannot look everywhere every round: on the bench's instances of 512
-// workloads with profile-shaped scores (the harder kind), every seed within 0.22 % of the optimum.
+// workloads with profile-shaped scores (the harder kind), every seed within 0.15 % of the optimum.
 TEST(Pairing, HeuristicComesCloseOnLargeHosts)
 {
 	for (int seed = 0; seed < 5; seed++) {
@@ -160,7 +160,7 @@ TEST(Pairing, HeuristicComesCloseOnLargeHosts)
 		PairingPlan greedy = plan_pairs(in, Mode::Greedy);
 		expect_valid(in, greedy);
 		EXPECT_LE(greedy.total, exact.total + 1e-9);
-		EXPECT_GE(greedy.total / exact.total, 0.9978) << "seed " << seed;
+		EXPECT_GE(greedy.total / exact.total, 0.9985) << "seed " << seed;
 	}
 }
 
