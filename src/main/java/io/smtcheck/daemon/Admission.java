@@ -128,7 +128,7 @@ final class Admission {
                 pinning.unpin(d.pgid(), a.original());
             }
             originals.forget(d.pgid());
-            leaveAlone(state, d.pgid(), a.shownName(), a.refusal().get());
+            leaveAlone(state, d, a.shownName(), a.refusal().get());
             return null;
         }
         originals.remember(d.pgid(), a.original(), a.pinnedBefore());
@@ -144,8 +144,8 @@ final class Admission {
                     workers, topology.hardwareThreads());
             workers = topology.hardwareThreads();
         }
-        ManagedGroup g = new ManagedGroup(d.pgid(), d.jobId(), workers, name, a.profile().orElse(null), a.original(),
-                a.current());
+        ManagedGroup g = new ManagedGroup(d.pgid(), d.jobId(), workers, d.workers(), name, a.profile().orElse(null),
+                a.original(), a.current());
         g.pin = new Pin(null, a.pinnedBefore());
         g.expected = a.current();
         state.groups.put(g.pgid, g);
@@ -153,9 +153,20 @@ final class Admission {
     }
 
     /** Remembers a group as not the daemon's to manage, until it is gone or its pgid names another group. */
-    void leaveAlone(DaemonState state, int pgid, String name, String reason) {
+    void leaveAlone(DaemonState state, Monitor.Detected report, String name, String reason) {
+        int pgid = report.pgid();
         LOG.warn("leaving group {} ({}) alone: {}", pgid, name, reason);
-        state.leftAlone.put(pgid, new DaemonState.LeftAlone(pgid, processes.startTicks(pgid).orElse(-1), name, reason));
+        state.leftAlone.put(pgid, new DaemonState.LeftAlone(pgid, processes.startTicks(pgid).orElse(-1), name, reason,
+                report.jobId(), report.workers()));
+    }
+
+    /** Whether the group still has processes; true when /proc cannot say (a record is checked again before use). */
+    boolean stillAlive(int pgid) {
+        try {
+            return processes.groupAlive(pgid);
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     /**

@@ -8,19 +8,12 @@ import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
 import io.smtcheck.proc.ProcessTable;
-import io.smtcheck.sched.PairingInput;
-import io.smtcheck.sched.Placement;
 import io.smtcheck.sched.Replanner;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,8 +25,14 @@ import org.slf4j.LoggerFactory;
  * profiling request and neutral scores), joins the score table, the workloads are re-planned,
  * their affinity applied, and the monitor acknowledged. Exits leave the table and re-plan, moving
  * nobody for a negligible gain. Counters are read every interval and the model directory is
- * watched. The control socket's reset runs here too, under the same lock; status reads the copy
- * of the state the loop leaves after each change, and so never waits for the loop.
+ * watched. The control socket's reset runs here too, under the same lock (a restore's reads
+ * before it); status reads the copy of the state the loop leaves after each change, and so never
+ * waits for the loop.
+ *
+ * <p>Nothing under the lock waits for /proc, the state directory or the store where it can be
+ * avoided: what an arrival, an exit or a restore needs to read is read first, outside the lock,
+ * and applied under it ({@link Admission}, {@link Restore}). The plan and its pins are
+ * {@link Replanning}'s.
  *
  * <p>Affinity the daemon does not own is left alone: groups its policy excludes, groups whose
  * affinity someone else narrowed or whose cgroup's cpuset does not cover the topology, and groups
@@ -59,7 +58,10 @@ public final class Daemon {
     private final Pinning pinning;
     private final Admission admission;
     private final Restore restore;
+    private final Replanning replanning;
     private final StatusAssembly statusAssembly;
+    /** Held through a restore's look and apply, so that two restores do not interleave; taken before the lock. */
+    private final Object restoring = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private long lastCountersRead;
     private long lastModelCheck;
@@ -83,6 +85,7 @@ public final class Daemon {
         this.pinning = new Pinning(options, originals, state);
         this.admission = new Admission(policy, originals, profiles, processes, replanner.topology(), pinning);
         this.restore = new Restore(options, originals, processes, pinning);
+        this.replanning = new Replanning(options, state, table, replanner, pinning, originals, admission);
         this.statusAssembly = new StatusAssembly(options, monitor, profiles, models, replanner);
         this.snapshot = statusAssembly.snapshot(state, table);
     }
@@ -107,12 +110,10 @@ public final class Daemon {
         LOG.info("topology: {} cores ({}), re-plan gain threshold {} %{}", replanner.topology().coreCount(),
                 replanner.topology(), replanner.minGain() * 100, options.dryRun() ? ", DRY RUN: nothing is pinned" : "");
         LOG.info("affinity policy: {}", policy);
-        synchronized (this) {
-            int n = restore.recorded(state, true);
-            if (n > 0) {
-                LOG.info("restored the original affinity of {} groups an earlier daemon left pinned without their"
-                        + " leader", n);
-            }
+        int n = restoreLeaderless();
+        if (n > 0) {
+            LOG.info("restored the original affinity of {} groups an earlier daemon left pinned without their"
+                    + " leader", n);
         }
         adopt(monitor.adoptable());
         try {
@@ -133,23 +134,24 @@ public final class Daemon {
                     continue;
                 }
                 long receivedAt = System.nanoTime();
-                Map<Integer, Admission.Arrival> arrivals = observe(batch);
+                Observed seen = observe(batch);
                 synchronized (this) {
-                    boolean changed = handleBatch(batch, arrivals, receivedAt);
+                    boolean changed = handleBatch(batch, seen, receivedAt);
                     if (periodic() || changed) {
                         publish();
                     }
                 }
+                if (batch.stream().anyMatch(e -> e instanceof Monitor.Reattached)) {
+                    registerAgain();
+                }
                 lookForNewProfiles();
             }
         } finally {
+            if (options.restoreOnExit()) {
+                int restored = restoreAll(true);
+                LOG.info("stopping: restored the original affinity of {} groups", restored);
+            }
             synchronized (this) {
-                if (options.restoreOnExit()) {
-                    int n = restore.all(state);
-                    state.groups.values().stream().filter(g -> g.pin.applied() == null)
-                            .forEach(g -> originals.forget(g.pgid));
-                    LOG.info("stopping: restored the original affinity of {} groups", n);
-                }
                 publish();
             }
             stopped.countDown();
@@ -169,10 +171,21 @@ public final class Daemon {
         }
     }
 
-    /** Looks at the newly reported groups of {@code events}, outside the lock (see {@link Admission}). */
-    private Map<Integer, Admission.Arrival> observe(List<Monitor.Event> events) {
+    /** What was read of a batch's groups outside the lock: the new arrivals, and which exited groups still have processes. */
+    private record Observed(Map<Integer, Admission.Arrival> arrivals, Set<Integer> aliveAtExit) {
+        static final Observed NOTHING = new Observed(Map.of(), Set.of());
+    }
+
+    /** Looks at the newly reported and the exited groups of {@code events}, outside the lock (see {@link Admission}). */
+    private Observed observe(List<Monitor.Event> events) {
+        Set<Integer> alive = new HashSet<>();
+        for (Monitor.Event e : events) {
+            if (e instanceof Monitor.Exited x && admission.stillAlive(x.pgid())) {
+                alive.add(x.pgid());
+            }
+        }
         if (events.stream().noneMatch(e -> e instanceof Monitor.Detected)) {
-            return Map.of();
+            return alive.isEmpty() ? Observed.NOTHING : new Observed(Map.of(), alive);
         }
         Set<Integer> managed;
         Map<Integer, Long> alone = new HashMap<>();
@@ -180,25 +193,24 @@ public final class Daemon {
             managed = new HashSet<>(state.groups.keySet());
             state.leftAlone.values().forEach(a -> alone.put(a.pgid(), a.leaderStartTicks()));
         }
-        return admission.observeNew(events, managed, alone);
+        return new Observed(admission.observeNew(events, managed, alone), alive);
     }
 
     /**
-     * Takes in the groups the monitor already tracks (a restarted daemon's), where they run now: a
-     * group pinned to as many CPUs of the topology as it has workers counts as placed there, so
-     * the plan keeps it unless the optimum beats that by the minimum gain.
+     * Takes in the groups the monitor already tracks (a restarted daemon's), where they run now
+     * (see {@link Replanning#placeWhereTheyRun}).
      */
     private void adopt(List<Monitor.Event> found) {
         if (found.isEmpty()) {
             return;
         }
-        Map<Integer, Admission.Arrival> arrivals = observe(found);
+        Observed seen = observe(found);
         synchronized (this) {
             List<ManagedGroup> adopted = new ArrayList<>();
             for (Monitor.Event e : found) {
                 state.events++;
                 if (e instanceof Monitor.Detected d) {
-                    ManagedGroup g = admit(d, arrivals);
+                    ManagedGroup g = admit(d, seen);
                     if (g != null) {
                         adopted.add(g);
                     }
@@ -207,23 +219,10 @@ public final class Daemon {
                 }
             }
             if (!adopted.isEmpty()) {
-                Map<String, List<Integer>> running = new LinkedHashMap<>();
-                for (ManagedGroup g : adopted) {
-                    if (g.cpusAtArrival.size() == g.workers) {
-                        running.put(g.key(), g.cpusAtArrival);
-                    }
-                }
-                Map<String, List<Integer>> placed = Placement.ofCpus(running, replanner.topology())
-                        .cpusByWorkload();
-                for (ManagedGroup g : adopted) {
-                    List<Integer> cpus = placed.get(g.key());
-                    if (cpus != null) {
-                        g.pin = new Pin(cpus, cpus);
-                    }
-                }
+                int placed = replanning.placeWhereTheyRun(adopted);
                 LOG.info("adopting {} groups the kernel already tracks ({} already pinned where they run)",
-                        adopted.size(), placed.size());
-                replan(adopted.size() + " groups adopted");
+                        adopted.size(), placed);
+                replanning.replan(adopted.size() + " groups adopted");
                 for (ManagedGroup g : adopted) {
                     if (state.groups.containsKey(g.pgid)) {
                         monitor.acknowledge(g.pgid, g.jobId);
@@ -238,20 +237,22 @@ public final class Daemon {
      * Takes in every event of one poll, plans once for all of them, then acknowledges the new
      * groups: a burst of arrivals costs one plan, not one each. Returns whether anything happened.
      */
-    private boolean handleBatch(List<Monitor.Event> batch, Map<Integer, Admission.Arrival> arrivals,
-            long receivedAt) {
+    private boolean handleBatch(List<Monitor.Event> batch, Observed seen, long receivedAt) {
         List<ManagedGroup> arrived = new ArrayList<>();
         int left = 0;
         for (Monitor.Event e : batch) {
+            if (e instanceof Monitor.Reattached) {
+                continue; // not a group's event: answered after the batch (registerAgain)
+            }
             state.events++;
             if (e instanceof Monitor.Detected d) {
-                ManagedGroup g = admit(d, arrivals);
+                ManagedGroup g = admit(d, seen);
                 if (g != null) {
                     arrived.add(g);
                 }
             } else if (e instanceof Monitor.Exited x) {
                 state.leftAlone.remove(x.pgid());
-                left += exited(x.pgid()) ? 1 : 0;
+                left += replanning.exited(x.pgid(), seen.aliveAtExit().contains(x.pgid())) ? 1 : 0;
             } else if (e instanceof Monitor.SlotAssigned a) {
                 slotAssigned(a);
             }
@@ -260,7 +261,7 @@ public final class Daemon {
         if (arrived.isEmpty() && left == 0) {
             return !batch.isEmpty();
         }
-        replan(describe(arrived, left));
+        replanning.replan(describe(arrived, left));
         for (ManagedGroup g : arrived) {
             if (state.groups.containsKey(g.pgid)) {
                 monitor.acknowledge(g.pgid, g.jobId);
@@ -270,8 +271,8 @@ public final class Daemon {
         return true;
     }
 
-    private ManagedGroup admit(Monitor.Detected d, Map<Integer, Admission.Arrival> arrivals) {
-        ManagedGroup g = admission.admit(d, arrivals.get(d.pgid()), state, monitor);
+    private ManagedGroup admit(Monitor.Detected d, Observed seen) {
+        ManagedGroup g = admission.admit(d, seen.arrivals().get(d.pgid()), state, monitor);
         if (g != null) {
             table.put(g.key(), g.profile, g.workers);
         }
@@ -301,144 +302,19 @@ public final class Daemon {
         }
     }
 
-    /** Lets a group go (without planning); false when it was not managed. */
-    private boolean exited(int pgid) {
-        ManagedGroup g = state.groups.remove(pgid);
-        if (g == null) {
-            return false;
-        }
-        table.remove(g.key());
-        if (!stillAlive(pgid)) {
-            originals.forget(pgid);
-        } // else the monitor let go of a live group: the record lets a later report or a restore find the pin
-        LOG.info("group {} ({}) left", pgid, g.name);
-        return true;
-    }
-
-    /** Re-plans and applies what changed. */
-    private void replan(String why) {
-        PairingInput input = PairingInput.of(table);
-        Replanner.Decision d;
-        try {
-            d = replanner.decide(input, state.placement());
-        } catch (RuntimeException e) {
-            state.errors++;
-            LOG.error("planning failed ({}): {}", why, e.getMessage());
-            return;
-        }
-        state.plans++;
-        Map<String, List<Integer>> target = d.placement().cpusByWorkload();
-        LOG.info("plan after {}: score {} (optimum {}, keeping {}){}", why, fmt(d.score()), fmt(d.optimalScore()),
-                fmt(d.keptScore()), d.moved() == 0 ? "" : ", moving " + d.moved() + (d.moved() == 1 ? " group" : " groups"));
-        List<ManagedGroup> due = new ArrayList<>();
-        long now = System.nanoTime();
-        for (ManagedGroup g : state.groups.values()) {
-            List<Integer> cpus = target.get(g.key());
-            if (!Objects.equals(cpus, g.pin.wanted())) {
-                if (g.pin.wanted() != null && cpus != null) {
-                    state.moves++;
-                }
-                g.pin = g.pin.wanting(cpus);
-                g.pinFailures = 0;
-                g.nextPinAt = now;
-            }
-            if (g.pinDue(now)) {
-                due.add(g);
-            }
-        }
-        applyAll(due);
-    }
-
-    /** Pins each of {@code due} where its plan says; then lets go of those found empty or given up, and re-plans. */
-    private void applyAll(List<ManagedGroup> due) {
-        List<Integer> gone = new ArrayList<>();
-        List<ManagedGroup> givenUp = new ArrayList<>();
-        for (ManagedGroup g : due) {
-            switch (pinning.pin(g)) {
-                case GONE -> gone.add(g.pgid);
-                case GIVEN_UP -> givenUp.add(g);
-                default -> {
-                }
-            }
-        }
-        gone.forEach(this::exited);
-        for (ManagedGroup g : givenUp) {
-            drop(g, g.pinError);
-        }
-        if (!gone.isEmpty() || !givenUp.isEmpty()) {
-            replan(gone.size() + givenUp.size() + " groups found empty or given up");
-        }
-    }
-
-    /** Tries again the pins that failed, once their wait is over; false when none was due. */
-    private boolean retryPins() {
-        long now = System.nanoTime();
-        List<ManagedGroup> due = state.groups.values().stream().filter(g -> g.pinDue(now)).toList();
-        if (!due.isEmpty()) {
-            applyAll(due);
-        }
-        return !due.isEmpty();
-    }
-
     /**
-     * Notices groups whose affinity someone else changed since the daemon last set it. By default
-     * they are let go, their new affinity kept; with {@link AffinityPolicy.Narrowed#MANAGE} the
-     * daemon's pin is put back.
+     * The kernel modules came back and know no group: registers again, outside the lock, every
+     * group the daemon had from them, managed or left alone, so that they are reported again.
      */
-    private void checkPins() {
-        if (options.dryRun()) {
-            return;
+    private void registerAgain() {
+        List<Monitor.Detected> known = new ArrayList<>();
+        synchronized (this) {
+            state.groups.values().forEach(g -> known.add(new Monitor.Detected(g.pgid, g.jobId, g.reportedWorkers, 0, "")));
+            state.leftAlone.values().forEach(a -> known.add(new Monitor.Detected(a.pgid(), a.jobId(), a.workers(), 0, "")));
         }
-        List<ManagedGroup> changed = new ArrayList<>();
-        for (ManagedGroup g : state.groups.values()) {
-            if (g.expected == null) {
-                continue;
-            }
-            Optional<List<Integer>> now = Pinning.groupAffinity(g.pgid);
-            if (now.isEmpty() || now.get().equals(g.expected)) {
-                continue; // gone (the monitor reports it) or as the daemon left it
-            }
-            state.changedByOthers++;
-            String reason = "its affinity was changed to " + AffinityPolicy.cpuList(now.get())
-                    + " by someone else (the daemon had left it on " + AffinityPolicy.cpuList(g.expected) + ")";
-            if (policy.narrowed() == AffinityPolicy.Narrowed.MANAGE) {
-                LOG.warn("group {} ({}): {}: putting the daemon's pin back", g.pgid, g.name, reason);
-                g.pin = g.pin.appliedAt(now.get()); // not where the plan wants it: pinned again below
-                g.expected = null;
-                g.nextPinAt = System.nanoTime();
-            } else {
-                g.pinError = reason;
-                changed.add(g);
-            }
-        }
-        for (ManagedGroup g : changed) {
-            g.pin = g.pin.appliedAt(null); // the other party's affinity stays: nothing of the daemon's to restore
-            drop(g, g.pinError);
-        }
-        if (!changed.isEmpty()) {
-            replan(changed.size() == 1 ? "a group changed by someone else" : changed.size() + " groups changed by others");
-        }
-    }
-
-    /**
-     * Stops managing a group for good (a pgid reused by a new group is a new group): its own pins,
-     * if it still has any, are undone, and it is remembered as left alone.
-     */
-    private void drop(ManagedGroup g, String reason) {
-        if (g.pin.applied() != null || g.pinError != null && g.expected == null) {
-            pinning.unpin(g.pgid, g.originalCpus);
-        }
-        state.groups.remove(g.pgid);
-        table.remove(g.key());
-        originals.forget(g.pgid);
-        admission.leaveAlone(state, g.pgid, g.name, reason);
-    }
-
-    private boolean stillAlive(int pgid) {
-        try {
-            return processes.groupAlive(pgid);
-        } catch (IOException e) {
-            return true; // keep the record: it is checked again before it is used
+        long again = known.stream().filter(g -> monitor.registerAgain(g.pgid(), g.jobId(), g.workers())).count();
+        if (again > 0) {
+            LOG.info("registered {} groups again with runtime_monitor", again);
         }
     }
 
@@ -448,11 +324,13 @@ public final class Daemon {
         boolean did = false;
         if (now - lastCountersRead >= options.interval().toNanos()) {
             lastCountersRead = now;
-            readCounters();
-            checkPins();
+            for (ManagedGroup g : state.groups.values()) {
+                monitor.counters(g.pgid, g.slot).ifPresent(g::counted);
+            }
+            replanning.checkPins(policy);
             did = true;
         }
-        did |= retryPins();
+        did |= replanning.retryPins();
         if (now - lastModelCheck >= MODEL_CHECK_NS) {
             lastModelCheck = now;
             takeNewModel();
@@ -470,7 +348,7 @@ public final class Daemon {
         }
         LOG.info("model: now {}", r.current().get().file());
         table.setModel(r.current().get().model());
-        replan("a new model");
+        replanning.replan("a new model");
         return true;
     }
 
@@ -507,51 +385,74 @@ public final class Daemon {
             });
             if (!names.isEmpty()) {
                 LOG.info("profiles arrived for {}", names);
-                replan("new profiles");
+                replanning.replan("new profiles");
                 publish();
             }
         }
     }
 
-    private void readCounters() {
-        for (ManagedGroup g : state.groups.values()) {
-            Optional<Monitor.Counters> c = monitor.counters(g.pgid);
-            if (c.isEmpty()) {
-                continue;
-            }
-            Monitor.Counters cur = c.get();
-            if (cur.hardware()) {
-                Monitor.Counters prev = g.lastCounters;
-                if (prev != null && cur.cycles() > prev.cycles()) {
-                    g.ipc = (double) (cur.instructions() - prev.instructions()) / (cur.cycles() - prev.cycles());
-                }
-            } else {
-                g.onCpuSeconds = cur.cycles() / 1e9;
-            }
-            g.lastCounters = cur;
-        }
-    }
-
-    synchronized ObjectNode reset(boolean counters, boolean affinity) {
+    /**
+     * Zeroes the counters, restores every group's affinity, or both. What a restore reads is read
+     * outside the lock, so neither status, nor another request, nor the loop waits for it.
+     */
+    ObjectNode reset(boolean counters, boolean affinity) {
         ObjectNode r = JSON.createObjectNode();
         if (counters) {
-            monitor.resetCounters();
-            for (ManagedGroup g : state.groups.values()) {
-                g.lastCounters = null;
-                g.ipc = Double.NaN;
-                g.onCpuSeconds = Double.NaN;
+            synchronized (this) {
+                monitor.resetCounters();
+                state.groups.values().forEach(ManagedGroup::countersReset);
+                state.resetLatencies(); // the event-to-pin samples start over too
             }
-            state.resetLatencies(); // the event-to-pin samples start over too
             r.put("counters", true);
             LOG.info("counters reset");
         }
         if (affinity) {
-            int n = restore.all(state);
+            int n = restoreAll(false);
             r.put("restoredGroups", n);
             LOG.info("affinity restored for {} groups", n);
         }
-        publish();
+        synchronized (this) {
+            publish();
+        }
         return r;
+    }
+
+    /**
+     * Restores every group the daemon pinned, managed or recorded (see {@link Restore}); at the
+     * loop's end ({@code stopping}) the records of the groups left on their original CPUs go too.
+     */
+    private int restoreAll(boolean stopping) {
+        synchronized (restoring) {
+            Set<Integer> managed = new HashSet<>();
+            Set<Integer> pinned = new HashSet<>();
+            synchronized (this) {
+                state.groups.values().forEach(g -> {
+                    managed.add(g.pgid);
+                    if (g.pin.applied() != null) {
+                        pinned.add(g.pgid);
+                    }
+                });
+            }
+            Restore.Look look = restore.look(managed, pinned, false);
+            synchronized (this) {
+                int n = restore.all(state, look);
+                if (stopping) {
+                    state.groups.values().stream().filter(g -> g.pin.applied() == null)
+                            .forEach(g -> originals.forget(g.pgid));
+                }
+                return n;
+            }
+        }
+    }
+
+    /** At start: restores the recorded groups whose leader has exited, which no monitor reports again. */
+    private int restoreLeaderless() {
+        synchronized (restoring) {
+            Restore.Look look = restore.look(Set.of(), Set.of(), true);
+            synchronized (this) {
+                return restore.recorded(state, look);
+            }
+        }
     }
 
     /** Sets the configuration that status shows (the command's settings and where each came from). */
@@ -576,10 +477,6 @@ public final class Daemon {
     /** Leaves a copy of the state for status; called under the lock after each change. */
     private void publish() {
         snapshot = statusAssembly.snapshot(state, table);
-    }
-
-    private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
     }
 
     private static void sleep(long ms) {

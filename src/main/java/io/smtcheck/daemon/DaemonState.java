@@ -14,8 +14,11 @@ import java.util.Map;
  * not kept beside the pins: it is the groups' wanted pins.
  */
 final class DaemonState {
-    /** A group the daemon does not manage, and why; a reused pgid (other leader start) is a new group. */
-    record LeftAlone(int pgid, long leaderStartTicks, String name, String reason) {
+    /**
+     * A group the daemon does not manage, and why; a reused pgid (other leader start) is a new group.
+     * The job id and workers are those the monitor reported, for registering it again.
+     */
+    record LeftAlone(int pgid, long leaderStartTicks, String name, String reason, int jobId, int workers) {
     }
 
     static final int LATENCY_SAMPLES = 4096;

@@ -12,9 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * runtime_monitor so that they are reported, acknowledged and counted again.
  * /dev/runtime_monitor is opened only for each call and the netlink socket does not pin the
  * module, so runtime_monitor can be unloaded under the running daemon.
+ *
+ * <p>It keeps no list of groups: the kernel's own registrations and the shared table say which
+ * groups it tracks, and the daemon's state which of them are managed and in which slot. When the
+ * modules come back it reports {@link Monitor.Reattached}, and the daemon registers the groups it
+ * knew again ({@link #registerAgain}); counters are read from the slot the daemon names.
  */
 final class KernelMonitor implements Monitor {
     private static final Logger LOG = LoggerFactory.getLogger(KernelMonitor.class);
@@ -38,9 +41,6 @@ final class KernelMonitor implements Monitor {
     private final int pid = (int) ProcessHandle.current().pid();
     private IpcMonitorDevice ipc;
     private NetlinkChannel netlink;
-    private Map<Integer, SharedTable.Slot> slots = new HashMap<>();
-    /** The groups reported to this process and not yet gone: pgid to {job id, workers}. */
-    private final Map<Integer, int[]> known = new HashMap<>();
     private long lastCheck;
     private boolean attached;
 
@@ -103,7 +103,6 @@ final class KernelMonitor implements Monitor {
             return out;
         }
         for (SharedTable.Slot s : ipc.table().activeSlots()) {
-            known.put(s.pgid(), new int[] {s.jobId(), s.workers()});
             out.add(new Detected(s.pgid(), s.jobId(), s.workers(), 0, ""));
             out.add(new SlotAssigned(s.pgid(), s.index()));
         }
@@ -112,46 +111,46 @@ final class KernelMonitor implements Monitor {
 
     @Override
     public List<Event> poll() {
-        checkModules();
+        List<Event> out = new ArrayList<>();
+        if (checkModules()) {
+            out.add(new Reattached());
+        }
         NetlinkChannel channel;
         synchronized (this) {
             channel = netlink;
         }
         if (channel == null) {
             sleepQuietly(250);
-            return List.of();
+            return out;
         }
-        List<Event> out = new ArrayList<>();
         List<NetlinkChannel.Event> received;
         try {
             received = channel.receive();
         } catch (KernelCallException e) {
             LOG.debug("netlink: {}", e.getMessage());
             sleepQuietly(250);
-            return List.of();
+            return out;
         }
-        synchronized (this) {
-            for (NetlinkChannel.Event e : received) {
-                if (e instanceof NetlinkChannel.LongRunning l) {
-                    known.put(l.pgid(), new int[] {l.jobId(), l.workers()});
-                    out.add(new Detected(l.pgid(), l.jobId(), l.workers(), l.runtimeSeconds(), ""));
-                } else if (e instanceof NetlinkChannel.Registered r) {
-                    out.add(new SlotAssigned(r.pgid(), r.slot()));
-                } else if (e instanceof NetlinkChannel.Released r) {
-                    known.remove(r.pgid());
-                    out.add(new Exited(r.pgid()));
-                }
+        for (NetlinkChannel.Event e : received) {
+            if (e instanceof NetlinkChannel.LongRunning l) {
+                out.add(new Detected(l.pgid(), l.jobId(), l.workers(), l.runtimeSeconds(), ""));
+            } else if (e instanceof NetlinkChannel.Registered r) {
+                out.add(new SlotAssigned(r.pgid(), r.slot()));
+            } else if (e instanceof NetlinkChannel.Released r) {
+                out.add(new Exited(r.pgid()));
             }
         }
-        refreshSlots();
         return out;
     }
 
-    /** Notices modules that went away or came back (a reload forgets the registration). */
-    private void checkModules() {
+    /**
+     * Notices modules that went away or came back (a reload forgets the registration); true when
+     * they came back, and this process is their data loader again.
+     */
+    private boolean checkModules() {
         long now = System.nanoTime();
         if (now - lastCheck < CHECK_EVERY_NS) {
-            return;
+            return false;
         }
         lastCheck = now;
         synchronized (this) {
@@ -169,55 +168,30 @@ final class KernelMonitor implements Monitor {
             if (!attached && available()) {
                 try {
                     attach();
-                    LOG.info("kernel modules are back: registered again as the data loader{}", registerKnown());
+                    LOG.info("kernel modules are back: registered again as the data loader");
+                    return true;
                 } catch (KernelCallException | IllegalStateException e) {
                     LOG.warn("kernel modules present but not usable yet: {}", e.getMessage());
                     detach();
                 }
             }
+            return false;
         }
     }
 
-    /**
-     * Registers the groups this process knew with a new runtime_monitor, which reports them again
-     * (and gives them slots once acknowledged); groups gone meanwhile are forgotten.
-     */
-    private String registerKnown() {
-        int again = 0;
-        List<Integer> gone = new ArrayList<>();
+    /** Registers a group with the new runtime_monitor, which reports it again (and gives it a slot once acknowledged). */
+    @Override
+    public boolean registerAgain(int pgid, int jobId, int workers) {
         try (RuntimeMonitorDevice runtime = RuntimeMonitorDevice.open()) {
-            for (Map.Entry<Integer, int[]> g : known.entrySet()) {
-                try {
-                    runtime.addGroup(g.getKey(), g.getValue()[0], Math.max(1, g.getValue()[1]));
-                    again++;
-                } catch (KernelCallException e) {
-                    if (e.errno() == Errno.EEXIST) {
-                        again++;
-                    } else {
-                        gone.add(g.getKey());
-                        LOG.info("group {} not registered again: {}", g.getKey(), e.getMessage());
-                    }
-                }
+            runtime.addGroup(pgid, jobId, Math.max(1, workers));
+            return true;
+        } catch (KernelCallException e) {
+            if (e.errno() == Errno.EEXIST) {
+                return true;
             }
+            LOG.info("group {} not registered again: {}", pgid, e.getMessage());
+            return false;
         }
-        gone.forEach(known::remove);
-        return again == 0 ? "" : "; registered its " + again + " groups again";
-    }
-
-    private synchronized void refreshSlots() {
-        if (!attached) {
-            slots = Map.of();
-            return;
-        }
-        Map<Integer, SharedTable.Slot> fresh = new HashMap<>();
-        try {
-            for (SharedTable.Slot s : ipc.table().activeSlots()) {
-                fresh.put(s.pgid(), s);
-            }
-        } catch (IllegalStateException e) {
-            return; // closed by a concurrent detach
-        }
-        slots = fresh;
     }
 
     @Override
@@ -245,10 +219,18 @@ final class KernelMonitor implements Monitor {
     }
 
     @Override
-    public synchronized Optional<Counters> counters(int pgid) {
-        SharedTable.Slot s = slots.get(pgid);
-        if (s == null || !attached) {
+    public synchronized Optional<Counters> counters(int pgid, int slot) {
+        if (!attached || slot < 0 || slot >= Uapi.MAX_SLOTS) {
             return Optional.empty();
+        }
+        SharedTable.Slot s;
+        try {
+            s = ipc.table().slot(slot);
+        } catch (IllegalStateException e) {
+            return Optional.empty(); // closed by a concurrent detach
+        }
+        if (s == null || s.pgid() != pgid) {
+            return Optional.empty(); // torn, or freed: the kernel zeroes a freed slot's pgid
         }
         return Optional.of(new Counters(s.cycles(), s.instructions(),
                 ipc.info().mode() == IpcMonitorDevice.CounterMode.HARDWARE));
@@ -260,7 +242,6 @@ final class KernelMonitor implements Monitor {
             throw new IllegalStateException("the kernel modules are not loaded");
         }
         ipc.resetAll();
-        refreshSlots();
     }
 
     /** Closing the netlink socket ends the registration as the data loader. */

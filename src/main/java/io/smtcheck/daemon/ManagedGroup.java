@@ -9,6 +9,8 @@ final class ManagedGroup {
     final int pgid;
     final int jobId;
     final int workers;
+    /** The workers as the monitor reported them (before {@link #workers} was bounded by the topology). */
+    final int reportedWorkers;
     final String name;
     /** Null while the job has no profile (it then has neutral scores). */
     Profile profile;
@@ -37,11 +39,12 @@ final class ManagedGroup {
     /** On-CPU seconds so far (software counters), or NaN. */
     double onCpuSeconds = Double.NaN;
 
-    ManagedGroup(int pgid, int jobId, int workers, String name, Profile profile, List<Integer> originalCpus,
-            List<Integer> cpusAtArrival) {
+    ManagedGroup(int pgid, int jobId, int workers, int reportedWorkers, String name, Profile profile,
+            List<Integer> originalCpus, List<Integer> cpusAtArrival) {
         this.pgid = pgid;
         this.jobId = jobId;
         this.workers = workers;
+        this.reportedWorkers = reportedWorkers;
         this.name = name;
         this.profile = profile;
         this.originalCpus = originalCpus;
@@ -51,6 +54,25 @@ final class ManagedGroup {
     /** The group's id in the score table and the plan. */
     String key() {
         return "pgid:" + pgid;
+    }
+
+    /** Takes the monitor's latest counters: IPC over the interval (hardware counters), or on-CPU time. */
+    void counted(Monitor.Counters now) {
+        if (now.hardware()) {
+            if (lastCounters != null && now.cycles() > lastCounters.cycles()) {
+                ipc = (double) (now.instructions() - lastCounters.instructions()) / (now.cycles() - lastCounters.cycles());
+            }
+        } else {
+            onCpuSeconds = now.cycles() / 1e9;
+        }
+        lastCounters = now;
+    }
+
+    /** Forgets the counters, as after the monitor zeroed them. */
+    void countersReset() {
+        lastCounters = null;
+        ipc = Double.NaN;
+        onCpuSeconds = Double.NaN;
     }
 
     /** Whether a pin is owed: the plan wants it elsewhere than it is, and any wait after a failure is over. */

@@ -9,10 +9,14 @@ import java.util.Optional;
  * Where the daemon learns about long-running process groups and their counters: the kernel
  * modules when they are loaded, a /proc scan otherwise. One thread polls; counters and resets may
  * come from others.
+ *
+ * <p>A monitor reports events and answers queries; which groups are managed, and their slots, is
+ * the daemon's state alone ({@link DaemonState}). What a monitor keeps of its own serves its
+ * reporting only (see each implementation).
  */
 public interface Monitor extends AutoCloseable {
     /** What a monitor reports. */
-    sealed interface Event permits Detected, Exited, SlotAssigned {
+    sealed interface Event permits Detected, Exited, SlotAssigned, Reattached {
     }
 
     /** A group has run past the threshold (or was asked about): the daemon should place it. */
@@ -25,6 +29,13 @@ public interface Monitor extends AutoCloseable {
 
     /** The kernel answered an acknowledgement: the group's IPC slot, or a negative errno. */
     record SlotAssigned(int pgid, int slot) implements Event {
+    }
+
+    /**
+     * The kernel modules are back after they were unloaded or reloaded: they know no group now, so
+     * the daemon registers its groups again ({@link #registerAgain}), which are then reported again.
+     */
+    record Reattached() implements Event {
     }
 
     /** Cumulative counters of a group: cycles and instructions, or on-CPU nanoseconds in software mode. */
@@ -50,6 +61,14 @@ public interface Monitor extends AutoCloseable {
     }
 
     /**
+     * After {@link Reattached}: registers again a group the daemon knew from this monitor, with the
+     * job id and worker count it was reported with. Returns false when it could not be (gone).
+     */
+    default boolean registerAgain(int pgid, int jobId, int workers) {
+        return false;
+    }
+
+    /**
      * The groups this monitor already tracks when the daemon starts (a restarted daemon's), as
      * the reports and slot assignments the daemon would have received: what it adopts.
      */
@@ -62,8 +81,11 @@ public interface Monitor extends AutoCloseable {
         return Optional.empty();
     }
 
-    /** The group's counters, when this monitor has them. */
-    Optional<Counters> counters(int pgid);
+    /**
+     * The group's counters, when this monitor has them. {@code slot} is the group's slot as the
+     * monitor assigned it ({@link SlotAssigned}), -1 when it has none.
+     */
+    Optional<Counters> counters(int pgid, int slot);
 
     /** Zeroes every group's counters. */
     void resetCounters();

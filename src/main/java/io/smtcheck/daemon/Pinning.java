@@ -46,8 +46,9 @@ final class Pinning {
             g.pin = g.pin.done();
             return Outcome.APPLIED;
         }
-        Optional<List<Integer>> cpuset = ProcessIdentity.ofGroup(g.pgid).flatMap(ProcessIdentity::cpuset);
-        if (!restoring && cpuset.isPresent() && !new HashSet<>(cpuset.get()).containsAll(cpus)) {
+        Optional<List<Integer>> cpuset = restoring ? Optional.empty()
+                : ProcessIdentity.ofGroup(g.pgid).flatMap(ProcessIdentity::cpuset); // the original is always allowed
+        if (cpuset.isPresent() && !new HashSet<>(cpuset.get()).containsAll(cpus)) {
             g.pinError = "CPUs " + AffinityPolicy.cpuList(cpus) + " are outside its cgroup's cpuset "
                     + AffinityPolicy.cpuList(cpuset.get());
             return Outcome.GIVEN_UP;

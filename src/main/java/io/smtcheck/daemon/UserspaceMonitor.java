@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * skipped with a warning; the other profiles and groups are still checked. A launch record whose
  * leader is not the process that was launched is left over from an earlier group with that number:
  * it is removed, not used.
+ *
+ * <p>What it keeps of groups is its own bookkeeping, not a list of managed groups (that is the
+ * daemon's state): which groups it has reported, so that each is reported once and its exit
+ * reported when its processes are gone; which of them it counts with perf; and which groups matched
+ * no profile, so that an unchanged leader is not matched again. A group the daemon leaves alone is
+ * still one it reported.
  */
 final class UserspaceMonitor implements Monitor {
     private static final Logger LOG = LoggerFactory.getLogger(UserspaceMonitor.class);
@@ -53,6 +59,7 @@ final class UserspaceMonitor implements Monitor {
     private final GroupCounters counters; // null when perf_event_open is unavailable
     private final String countersProblem;
     private final int ownGroup = (int) ProcessHandle.current().pid();
+    /** Groups reported as detected and not yet as exited. */
     private final Set<Integer> reported = new HashSet<>();
     /** Reported groups whose tasks are counted: their later tasks are inherited, so once is enough. */
     private final Set<Integer> counted = new HashSet<>();
@@ -280,7 +287,7 @@ final class UserspaceMonitor implements Monitor {
     }
 
     @Override
-    public Optional<Counters> counters(int pgid) {
+    public Optional<Counters> counters(int pgid, int slot) {
         GroupCounters.Values v = counters == null ? null : counters.read(pgid);
         return v == null ? Optional.empty()
                 : Optional.of(new Counters(v.cycles(), v.instructions(), counters.mode() == GroupCounters.Mode.HARDWARE));

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.proc.LaunchRegistry;
@@ -25,9 +26,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,7 +81,7 @@ class DaemonFaultsTest {
         }
 
         @Override
-        public Optional<Counters> counters(int pgid) {
+        public Optional<Counters> counters(int pgid, int slot) {
             return Optional.empty();
         }
 
@@ -182,6 +185,68 @@ class DaemonFaultsTest {
             await("the group, with neutral scores", () -> workload(daemon.status(), g.pgid()) != null);
         } finally {
             store.answer.countDown();
+            asker.shutdownNow();
+            daemon.stop();
+            loop.join();
+        }
+    }
+
+    /**
+     * A restore whose read of a group's record hangs (a FIFO nobody writes in place of the record)
+     * holds up neither status, nor a counters reset, nor the loop taking in a new group; once the
+     * record can be read, the restore finishes.
+     */
+    @Test
+    void statusResetAndArrivalsGoOnWhileARestoreReadsASlowRecord() throws Exception {
+        ScriptedMonitor monitor = new ScriptedMonitor();
+        Daemon daemon = scripted(monitor);
+        Thread loop = new Thread(daemon::run);
+        loop.start();
+        ExecutorService asker = Executors.newSingleThreadExecutor();
+        Path record = null;
+        String content = null;
+        try (TestGroup first = new TestGroup(1, 0, false); TestGroup second = new TestGroup(1, 0, false)) {
+            String original = TestGroup.cpusAllowed(first.pgid());
+            monitor.report(new Monitor.Detected(first.pgid(), 101, 1, 5, "dgemm"));
+            await("the first group pinned", () -> {
+                DaemonStatus.Workload w = workload(daemon.status(), first.pgid());
+                return w != null && !w.cpus().isEmpty();
+            });
+            record = dir.resolve("run/originals/" + first.pgid() + ".json");
+            content = Files.readString(record);
+            Files.delete(record);
+            assertEquals(0, new ProcessBuilder("mkfifo", record.toString()).start().waitFor());
+
+            CompletableFuture<ObjectNode> restore = new CompletableFuture<>();
+            Thread restorer = new Thread(() -> {
+                try {
+                    restore.complete(daemon.reset(false, true));
+                } catch (RuntimeException e) {
+                    restore.completeExceptionally(e);
+                }
+            });
+            restorer.setDaemon(true);
+            restorer.start();
+            await("the restore to wait for the record", () -> Arrays.stream(restorer.getStackTrace())
+                    .anyMatch(f -> f.getClassName().equals(OriginalAffinity.class.getName())));
+
+            asker.submit(daemon::status).get(5, TimeUnit.SECONDS);
+            asker.submit(() -> daemon.reset(true, false)).get(5, TimeUnit.SECONDS);
+            monitor.report(new Monitor.Detected(second.pgid(), 102, 1, 5, "stream"));
+            await("the second group pinned meanwhile", 30, () -> {
+                DaemonStatus.Workload w = workload(daemon.status(), second.pgid());
+                return w != null && !w.cpus().isEmpty();
+            });
+            assertFalse(restore.isDone(), "the restore still waits for the record");
+
+            Files.writeString(record, content);
+            assertEquals(2, restore.get(30, TimeUnit.SECONDS).path("restoredGroups").asInt());
+            assertEquals(original, TestGroup.cpusAllowed(first.pgid()));
+            assertEquals(original, TestGroup.cpusAllowed(second.pgid()));
+        } finally {
+            if (record != null && content != null && Files.exists(record) && !Files.isRegularFile(record)) {
+                Files.writeString(record, content); // lets a restore still waiting go
+            }
             asker.shutdownNow();
             daemon.stop();
             loop.join();
