@@ -148,20 +148,38 @@ static void log_holders(void)
 		closedir(d);
 }
 
+/*
+ * Unloads a module for a reload between tests.  A process of the test
+ * before may still be exiting with one of our devices open (slow under an
+ * emulated CPU), so a busy module is tried again for a while; a holder that
+ * stays is logged and fails the test.
+ */
+static int unload_for_reload(const char *mod)
+{
+	int ret, tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		ret = kt_unload(mod);
+		if (ret != -EAGAIN)
+			return ret;
+		if (tries == 0)
+			log_holders();
+		kt_sleep_ms(100);
+	}
+	log_holders();
+	return ret;
+}
+
 void kt_reload(const char *ipc_params, const char *rt_params)
 {
 	int ret;
 
 	if (kt_loaded("runtime_monitor")) {
-		ret = kt_unload("runtime_monitor");
-		if (ret)
-			log_holders();
+		ret = unload_for_reload("runtime_monitor");
 		REQUIRE(ret == 0, "rmmod runtime_monitor: %s", strerror(-ret));
 	}
 	if (kt_loaded("IPC_monitor")) {
-		ret = kt_unload("IPC_monitor");
-		if (ret)
-			log_holders();
+		ret = unload_for_reload("IPC_monitor");
 		REQUIRE(ret == 0, "rmmod IPC_monitor: %s", strerror(-ret));
 	}
 	ret = kt_load("IPC_monitor", ipc_params);
