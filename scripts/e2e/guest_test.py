@@ -31,6 +31,50 @@ MIN_GAIN_RESTART = 0.02  # the default, used from the first restart on
 
 results = {"passed": 0, "failed": 0}
 
+# The original SMTcheck's launcher, as its users' tools work: its ADD_PGID number and layout only.
+ORIGINAL_ABI_CLIENT = """
+import ctypes, os, sys
+class Pair(ctypes.Structure):
+    _fields_ = [("pgid", ctypes.c_int), ("global_jobid", ctypes.c_int), ("worker_num", ctypes.c_int)]
+libc = ctypes.CDLL(None, use_errno=True)
+os.setsid()
+fd = os.open("/dev/runtime_monitor", os.O_RDWR)
+pair = Pair(os.getpgrp(), int(sys.argv[1]), 1)
+if libc.ioctl(fd, ctypes.c_ulong(0x400c6b00), ctypes.byref(pair)) != 0:
+    print("ADD_PGID failed:", os.strerror(ctypes.get_errno()), flush=True)
+    sys.exit(1)
+os.close(fd)
+print("registered group", os.getpgrp(), flush=True)
+while True:
+    pass
+"""
+
+# Its reader: the table mapped read-write and shared, read through ctypes from_buffer; then its reset.
+ORIGINAL_ABI_READER = """
+import ctypes, mmap, os, sys
+class Slot(ctypes.Structure):
+    _align_ = 16
+    _fields_ = [("seq", ctypes.c_uint32), ("pgid", ctypes.c_int32), ("global_jobid", ctypes.c_int32),
+                ("worker_num", ctypes.c_int32), ("cycles", ctypes.c_uint64), ("instructions", ctypes.c_uint64)]
+class Shared(ctypes.Structure):
+    _fields_ = [("count", ctypes.c_int32), ("pad", ctypes.c_int32), ("active_mask", ctypes.c_ulong * 64),
+                ("pad2", ctypes.c_uint8 * 8), ("slots", Slot * 4096)]
+fd = os.open("/dev/IPC_monitor", os.O_RDWR)
+m = mmap.mmap(fd, (ctypes.sizeof(Shared) + 4095) // 4096 * 4096, flags=mmap.MAP_SHARED,
+              prot=mmap.PROT_READ | mmap.PROT_WRITE)
+t = Shared.from_buffer(m)
+want = int(sys.argv[1])
+found = [i for i in range(4096) if t.active_mask[i // 64] >> (i % 64) & 1 and t.slots[i].pgid == want]
+print(f"count {t.count}, group {want} in slot {found}, cycles {[t.slots[i].cycles for i in found]}")
+if len(found) != 1 or t.slots[found[0]].cycles == 0:
+    sys.exit(1)
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ioctl(fd, ctypes.c_ulong(0x4900), None) != 0:  # its RESET_COUNTERS, _IO('I', 0)
+    print("RESET_COUNTERS failed:", os.strerror(ctypes.get_errno()))
+    sys.exit(1)
+print("counters reset")
+"""
+
 
 def check(name, ok, detail=""):
     if ok:
@@ -63,7 +107,7 @@ def wait_for(what, fn, timeout, every=1.0):
         time.sleep(every)
 
 
-def run(args, timeout=120, java=True, **kw):
+def run(args, timeout=300, java=True, **kw):
     cmd = (JAVA + ["-Xmx96m", "-jar", JAR] + args) if java else args
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
 
@@ -434,6 +478,31 @@ def main():
     st = status()
     problem = pinned_as_planned(st, pgids)
     check("pins-kept-after-reload", problem is None, problem or "")
+
+    # 7. a client of the original SMTcheck's ABI (ctypes and its raw numbers only) registers a group
+    os.killpg(unknown, signal.SIGKILL)  # room for one more group on the four hardware threads
+    wait_for("the imported job dropped",
+             lambda: (lambda s_: s_ is not None and unknown not in workloads(s_))(status()), 60)
+    jobs[UNKNOWN_JOB]["launcher"].wait(timeout=60)
+    del jobs[UNKNOWN_JOB]
+    pgids = [p_ for p_ in pgids if p_ != unknown]
+    client = subprocess.Popen(["/usr/bin/python3", "-c", ORIGINAL_ABI_CLIENT, str(KNOWN_JOBS[-1])],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    said = client.stdout.readline().strip()
+    if check("original-abi-add-pgid", said.startswith("registered group "), said):
+        pgid = int(said.split()[2])
+        st = wait_for("the original client's group placed", lambda: (lambda s: s if pgid in workloads(s)
+                                                                   and workloads(s)[pgid]["cpus"] else None)(status()),
+                      90)
+        cpus = workloads(st)[pgid]["cpus"] if st else None
+        check("original-abi-group-pinned", st is not None and task_cpus(pgid, pgid) is not None
+              and sorted(task_cpus(pgid, pgid)) == sorted(cpus) and len(cpus) < len(sum(topo, [])),
+              f"Cpus_allowed_list {task_cpus(pgid, pgid)}, planned {cpus}")
+        table = subprocess.run(["/usr/bin/python3", "-c", ORIGINAL_ABI_READER, str(pgid)], capture_output=True,
+                               text=True, timeout=60)
+        check("original-abi-reader-maps-writable", table.returncode == 0, (table.stdout + table.stderr).strip())
+    client.kill()
+    client.wait()
 
     # the end: stop the jobs and the daemon (SIGTERM restores affinity)
     for j in jobs.values():
