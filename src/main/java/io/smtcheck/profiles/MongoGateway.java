@@ -321,7 +321,7 @@ public final class MongoGateway implements AutoCloseable {
         boolean first;
         synchronized (circuit) {
             first = !down;
-            pause = down ? min(backoff.multipliedBy(2), settings.maxBackoff()) : settings.firstBackoff();
+            pause = down ? settings.nextBackoff(backoff) : settings.firstBackoff();
             backoff = pause;
             down = true;
             nextAttemptNanos = System.nanoTime() + pause.toNanos();
@@ -353,9 +353,6 @@ public final class MongoGateway implements AutoCloseable {
         }
     }
 
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
 
     private static void sleep(Duration d) {
         try {

@@ -170,8 +170,7 @@ public final class ProfilingServerClient implements ProfilingRequests {
                 }
                 LOG.warn("profiling request for job {}: {}; asking again in {} ms", jobId, problem, pause.toMillis());
                 Thread.sleep(pause.toMillis());
-                Duration doubled = pause.multipliedBy(2);
-                pause = doubled.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : doubled;
+                pause = settings.nextBackoff(pause);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

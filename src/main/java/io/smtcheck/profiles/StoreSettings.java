@@ -27,4 +27,10 @@ public record StoreSettings(Duration timeout, Duration firstBackoff, Duration ma
                     + maxBackoff + ", " + attempts + ", " + refreshInterval);
         }
     }
+
+    /** The pause after one more failure: {@code pause} doubled, at most {@link #maxBackoff()}. */
+    public Duration nextBackoff(Duration pause) {
+        Duration doubled = pause.multipliedBy(2);
+        return doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
+    }
 }
