@@ -42,7 +42,7 @@
  */
 #define INT_ALU_STEPS 16384		/* iterations of ten register chains */
 #define FP_STEPS 24576			/* iterations of ten vector chains */
-#define L1_UNIT_VECTORS (1 << 17)	/* 32-byte vectors read twice and written once */
+#define L1_UNIT_VECTORS (1 << 15)	/* 32-byte vectors read twice and written once */
 #define LLC_UNIT_VECTORS (1 << 14)	/* the same, at the last-level cache's speed */
 #define CHASE_CHAINS 8
 #define L2_UNIT_STEPS 4096		/* steps of each of the eight chains */
