@@ -66,6 +66,7 @@ struct rtmon_group {
 	u64 start_ns;			/* boottime of oldest process */
 	bool reported;			/* LONG_RUNNING delivered */
 	bool exited;			/* waiting to deliver RELEASED */
+	bool pending;			/* a process not yet leading its group */
 	int release_slot;		/* slot that RELEASED reports */
 	int release_tries;
 };
@@ -159,14 +160,34 @@ static struct rtmon_group *rtmon_find(s32 pgid)
 	return NULL;
 }
 
+/*
+ * A pending group is alive while its process lives; it becomes a group when
+ * that process leads one (setsid() or setpgid(0, 0)), and only then is it
+ * reported, acknowledged or counted.
+ */
 static bool rtmon_group_alive(struct rtmon_group *g)
 {
 	bool alive;
 
 	rcu_read_lock();
-	alive = !!pid_task(g->pgrp, PIDTYPE_PGID);
+	alive = pid_task(g->pgrp, PIDTYPE_PGID) ||
+		(g->pending && pid_task(g->pgrp, PIDTYPE_PID));
 	rcu_read_unlock();
 	return alive;
+}
+
+static bool rtmon_group_settled(struct rtmon_group *g)
+{
+	bool led;
+
+	if (!g->pending)
+		return true;
+	rcu_read_lock();
+	led = !!pid_task(g->pgrp, PIDTYPE_PGID);
+	rcu_read_unlock();
+	if (led)
+		g->pending = false;
+	return led;
 }
 
 /* Boottime at which the oldest process of @pgrp started; false if empty. */
@@ -301,7 +322,7 @@ static void rtmon_scan(struct work_struct *work)
 			continue;
 		}
 		if (!g->reported && rtmon_loader_port &&
-		    now - g->start_ns >= limit_ns &&
+		    rtmon_group_settled(g) && now - g->start_ns >= limit_ns &&
 		    !rtmon_send_long_running(g, RTMON_REASON_THRESHOLD))
 			g->reported = true;
 	}
@@ -337,7 +358,7 @@ static void rtmon_handle_ack(const struct sk_buff *skb,
 		return;
 	}
 	g = ack->pgid > 0 ? rtmon_find(ack->pgid) : NULL;
-	if (!g || !rtmon_group_alive(g)) {
+	if (!g || !rtmon_group_alive(g) || !rtmon_group_settled(g)) {
 		r.slot = -ESRCH;
 	} else if (g->jobid != ack->global_jobid) {
 		r.slot = -EINVAL;
@@ -449,10 +470,29 @@ static struct notifier_block rtmon_nl_notifier = {
 
 /* ---- ioctls ----------------------------------------------------------- */
 
-static int rtmon_add(const struct rtmon_add_pgid_args *a)
+/* Boottime at which process @pid started; false if it has exited. */
+static bool rtmon_process_start(struct pid *pid, u64 *start)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_PID);
+	if (t)
+		*start = t->start_boottime;
+	rcu_read_unlock();
+	return t;
+}
+
+/*
+ * @may_wait: a live process that does not lead a group yet is watched as
+ * pending until it does (the original's launchers register a child before
+ * the child's setsid()).
+ */
+static int rtmon_add(const struct rtmon_add_pgid_args *a, bool may_wait)
 {
 	struct rtmon_group *g, *old;
 	struct pid *pgrp;
+	bool pending = false;
 	u64 start;
 	int ret = 0;
 
@@ -464,8 +504,11 @@ static int rtmon_add(const struct rtmon_add_pgid_args *a)
 	if (!pgrp)
 		return -ESRCH;
 	if (!rtmon_group_start(pgrp, &start)) {
-		ret = -ESRCH;
-		goto out_put;
+		pending = may_wait && rtmon_process_start(pgrp, &start);
+		if (!pending) {
+			ret = -ESRCH;
+			goto out_put;
+		}
 	}
 
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
@@ -496,6 +539,7 @@ static int rtmon_add(const struct rtmon_add_pgid_args *a)
 	g->slot = -1;
 	g->release_slot = -1;
 	g->start_ns = start;
+	g->pending = pending;
 	hash_add(rtmon_groups, &g->hnode, g->pgid);
 	rtmon_nr_groups++;
 	mutex_unlock(&rtmon_lock);
@@ -531,7 +575,7 @@ static int rtmon_request_profile(s32 pgid)
 
 	mutex_lock(&rtmon_lock);
 	g = rtmon_find(pgid);
-	if (!g || !rtmon_group_alive(g)) {
+	if (!g || !rtmon_group_alive(g) || !rtmon_group_settled(g)) {
 		ret = -ESRCH;
 	} else if (!rtmon_loader_port) {
 		ret = -ENOTCONN;
@@ -622,7 +666,7 @@ static long rtmon_orig_ioctl(unsigned int cmd, void __user *uarg)
 			.global_jobid = o.global_jobid,
 			.worker_num = o.worker_num,
 		};
-		return rtmon_add(&a);
+		return rtmon_add(&a, true);
 	}
 
 	if (copy_from_user(&v, uarg, sizeof(v)))
@@ -699,7 +743,7 @@ static long rtmon_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 		if (copy_from_user(&a, uarg, sizeof(a)))
 			return -EFAULT;
-		return rtmon_add(&a);
+		return rtmon_add(&a, false);
 	}
 	case RTMON_IOC_REMOVE_PGID:
 	case RTMON_IOC_REQUEST_PROFILE: {

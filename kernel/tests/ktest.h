@@ -120,6 +120,11 @@ int kt_cpu_online(int cpu, int on);
 enum { KT_IDLE = 0, KT_BUSY = 1 };
 /* New process group led by a child that sleeps or spins; returns pgid. */
 pid_t kt_spawn_group(int busy);
+/*
+ * In a new child: dies with the test, and keeps only stdio and fd @keep of
+ * the test's files (devices and sockets held by children pin the modules).
+ */
+void kt_child_detach(int keep);
 void kt_kill_group(pid_t pgid);
 /* Run fn in a child; returns its exit status (0..255) or -1. */
 int kt_in_child(int (*fn)(void *), void *arg);

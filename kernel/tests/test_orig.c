@@ -261,6 +261,91 @@ void test_orig_commands(void)
 	close(rt);
 }
 
+/*
+ * A child that stays in our group until it is told to call setsid(), as the
+ * original's workers start: its launcher registers the child's pid at once.
+ * Closing *go without a word makes it exit instead.
+ */
+static pid_t child_before_setsid(int *go)
+{
+	int p[2];
+	pid_t pid;
+
+	REQUIRE(pipe(p) == 0, "pipe: %s", strerror(errno));
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		volatile unsigned long spin = 0;
+		int r = p[0];
+		char x;
+
+		close(p[1]);
+		kt_child_detach(r);
+		if (read(r, &x, 1) != 1)
+			_exit(0);
+		setsid();
+		for (;;)
+			spin++;
+	}
+	close(p[0]);
+	*go = p[1];
+	return pid;
+}
+
+/*
+ * Its ADD_PGID may name a process before that process leads a group: the
+ * group is watched from then on, and reported, acknowledged and counted once
+ * it exists.  Ours still wants the group.
+ */
+void test_orig_before_setsid(void)
+{
+	int rt, nl, go, go_quitter;
+	struct kt_nlmsg m;
+	pid_t c, quitter;
+
+	kt_reload(NULL, "scan_interval_ms=100");
+	rt = open_rw("/dev/runtime_monitor");
+	nl = kt_nl_loader();
+	CHECK_OK(orig_int(rt, ORIG_SET_THRESHOLD, 1));
+
+	c = child_before_setsid(&go);
+	CHECK_ERRNO(kt_add(rt, c, 5, 1), ESRCH);
+	CHECK_OK(orig_add(rt, c, 5, 1));
+	CHECK_ERRNO(orig_add(rt, c, 5, 1), EEXIST);
+
+	/* past the threshold, still no group: nothing to report or count */
+	CHECK(kt_nl_wait(nl, RTMON_NL_LONG_RUNNING, c, 1500, &m) == 0,
+	      "reported before it leads a group");
+	CHECK_ERRNO(kt_request(rt, c), ESRCH);
+	CHECK_OK(kt_nl_send_ack(nl, c, 5, 90));
+	CHECK(kt_nl_wait(nl, RTMON_NL_REGISTERED, c, 2000, &m) == 1 &&
+	      m.u.reg.slot == -ESRCH, "acknowledged before it leads a group");
+
+	/* its setsid(): the group it now leads is the one registered */
+	REQUIRE(write(go, "x", 1) == 1, "write: %s", strerror(errno));
+	CHECK(kt_nl_wait(nl, RTMON_NL_LONG_RUNNING, c, 5000, &m) == 1 &&
+	      m.u.lr.reason == RTMON_REASON_THRESHOLD &&
+	      m.u.lr.global_jobid == 5, "no report once it leads its group");
+	CHECK_OK(kt_nl_send_ack(nl, c, 5, 91));
+	CHECK(kt_nl_wait(nl, RTMON_NL_REGISTERED, c, 2000, &m) == 1 &&
+	      m.u.reg.slot >= 0, "slot %d", m.u.reg.slot);
+
+	/* one that exits before its setsid() is forgotten without a word */
+	quitter = child_before_setsid(&go_quitter);
+	CHECK_OK(orig_add(rt, quitter, 6, 1));
+	close(go_quitter);
+	REQUIRE(waitpid(quitter, NULL, 0) == quitter, "waitpid: %s",
+		strerror(errno));
+	CHECK(kt_nl_wait(nl, RTMON_NL_RELEASED, quitter, 1000, &m) == 0,
+	      "RELEASED for a group never reported");
+	CHECK_ERRNO(orig_int(rt, ORIG_REMOVE_PGID, quitter), ENOENT);
+
+	close(go);
+	kt_kill_group(c);
+	close(nl);
+	close(rt);
+}
+
 struct orig_priv {
 	int rt, ipc;
 	pid_t g;

@@ -376,6 +376,15 @@ int kt_reset(int ipcfd, int slot)
 
 /* ---- processes -------------------------------------------------------- */
 
+void kt_child_detach(int keep)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* hold no device or socket of the test: they pin modules */
+	if (keep > 3)
+		close_range(3, keep - 1, 0);
+	close_range(keep + 1, ~0U, 0);
+}
+
 pid_t kt_spawn_group(int busy)
 {
 	int pfd[2];
@@ -389,11 +398,7 @@ pid_t kt_spawn_group(int busy)
 		volatile unsigned long spin = 0;
 		int w = pfd[1];
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* hold no device or socket of the test: they pin modules */
-		if (w > 3)
-			close_range(3, w - 1, 0);
-		close_range(w + 1, ~0U, 0);
+		kt_child_detach(w);
 		setpgid(0, 0);
 		if (write(w, "x", 1) != 1)
 			_exit(1);

@@ -70,6 +70,7 @@ final class CorunCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (ProfileStore store = bench.store.open()) {
+            store.requireWritable("keep co-run samples");
             Map<Integer, Profile> byJob = store.readAllProfiles().items().stream()
                     .collect(Collectors.toMap(Profile::jobId, Function.identity()));
             List<Profile> profiles = new ArrayList<>();

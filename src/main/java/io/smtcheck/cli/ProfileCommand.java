@@ -90,6 +90,7 @@ final class ProfileCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (ProfileStore store = bench.store.open()) {
+            store.requireWritable("keep a profile");
             List<Profile> profiles = store.readAllProfiles().items();
             Optional<Profile> current = profiles.stream().filter(p -> p.jobId() == job).findFirst();
             profiles.stream().filter(p -> p.name().equals(name) && p.jobId() != job).findFirst()

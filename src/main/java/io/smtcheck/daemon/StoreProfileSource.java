@@ -13,6 +13,7 @@ import io.smtcheck.profiles.StoreHealth;
 import io.smtcheck.profiles.StoreSettings;
 import io.smtcheck.profiles.StoreUnavailableException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -67,7 +68,10 @@ final class StoreProfileSource implements ProfileSource {
     private long retryAtNanos;
     private Duration retryPause;
     private boolean closed;
-    private String lastRefreshProblem;
+    /** Why the store cannot be read as asked (an unknown node), since when, and how many reloads it failed. */
+    private String refreshProblem;
+    private Instant refreshProblemSince;
+    private long refreshProblems;
 
     /** Loads the profiles once (one attempt: the daemon starts without them when MongoDB is down), then works in the background. */
     StoreProfileSource(ProfileStore store) {
@@ -126,7 +130,14 @@ final class StoreProfileSource implements ProfileSource {
 
     @Override
     public StoreHealth health() {
-        return store.health();
+        StoreHealth reached = store.health();
+        synchronized (this) {
+            if (refreshProblem == null || !reached.ok()) {
+                return reached;
+            }
+            // MongoDB answers, but not with what the daemon needs: that is the store failing too.
+            return new StoreHealth(false, refreshProblemSince, refreshProblem, reached.errors() + refreshProblems);
+        }
     }
 
     /** Stops the background work, gives the requests still queued one last try, and closes the store. */
@@ -209,7 +220,7 @@ final class StoreProfileSource implements ProfileSource {
                     cache = Cache.of(fresh);
                 }
                 nextRefreshNanos = System.nanoTime() + settings.refreshInterval().toNanos();
-                lastRefreshProblem = null;
+                refreshProblem = null;
             }
             return true;
         } catch (StoreUnavailableException e) {
@@ -217,9 +228,15 @@ final class StoreProfileSource implements ProfileSource {
             return false;
         } catch (OriginalProfileData.NodeException e) {
             // The store cannot be read as asked (the original's, without a node to read): said once, tried again.
-            if (!e.getMessage().equals(lastRefreshProblem)) {
-                LOG.warn("profiles not loaded from {}: {}", store.where(), e.getMessage());
-                lastRefreshProblem = e.getMessage();
+            synchronized (this) {
+                if (!e.getMessage().equals(refreshProblem)) {
+                    LOG.warn("profiles not loaded from {}: {}", store.where(), e.getMessage());
+                    if (refreshProblem == null) {
+                        refreshProblemSince = Instant.now();
+                    }
+                    refreshProblem = e.getMessage();
+                }
+                refreshProblems++;
             }
             return false;
         } catch (RuntimeException e) {

@@ -190,7 +190,11 @@ public final class ProfileStore implements AutoCloseable {
         };
     }
 
-    private void writable(String what) {
+    /**
+     * Refuses (StoreReadOnlyException) a store that cannot be written, the original SMTcheck's:
+     * for commands that write, before they measure anything.
+     */
+    public void requireWritable(String what) {
         if (original != null) {
             throw new StoreReadOnlyException(where(), what);
         }
@@ -208,7 +212,7 @@ public final class ProfileStore implements AutoCloseable {
      * {@link ImportResult#conflicts()}; the rest are written.
      */
     public ImportResult importData(Dataset data) {
-        writable("import data");
+        requireWritable("import data");
         return gateway.run(RETRY, "import", db -> {
             data.baselines().forEach(b -> BaselineCollection.write(db, b));
             List<String> conflicts = new ArrayList<>();
@@ -236,7 +240,7 @@ public final class ProfileStore implements AutoCloseable {
 
     /** Imports {@code data} only when there are no profiles yet (to seed a new store). */
     public Optional<ImportResult> importIfEmpty(Dataset data) {
-        writable("import the sample profiles");
+        requireWritable("import the sample profiles");
         return profiles.count() == 0 ? Optional.of(importData(data)) : Optional.empty();
     }
 
@@ -277,19 +281,19 @@ public final class ProfileStore implements AutoCloseable {
      * a machine's baselines or one job's profile), by key.
      */
     public Map<String, JsonNode> measurements(String group) {
-        writable("keep profiling's measurements");
+        requireWritable("keep profiling's measurements");
         return measurements.of(group);
     }
 
     /** Records (or replaces) one measurement, durably. */
     public void putMeasurement(String group, String key, ObjectNode value) {
-        writable("keep profiling's measurements");
+        requireWritable("keep profiling's measurements");
         measurements.put(group, key, value);
     }
 
     /** Forgets every measurement of {@code group}; returns how many there were. */
     public long forgetMeasurements(String group) {
-        writable("forget profiling's measurements");
+        requireWritable("forget profiling's measurements");
         return measurements.forget(group);
     }
 

@@ -144,6 +144,17 @@ class OriginalStoreCommandsTest {
         assertEquals(ExitCodes.REFUSED, refused.code(), refused.err());
         assertTrue(refused.err().startsWith("import: the original SMTcheck's store at "), refused.err());
 
+        // Every command that would write there refuses before it measures anything.
+        Path marker = dir.resolve("ran");
+        Run profile = run("profile", "--job", "9", "--name", "nine", "--mongo-uri", uri, "--machine-description",
+                machine.toString(), "--", "touch", marker.toString());
+        assertEquals(ExitCodes.REFUSED, profile.code(), profile.out() + profile.err());
+        assertTrue(profile.err().startsWith("profile: the original SMTcheck's store at "), profile.err());
+        assertTrue(Files.notExists(marker), "the workload ran before the refusal");
+        Run corun = run("corun", "--jobs", "0,1", "--mongo-uri", uri, "--machine-description", machine.toString());
+        assertEquals(ExitCodes.REFUSED, corun.code(), corun.out() + corun.err());
+        assertTrue(corun.err().startsWith("corun: the original SMTcheck's store at "), corun.err());
+
         Run unknown = run("scores", "--mongo-uri", uri, "--node", "nowhere", "--machine-description", machine.toString());
         assertEquals(ExitCodes.BAD_INPUT, unknown.code(), unknown.err());
         assertTrue(unknown.err().strip().endsWith("(nodes there: intel-gen11)"), unknown.err());

@@ -3,6 +3,7 @@ package io.smtcheck.daemon;
 
 import static io.smtcheck.daemon.DaemonTests.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,6 +86,9 @@ class OriginalStoreProfileSourceTest {
         Thread.sleep(300); // a few refreshes, each failing on the node
         assertEquals(List.of(), source.all());
         assertTrue(source.byJob(0).isEmpty());
+        // MongoDB answers, but the daemon cannot read it as asked: status says the store fails, and why.
+        assertFalse(source.health().ok());
+        assertTrue(source.health().lastError().contains("other-node"), source.health().summary());
         source.requestProfile(0, "job-0"); // kept, not lost, while the store cannot be read
     }
 
