@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.smtcheck.control.ControlServer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -36,14 +34,8 @@ class CommandLineErrorsTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** A malformed value and an out-of-range one are the same kind of mistake. */
@@ -56,7 +48,7 @@ class CommandLineErrorsTest {
             run --min-gain -1      | --min-gain must be 0 or more, not -1.0
             """)
     void invalidOptionValuesAreCommandLineErrors(String commandLine, String reason) {
-        Run r = run(commandLine.split(" "));
+        CliRun r = run(commandLine.split(" "));
         assertEquals(ExitCodes.USAGE, r.code(), r.err());
         assertTrue(r.err().lines().findFirst().orElse("").contains(reason), r.err());
     }
@@ -85,7 +77,7 @@ class CommandLineErrorsTest {
                 }
             });
             acceptor.start();
-            Run r = run("status", "--socket", socket.toString());
+            CliRun r = run("status", "--socket", socket.toString());
             acceptor.join();
             assertEquals(ExitCodes.FAILURE, r.code(), r.err());
             assertTrue(r.err().startsWith("status: lost the connection to the daemon at " + socket + ": "), r.err());

@@ -13,8 +13,6 @@ import io.smtcheck.os.NativeCallException;
 import io.smtcheck.profiles.StoreAccessDeniedException;
 import io.smtcheck.profiles.StoreUnavailableException;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -39,20 +37,15 @@ class FailureExitCodesTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String err) {
+    private static CliRun run(CommandLine cli, String... args) {
+        return CliRun.of(cli, args);
     }
 
-    private static Run run(CommandLine cli, String... args) {
-        StringWriter err = new StringWriter();
-        int code = Main.execute(cli, args, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
-        return new Run(code, err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
-    private static Run run(String... args) {
-        return run(new CommandLine(new Main()), args);
-    }
-
-    private static void assertOneLineInWords(String command, Run r) {
+    private static void assertOneLineInWords(String command, CliRun r) {
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().startsWith(command + ": "), r.err());
         assertFalse(r.err().matches("(?s).*(Exception|Error\\b|io\\.smtcheck\\.|java\\.).*"), r.err());
@@ -110,7 +103,7 @@ class FailureExitCodesTest {
     void eachFailureHasItsExitCodeAndOneLine(int code, String reason, Supplier<Throwable> failure) {
         CommandLine cli = new CommandLine(new Main());
         cli.addSubcommand("fails", new Fails(failure));
-        Run r = run(cli, "fails");
+        CliRun r = run(cli, "fails");
         assertEquals(code, r.code(), r.err());
         assertOneLineInWords("fails", r);
         assertTrue(r.err().contains(reason), r.err());
@@ -122,7 +115,7 @@ class FailureExitCodesTest {
         CommandLine cli = new CommandLine(new Main());
         cli.addSubcommand("fails", new Fails(() -> new ExceptionInInitializerError(
                 new UnsatisfiedLinkError("libsmtcheck.so is missing"))));
-        Run r = run(cli, "fails");
+        CliRun r = run(cli, "fails");
         assertEquals(ExitCodes.FAILURE, r.code(), r.err());
         assertOneLineInWords("smtcheck", r);
         assertEquals("smtcheck: cannot load the native library: libsmtcheck.so is missing", r.err().strip());
@@ -132,7 +125,7 @@ class FailureExitCodesTest {
 
     @Test
     void aCommandThatCannotBeStartedIsASystemFailure() {
-        Run r = run("launch", "--job", "1", "--", "/nonexistent/command");
+        CliRun r = run("launch", "--job", "1", "--", "/nonexistent/command");
         assertEquals(ExitCodes.FAILURE, r.code(), r.err());
         assertOneLineInWords("launch", r);
     }
@@ -140,7 +133,7 @@ class FailureExitCodesTest {
     @Test
     void aDataDirectoryThatIsAFileIsASystemFailure() throws IOException {
         Path file = Files.writeString(dir.resolve("not-a-directory"), "");
-        Run r = run("profiles", "export", "--data-dir", file.toString());
+        CliRun r = run("profiles", "export", "--data-dir", file.toString());
         assertEquals(ExitCodes.FAILURE, r.code(), r.err());
         assertOneLineInWords("export", r);
     }
@@ -148,14 +141,14 @@ class FailureExitCodesTest {
     @Test
     void aBadInputFileIsBadInput() throws IOException {
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"workloads\":[{\"id\":\"a\"}],\"matrix\":[[0,1]]}");
-        Run r = run("plan", "--scores", bad.toString(), "--topology", "0");
+        CliRun r = run("plan", "--scores", bad.toString(), "--topology", "0");
         assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
         assertOneLineInWords("plan", r);
     }
 
     @Test
     void noDaemonIsNotRunning() {
-        Run r = run("status", "--socket", dir.resolve("none.sock").toString());
+        CliRun r = run("status", "--socket", dir.resolve("none.sock").toString());
         assertEquals(ExitCodes.NOT_RUNNING, r.code(), r.err());
         assertOneLineInWords("status", r);
     }
@@ -167,7 +160,7 @@ class FailureExitCodesTest {
                 (request, peer) -> {
                     throw new IllegalArgumentException("nothing to reset");
                 })))) {
-            Run r = run("reset", "--counters", "--socket", socket.toString());
+            CliRun r = run("reset", "--counters", "--socket", socket.toString());
             assertEquals(ExitCodes.REFUSED, r.code(), r.err());
             assertOneLineInWords("reset", r);
             assertTrue(r.err().contains("nothing to reset"), r.err());

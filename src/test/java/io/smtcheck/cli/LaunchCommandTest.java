@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,14 +14,8 @@ class LaunchCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String err) {
-    }
-
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -38,7 +30,7 @@ class LaunchCommandTest {
                 + " while [ ! -e " + launched + "/$$.json ] && [ $i -lt 200 ];"
                 + " do i=$((i+1)); sleep 0.05; done; ls " + launched + " > " + seen + "; cp " + launched + "/$$.json "
                 + record + "; exit 7";
-        Run r = run("launch", "--job", "42", "--workers", "2", "--state-dir", dir.resolve("state").toString(),
+        CliRun r = run("launch", "--job", "42", "--workers", "2", "--state-dir", dir.resolve("state").toString(),
                 "--device", dir.resolve("no-device").toString(), "--", "sh", "-c", script);
         assertEquals(7, r.code(), r.err());
         // /proc/self/stat of cat: its pgid (field 5) is the shell's pid, which leads the new group.
@@ -57,14 +49,14 @@ class LaunchCommandTest {
 
     @Test
     void reportsASignalDeathAs128PlusN() {
-        Run r = run("launch", "--job", "1", "--state-dir", dir.toString(), "--device", dir.resolve("x").toString(),
+        CliRun r = run("launch", "--job", "1", "--state-dir", dir.toString(), "--device", dir.resolve("x").toString(),
                 "--", "sh", "-c", "kill -TERM $$");
         assertEquals(128 + 15, r.code(), r.err());
     }
 
     @Test
     void aCommandThatCannotStart() {
-        Run r = run("launch", "--job", "1", "--state-dir", dir.toString(), "--", "/nonexistent/command");
+        CliRun r = run("launch", "--job", "1", "--state-dir", dir.toString(), "--", "/nonexistent/command");
         assertEquals(ExitCodes.FAILURE, r.code());
         assertEquals("launch: posix_spawnp(/nonexistent/command): No such file or directory", r.err().strip());
     }
@@ -80,7 +72,7 @@ class LaunchCommandTest {
     @Test
     void statusAndResetSayWhenTheDaemonIsNotRunning() {
         Path socket = dir.resolve("control.sock");
-        Run r = run("status", "--socket", socket.toString());
+        CliRun r = run("status", "--socket", socket.toString());
         assertEquals(ExitCodes.NOT_RUNNING, r.code());
         assertEquals("status: daemon is not running (no socket at " + socket + ")", r.err().strip());
         assertEquals(ExitCodes.NOT_RUNNING, run("reset", "--counters", "--socket", socket.toString()).code());

@@ -13,8 +13,6 @@ import io.smtcheck.model.ResourceType;
 import io.smtcheck.model.Training;
 import io.smtcheck.profiles.EmbeddedMongo;
 import io.smtcheck.profiles.OriginalStoreWriter;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -35,14 +33,8 @@ class OriginalStoreCommandsTest {
     private String uri;
     private Path machine;
 
-    record Run(int code, String out, String err) {
-    }
-
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @BeforeEach
@@ -100,7 +92,7 @@ class OriginalStoreCommandsTest {
 
     @Test
     void scoresAreTheOriginalsFormulaOnItsRawMeasurements() throws Exception {
-        Run r = run("scores", "--mongo-uri", uri, "--machine-description", machine.toString(), "--model",
+        CliRun r = run("scores", "--mongo-uri", uri, "--machine-description", machine.toString(), "--model",
                 model().toString(), "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode out = new ObjectMapper().readTree(r.out());
@@ -116,11 +108,11 @@ class OriginalStoreCommandsTest {
     @Test
     void exportWritesTheNativeFormatWhichImportsAndTrainsOnTheCombinationDocument() throws Exception {
         Path exported = dir.resolve("exported.json");
-        Run e = run("profiles", "export", "--mongo-uri", uri, "--machine-description", machine.toString(), "--out",
+        CliRun e = run("profiles", "export", "--mongo-uri", uri, "--machine-description", machine.toString(), "--out",
                 exported.toString());
         assertEquals(0, e.code(), e.err());
         assertTrue(e.err().contains("exported 3 baselines, 2 profiles and 3 samples"), e.err());
-        Run i = run("profiles", "import", exported.toString(), "--data-dir", dir.resolve("ours").toString());
+        CliRun i = run("profiles", "import", exported.toString(), "--data-dir", dir.resolve("ours").toString());
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().startsWith("imported 3 baselines, 2 profiles and 3 samples (0 already there)"), i.out());
 
@@ -129,7 +121,7 @@ class OriginalStoreCommandsTest {
         writer.combination(OriginalStoreWriter.NODE, Map.of("0", Map.of("single", 1.25, "0", 0.8, "1", 0.9, "2", 0.85),
                 "1", Map.of("single", 2.1, "0", 1.6, "1", 1.7, "2", 1.5), "2", Map.of("single", 1.25, "0", 0.95,
                         "1", 0.7, "2", 0.8)));
-        Run t = run("train", "--mongo-uri", uri, "--machine-description", machine.toString(), "--hold-out", "0",
+        CliRun t = run("train", "--mongo-uri", uri, "--machine-description", machine.toString(), "--hold-out", "0",
                 "--out", dir.resolve("models").toString());
         assertEquals(0, t.code(), t.out() + t.err());
         assertTrue(t.out().startsWith("trained on 6 co-run samples (12 rows)"), t.out());
@@ -140,36 +132,36 @@ class OriginalStoreCommandsTest {
         Path data = dir.resolve("exported.json");
         assertEquals(0, run("profiles", "export", "--mongo-uri", uri, "--machine-description", machine.toString(),
                 "--out", data.toString()).code());
-        Run refused = run("profiles", "import", data.toString(), "--mongo-uri", uri);
+        CliRun refused = run("profiles", "import", data.toString(), "--mongo-uri", uri);
         assertEquals(ExitCodes.REFUSED, refused.code(), refused.err());
         assertTrue(refused.err().startsWith("import: the original SMTcheck's store at "), refused.err());
 
         // Every command that would write there refuses before it measures anything.
         Path marker = dir.resolve("ran");
-        Run profile = run("profile", "--job", "9", "--name", "nine", "--mongo-uri", uri, "--machine-description",
+        CliRun profile = run("profile", "--job", "9", "--name", "nine", "--mongo-uri", uri, "--machine-description",
                 machine.toString(), "--", "touch", marker.toString());
         assertEquals(ExitCodes.REFUSED, profile.code(), profile.out() + profile.err());
         assertTrue(profile.err().startsWith("profile: the original SMTcheck's store at "), profile.err());
         assertTrue(Files.notExists(marker), "the workload ran before the refusal");
-        Run corun = run("corun", "--jobs", "0,1", "--mongo-uri", uri, "--machine-description", machine.toString());
+        CliRun corun = run("corun", "--jobs", "0,1", "--mongo-uri", uri, "--machine-description", machine.toString());
         assertEquals(ExitCodes.REFUSED, corun.code(), corun.out() + corun.err());
         assertTrue(corun.err().startsWith("corun: the original SMTcheck's store at "), corun.err());
 
-        Run unknown = run("scores", "--mongo-uri", uri, "--node", "nowhere", "--machine-description", machine.toString());
+        CliRun unknown = run("scores", "--mongo-uri", uri, "--node", "nowhere", "--machine-description", machine.toString());
         assertEquals(ExitCodes.BAD_INPUT, unknown.code(), unknown.err());
         assertTrue(unknown.err().strip().endsWith("(nodes there: intel-gen11)"), unknown.err());
 
-        Run notOriginal = run("scores", "--data-dir", dir.resolve("ours").toString(), "--node", "intel-gen11");
+        CliRun notOriginal = run("scores", "--data-dir", dir.resolve("ours").toString(), "--node", "intel-gen11");
         assertEquals(ExitCodes.USAGE, notOriginal.code(), notOriginal.err());
         assertTrue(notOriginal.err().startsWith("--node applies only to the original SMTcheck's store"), notOriginal.err());
 
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"sequential\": {\"int_isq\": {\"size\": 75, \"watermark\": 80}}}");
-        Run badMachine = run("scores", "--mongo-uri", uri, "--machine-description", bad.toString());
+        CliRun badMachine = run("scores", "--mongo-uri", uri, "--machine-description", bad.toString());
         assertEquals(ExitCodes.BAD_INPUT, badMachine.code(), badMachine.err());
         assertEquals("scores: " + bad + ": sequential.int_isq: watermark: 80 is not in [0, size - 2]", badMachine.err().strip());
 
         // Without the machine description the sequential resource is missing, and the warning says why.
-        Run noMachine = run("scores", "--mongo-uri", uri, "--model", model().toString());
+        CliRun noMachine = run("scores", "--mongo-uri", uri, "--model", model().toString());
         assertEquals(0, noMachine.code(), noMachine.err());
         assertTrue(noMachine.err().contains("int_isq: a sequential resource, whose size and watermark come from the"
                 + " machine description (--machine-description), which is not given"), noMachine.err());

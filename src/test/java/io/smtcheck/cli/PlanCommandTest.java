@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,14 +18,8 @@ class PlanCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {
-    }
-
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path file(String json) throws Exception {
@@ -43,7 +35,7 @@ class PlanCommandTest {
 
     @Test
     void jsonPlanTotalsFromTheMatrix() throws Exception {
-        Run r = run("plan", "--scores", file(GOOD).toString(), "--topology", "0,1", "--json");
+        CliRun r = run("plan", "--scores", file(GOOD).toString(), "--topology", "0,1", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode plan = new ObjectMapper().readTree(r.out());
         assertEquals("exact", plan.get("mode").asText());
@@ -59,7 +51,7 @@ class PlanCommandTest {
 
     @Test
     void tableByDefault() throws Exception {
-        Run r = run("plan", "--scores", file(GOOD).toString(), "--topology", "0;1", "--mode", "greedy");
+        CliRun r = run("plan", "--scores", file(GOOD).toString(), "--topology", "0;1", "--mode", "greedy");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("mode greedy, total score 1.0000, 3 workloads (4 threads) on 2 cores"), r.out());
         // Four threads, two lone hardware threads: any two stay unplaced, all at the same score.
@@ -68,13 +60,13 @@ class PlanCommandTest {
 
     @Test
     void defaultTopologyIsThisMachine() throws Exception {
-        Run r = run("plan", "--scores", file(GOOD).toString(), "--json");
+        CliRun r = run("plan", "--scores", file(GOOD).toString(), "--json");
         assertEquals(0, r.code(), r.err());
     }
 
     @Test
     void moreWorkersThanHardwareThreadsArePlannedAsManyAsFitWithAWarning() throws Exception {
-        Run r = run("plan", "--scores", file("""
+        CliRun r = run("plan", "--scores", file("""
                 {"workloads":[{"id":"a","workers":999999},{"id":"b","workers":1}], "matrix":[[1.5,1.0],[1.0,0.0]]}
                 """).toString(), "--topology", "0,1", "--json");
         assertEquals(0, r.code(), r.err());
@@ -101,7 +93,7 @@ class PlanCommandTest {
             trailing garbage      | {"workloads":[{"id":"a"}],"matrix":[[0]]} x                               | line 1
             """)
     void badScoresFilesExitWithOneLineReason(String name, String json, String reason) throws Exception {
-        Run r = run("plan", "--scores", file(json).toString(), "--topology", "0");
+        CliRun r = run("plan", "--scores", file(json).toString(), "--topology", "0");
         assertEquals(ExitCodes.BAD_INPUT, r.code(), name + ": " + r.out());
         assertTrue(r.err().contains(reason), name + ": " + r.err());
         assertEquals(1, r.err().strip().lines().count(), name + ": " + r.err());
@@ -110,14 +102,14 @@ class PlanCommandTest {
 
     @Test
     void offlineCpuInTopology() throws Exception {
-        Run r = run("plan", "--scores", file(GOOD).toString(), "--topology", "0,1;4000,4001");
+        CliRun r = run("plan", "--scores", file(GOOD).toString(), "--topology", "0,1;4000,4001");
         assertEquals(ExitCodes.BAD_INPUT, r.code());
         assertEquals("plan: CPU 4000 in topology '0,1;4000,4001' is not online", r.err().strip());
     }
 
     @Test
     void missingFile() {
-        Run r = run("plan", "--scores", dir.resolve("absent.json").toString());
+        CliRun r = run("plan", "--scores", dir.resolve("absent.json").toString());
         assertEquals(ExitCodes.BAD_INPUT, r.code());
         assertTrue(r.err().strip().endsWith("absent.json: no such file"), r.err());
     }
@@ -132,7 +124,7 @@ class PlanCommandTest {
 
     @Test
     void helpListsExitCodes() {
-        Run r = run("plan", "--help");
+        CliRun r = run("plan", "--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("Exit codes:"), r.out());
         assertTrue(r.out().contains("Invalid input"), r.out());

@@ -22,8 +22,6 @@ import io.smtcheck.profiles.RequestCollection;
 import io.smtcheck.profiles.StoreContents;
 import io.smtcheck.profiling.Contention;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,9 +59,6 @@ class ProfileCommandTest {
     private static ProfileStore store;
     private static String uri;
 
-    record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     static void startStore() throws IOException {
         server = EmbeddedMongo.start(dir.resolve("store"));
@@ -77,11 +72,8 @@ class ProfileCommandTest {
         server.close();
     }
 
-    private static Run run(List<String> args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(List<String> args) {
+        return CliRun.of(args);
     }
 
     /** profile ARGS on the bench, with a socket where no daemon listens. */
@@ -110,7 +102,7 @@ class ProfileCommandTest {
         ResourceProfile cm = null;
         String computeSeen = "";
         for (int attempt = 0; attempt < 3; attempt++) {
-            Run compute = run(profile("--job", "202", "--name", "compute", "--", TESTLOAD.toString(), "compute"));
+            CliRun compute = run(profile("--job", "202", "--name", "compute", "--", TESTLOAD.toString(), "compute"));
             assertEquals(0, compute.code(), compute.out() + compute.err());
             assertTrue(compute.out().contains("profile of 'compute' (job 202) written to"), compute.out());
             assertTrue(compute.out().contains("mem_bw"), compute.out());
@@ -128,7 +120,7 @@ class ProfileCommandTest {
         for (int attempt = 0; attempt < 5; attempt++) {
             assumeTrue(Contention.memoryBandwidthShared(Duration.ofSeconds(90)),
                     "CPUs 0 and 1 did not share memory bandwidth for 90 s");
-            Run stream = run(profile("--job", "201", "--name", "stream", "--comm", "smtcheck-testlo", "--",
+            CliRun stream = run(profile("--job", "201", "--name", "stream", "--comm", "smtcheck-testlo", "--",
                     TESTLOAD.toString(), "stream"));
             assertEquals(0, stream.code(), stream.out() + stream.err());
             assertFalse(stream.out().contains("resumed"), stream.out());
@@ -165,7 +157,7 @@ class ProfileCommandTest {
     @Order(2)
     void corunThenTrainDeployAndPlan() throws Exception {
         assumeTrue(streamProfiled(), "the stream was not profiled: the CPUs did not share memory bandwidth");
-        Run corun = run(List.of("corun", "--mongo-uri", uri, "--socket", dir.resolve("none.sock").toString(), "--topology",
+        CliRun corun = run(List.of("corun", "--mongo-uri", uri, "--socket", dir.resolve("none.sock").toString(), "--topology",
                 "0,1", "--cpus", "0,1", "--jobs", "201,202", "--repeats", "4", "--json"));
         assertEquals(0, corun.code(), corun.out() + corun.err());
         JsonNode samples = new ObjectMapper().readTree(corun.out());
@@ -181,7 +173,7 @@ class ProfileCommandTest {
         assertTrue(slowdowns[slowdowns.length / 2] < 0.1, computes.toString());
 
         Path models = dir.resolve("models");
-        Run train = run(List.of("train", "--mongo-uri", uri, "--out", models.toString(), "--hold-out", "0.2"));
+        CliRun train = run(List.of("train", "--mongo-uri", uri, "--out", models.toString(), "--hold-out", "0.2"));
         assertEquals(0, train.code(), train.out() + train.err());
         assertTrue(train.out().contains("mem_bw"), train.out());
         Path model;
@@ -190,12 +182,12 @@ class ProfileCommandTest {
         }
         assertEquals(0, run(List.of("model", "show", model.toString())).code());
         Path deployed = Files.createDirectories(dir.resolve("deployed")); // deploy never creates it
-        Run deploy = run(List.of("model", "deploy", model.toString(), "--dir", deployed.toString()));
+        CliRun deploy = run(List.of("model", "deploy", model.toString(), "--dir", deployed.toString()));
         assertEquals(0, deploy.code(), deploy.err());
 
         Path data = dir.resolve("measured.json");
         assertEquals(0, run(List.of("profiles", "export", "--mongo-uri", uri, "--out", data.toString())).code());
-        Run plan = run(List.of("plan", "--profiles", data.toString(), "--model", deployed.toString(), "--topology", "0,1",
+        CliRun plan = run(List.of("plan", "--profiles", data.toString(), "--model", deployed.toString(), "--topology", "0,1",
                 "--json"));
         assertEquals(0, plan.code(), plan.out() + plan.err());
         JsonNode p = new ObjectMapper().readTree(plan.out());
@@ -214,7 +206,7 @@ class ProfileCommandTest {
         assertTrue(err.contains("interrupted after"), err);
         assertEquals(List.of(), leftovers());
 
-        Run again = run(profile("--job", "203", "--name", "stream-again", "--", TESTLOAD.toString(), "stream"));
+        CliRun again = run(profile("--job", "203", "--name", "stream-again", "--", TESTLOAD.toString(), "stream"));
         assertEquals(0, again.code(), again.out() + again.err());
         assertTrue(again.out().matches("(?s).*\\d+ runs \\([1-9]\\d* resumed\\).*"), again.out());
         assertEquals(7, stored(203).resources().size());
@@ -247,14 +239,14 @@ class ProfileCommandTest {
             List<String> args = new ArrayList<>(List.of("profile", "--mongo-uri", uri, "--socket", socket.toString()));
             args.addAll(BENCH);
             args.addAll(List.of("--job", "205", "--name", "fails", "--", "false"));
-            Run refused = run(args);
+            CliRun refused = run(args);
             assertEquals(ExitCodes.REFUSED, refused.code(), refused.err());
             assertTrue(refused.err().startsWith("profile: CPUs [0, 1] are managed by the running daemon (pid 4242"),
                     refused.err());
 
             // Allowed, or a dry-run daemon: it goes on, and the failing command is what stops it.
             args.add(args.indexOf("--job"), "--allow-managed-cpus");
-            Run allowed = run(args);
+            CliRun allowed = run(args);
             assertEquals(ExitCodes.BAD_INPUT, allowed.code(), allowed.err());
             assertTrue(allowed.err().contains("false exited with status 1"), allowed.err());
             args.remove("--allow-managed-cpus");
@@ -303,7 +295,7 @@ class ProfileCommandTest {
         assertEquals(List.of(), leftovers());
     }
 
-    private static void assertFails(Run r, int code, String expected) {
+    private static void assertFails(CliRun r, int code, String expected) {
         assertEquals(code, r.code(), r.out() + r.err());
         String err = r.err().strip();
         assertFalse(err.contains("\n"), "one line: " + err);

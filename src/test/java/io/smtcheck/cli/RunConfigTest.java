@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,14 +19,8 @@ class RunConfigTest {
     @TempDir
     Path dir;
 
-    private record Outcome(int code, String out, String err) {
-    }
-
-    private static Outcome run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Outcome(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path config(String... lines) throws Exception {
@@ -38,7 +30,7 @@ class RunConfigTest {
     }
 
     /** Fails the test unless the command printed exactly one error line, and returns it. */
-    private static String oneErrorLine(Outcome o, int code) {
+    private static String oneErrorLine(CliRun o, int code) {
         assertEquals(code, o.code(), o.err());
         assertEquals(1, o.err().lines().count(), o.err());
         return o.err().strip();
@@ -47,7 +39,7 @@ class RunConfigTest {
     @Test
     void valuesComeFromTheFileAndTheCommandLineWins() throws Exception {
         Path f = config("# daemon settings", "", "  threshold = 600  ", "interval=2.5", "dry-run=true");
-        Outcome o = run("run", "--config", f.toString(), "--help");
+        CliRun o = run("run", "--config", f.toString(), "--help");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("Default: 600."), o.out());
         assertTrue(o.out().contains("Default: 2.5."), o.out());
@@ -131,7 +123,7 @@ class RunConfigTest {
         }
         assertTrue(lines.size() >= 15, lines.toString());
         Path f = config(lines.toArray(String[]::new));
-        Outcome o = run("run", "--config", f.toString(), "--help");
+        CliRun o = run("run", "--config", f.toString(), "--help");
         assertEquals(0, o.code(), o.err());
         assertFalse(o.err().contains("unknown setting"), o.err());
     }

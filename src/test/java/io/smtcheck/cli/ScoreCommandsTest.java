@@ -15,8 +15,6 @@ import io.smtcheck.model.PredictionModel;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
 import io.smtcheck.profiles.ProfileStore;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -32,14 +30,8 @@ class ScoreCommandsTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {
-    }
-
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path dataset() throws Exception {
@@ -56,7 +48,7 @@ class ScoreCommandsTest {
         return p;
     }
 
-    private static void assertOneLineFailure(Run r, int code, String command, String expected) {
+    private static void assertOneLineFailure(CliRun r, int code, String command, String expected) {
         assertEquals(code, r.code(), r.out() + r.err());
         if (code == ExitCodes.USAGE) {
             // Command-line errors come with the usage text after the reason.
@@ -71,14 +63,14 @@ class ScoreCommandsTest {
 
     @Test
     void scoresAsTableAndAsPlanInput() throws Exception {
-        Run r = run("scores", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy:2",
+        CliRun r = run("scores", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy:2",
                 "--job", "103", "--job", "dgemm");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("model bundled prediction_model_"), r.out());
         assertTrue(r.out().contains("dgemm#2"), r.out());
         assertTrue(r.out().contains("solo (one thread, idle sibling): "), r.out());
 
-        Run json = run("scores", "--profiles", dataset().toString(), "--json");
+        CliRun json = run("scores", "--profiles", dataset().toString(), "--json");
         assertEquals(0, json.code(), json.err());
         Path scores = file("scores.json", json.out());
         JsonNode tree = new ObjectMapper().readTree(json.out());
@@ -86,29 +78,29 @@ class ScoreCommandsTest {
         assertEquals("video-encode", tree.get("workloads").get(4).get("id").asText());
         assertEquals(2, tree.get("workloads").get(4).get("workers").asInt());
         // The JSON is the plan --scores format.
-        Run plan = run("plan", "--scores", scores.toString(), "--topology", "0,1", "--json");
+        CliRun plan = run("plan", "--scores", scores.toString(), "--topology", "0,1", "--json");
         assertEquals(0, plan.code(), plan.err());
     }
 
     @Test
     void planFromProfilesInOneCommand() throws Exception {
-        Run r = run("plan", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy",
+        CliRun r = run("plan", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy",
                 "--job", "nbody", "--job", "graph-bfs", "--topology", "0,1", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode plan = new ObjectMapper().readTree(r.out());
         assertEquals(1, plan.get("cores").size());
         assertEquals(2, plan.get("unplaced").size(), "4 threads, 2 CPUs");
         // The same plan from the scores command's output.
-        Run scores = run("scores", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy",
+        CliRun scores = run("scores", "--profiles", dataset().toString(), "--job", "dgemm", "--job", "stream-copy",
                 "--job", "nbody", "--job", "graph-bfs", "--json");
-        Run viaFile = run("plan", "--scores", file("s.json", scores.out()).toString(), "--topology", "0,1", "--json");
+        CliRun viaFile = run("plan", "--scores", file("s.json", scores.out()).toString(), "--topology", "0,1", "--json");
         assertEquals(r.out(), viaFile.out());
     }
 
     @Test
     void trainWritesAModelThatDeployAndScoresUse() throws Exception {
         Path models = dir.resolve("models");
-        Run r = run("train", "--samples", dataset().toString(), "--out", models.toString());
+        CliRun r = run("train", "--samples", dataset().toString(), "--out", models.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("held-out R² 0.9"), r.out());
         assertTrue(r.out().contains("contention:mem_bw"), r.out());
@@ -117,22 +109,22 @@ class ScoreCommandsTest {
         assertTrue(m.training().from().startsWith("co-run samples in data.json: SYNTHETIC"), m.training().from());
 
         Path deployed = Files.createDirectory(dir.resolve("deployed"));
-        Run first = run("model", "deploy", model.toString(), "--dir", deployed.toString());
+        CliRun first = run("model", "deploy", model.toString(), "--dir", deployed.toString());
         assertEquals(0, first.code(), first.err());
         assertTrue(first.out().startsWith("deployed "), first.out());
         // Same content, reformatted: nothing to do.
         String reformatted = Files.readString(model).replace("\n", "\n\n");
-        Run second = run("model", "deploy", file("copy.json", reformatted).toString(), "--dir", deployed.toString());
+        CliRun second = run("model", "deploy", file("copy.json", reformatted).toString(), "--dir", deployed.toString());
         assertEquals(0, second.code(), second.err());
         assertTrue(second.out().startsWith("unchanged: "), second.out());
         try (var files = Files.list(deployed)) {
             assertEquals(1, files.count());
         }
-        Run show = run("model", "show", deployed.toString());
+        CliRun show = run("model", "show", deployed.toString());
         assertEquals(0, show.code(), show.err());
         assertTrue(show.out().contains("resources: fp_unit (parallel), int_alu (parallel)"), show.out());
 
-        Run scores = run("scores", "--profiles", dataset().toString(), "--model", deployed.toString(), "--job", "dgemm");
+        CliRun scores = run("scores", "--profiles", dataset().toString(), "--model", deployed.toString(), "--job", "dgemm");
         assertEquals(0, scores.code(), scores.err());
         assertTrue(scores.out().startsWith("model " + ModelFiles.newest(deployed).orElseThrow()), scores.out());
     }
@@ -152,11 +144,11 @@ class ScoreCommandsTest {
         }
         Path data = file("original-data.json", DataJson.writeFile(new io.smtcheck.model.Dataset(null, List.of(), profiles, List.of())));
 
-        Run show = run("model", "show", models.toString());
+        CliRun show = run("model", "show", models.toString());
         assertEquals(0, show.code(), show.err());
         assertTrue(show.out().contains("format: original"), show.out());
 
-        Run scores = run("scores", "--profiles", data.toString(), "--model", models.toString(), "--json");
+        CliRun scores = run("scores", "--profiles", data.toString(), "--model", models.toString(), "--json");
         assertEquals(0, scores.code(), scores.err());
         JsonNode tree = new ObjectMapper().readTree(scores.out());
         JsonNode matrix = tree.get("matrix");
@@ -169,34 +161,34 @@ class ScoreCommandsTest {
             }
         }
 
-        Run plan = run("plan", "--profiles", data.toString(), "--model", file.toString(), "--job", "job1", "--job", "job2",
+        CliRun plan = run("plan", "--profiles", data.toString(), "--model", file.toString(), "--job", "job1", "--job", "job2",
                 "--topology", "0,1");
         assertEquals(0, plan.code(), plan.err());
 
         Path deployed = Files.createDirectories(dir.resolve("deployed"));
-        Run deploy = run("model", "deploy", file.toString(), "--dir", deployed.toString());
+        CliRun deploy = run("model", "deploy", file.toString(), "--dir", deployed.toString());
         assertEquals(0, deploy.code(), deploy.err());
         assertTrue(run("model", "show", deployed.toString()).out().contains("format: original"));
-        Run again = run("model", "deploy", file.toString(), "--dir", deployed.toString());
+        CliRun again = run("model", "deploy", file.toString(), "--dir", deployed.toString());
         assertTrue(again.out().startsWith("unchanged: "), again.out());
     }
 
     @Test
     void profilesImportExportThroughTheEmbeddedStore() throws Exception {
         Path db = dir.resolve("db");
-        Run imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
+        CliRun imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
         assertEquals(0, imported.code(), imported.err());
         assertTrue(imported.out().startsWith("imported 5 baselines, 16 profiles and 272 samples (0 already there)"),
                 imported.out());
         Path out = dir.resolve("export.json");
-        Run exported = run("profiles", "export", "--data-dir", db.toString(), "--out", out.toString());
+        CliRun exported = run("profiles", "export", "--data-dir", db.toString(), "--out", out.toString());
         assertEquals(0, exported.code(), exported.err());
         var back = DataJson.parseFile(Files.readAllBytes(out), "export.json");
         assertEquals(SyntheticDataset.generate(SyntheticDataset.SEED).profiles(), back.profiles());
 
-        Run scores = run("scores", "--data-dir", db.toString(), "--job", "dgemm", "--job", "gzip", "--json");
+        CliRun scores = run("scores", "--data-dir", db.toString(), "--job", "dgemm", "--job", "gzip", "--json");
         assertEquals(0, scores.code(), scores.err());
-        Run train = run("train", "--data-dir", db.toString(), "--out", dir.resolve("m").toString());
+        CliRun train = run("train", "--data-dir", db.toString(), "--out", dir.resolve("m").toString());
         assertEquals(0, train.code(), train.err());
     }
 
@@ -206,7 +198,7 @@ class ScoreCommandsTest {
         long pid = ProcessHandle.current().pid();
         List<Profile> profiles = SyntheticDataset.generate(SyntheticDataset.SEED).profiles();
         try (ProfileStore daemon = ProfileStore.embedded(db)) {
-            Run imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
+            CliRun imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
             assertEquals(0, imported.code(), imported.err());
             assertTrue(imported.err().startsWith("import: " + db + " is in use by process " + pid
                     + " (a running daemon?): using its embedded server at mongodb://%2F"), imported.err());
@@ -214,7 +206,7 @@ class ScoreCommandsTest {
                     && imported.out().contains("%2Fstore.sock"), imported.out());
             assertEquals(profiles, daemon.readAllProfiles().items());
 
-            Run exported = run("profiles", "export", "--data-dir", db.toString());
+            CliRun exported = run("profiles", "export", "--data-dir", db.toString());
             assertEquals(0, exported.code(), exported.err());
             assertEquals(profiles, DataJson.parseFile(exported.out().getBytes(UTF_8), "export").profiles());
         }
@@ -229,7 +221,7 @@ class ScoreCommandsTest {
         Path db = dir.resolve("db");
         Files.createDirectories(db);
         publish(db, deadPid(), deadPort());
-        Run imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
+        CliRun imported = run("profiles", "import", dataset().toString(), "--data-dir", db.toString());
         assertEquals(0, imported.code(), imported.err());
         assertEquals("", imported.err());
         assertTrue(imported.out().strip().endsWith(" into embedded server (" + db + ")"), imported.out());
@@ -245,7 +237,7 @@ class ScoreCommandsTest {
         Path db = dir.resolve("db");
         try (ProfileStore daemon = ProfileStore.embedded(db)) {
             publish(db, livePid ? ProcessHandle.current().pid() : deadPid(), deadPort());
-            Run r = run("profiles", "export", "--data-dir", db.toString());
+            CliRun r = run("profiles", "export", "--data-dir", db.toString());
             assertOneLineFailure(r, ExitCodes.FAILURE, "export",
                     "in use by another process (a running daemon?); stop it or connect with --mongo-uri");
             assertEquals(livePid, r.err().contains("; the server published in " + db.resolve("server.json")),
@@ -278,7 +270,7 @@ class ScoreCommandsTest {
                  {"job_id": 2, "name": "odd2", "single_ipc": 1, "l3_cache_ipc": 1,
                   "resources": {"mem_bw": {"sensitivity": 0.1, "intensity": 0.1, "usage": 0.1, "base_slowdown": 0}}}]}
                 """);
-        Run r = run("scores", "--profiles", partial.toString(), "--json");
+        CliRun r = run("scores", "--profiles", partial.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("scores: warning: odd gets the neutral score 1.0: profile 'odd' (job 1) has no data"
                 + " for the model's resources fp_unit, int_alu, l1d_capacity, l2_capacity"), r.err());
@@ -332,7 +324,7 @@ class ScoreCommandsTest {
             assertEquals(0, run("profiles", "import", data.toString(), "--data-dir", dir.resolve("db").toString()).code());
         }
         String[] args = commandLine.trim().replace("@/", dir + "/").split("\\s+");
-        Run r = run(args);
+        CliRun r = run(args);
         assertOneLineFailure(r, code, command, expected);
         assertTrue(List.of(1, 2).contains(r.code()));
         assertFalse(Files.exists(dir.resolve("deplyoed")), "a mistyped directory is not created");
@@ -371,7 +363,7 @@ class ScoreCommandsTest {
                 + " \"matrix\":[[0,1],[1,0]], \"solo\":0.5}", string ? "id" : "solo"));
         Path data = file("over-data.json", kind.into(Files.readString(dataset()), string ? "name" : "single_ipc"));
         Path over = commandLine.contains("over-model") ? model : commandLine.contains("over-scores") ? scores : data;
-        Run r = run(commandLine.trim().replace("@/", dir + "/").split("\\s+"));
+        CliRun r = run(commandLine.trim().replace("@/", dir + "/").split("\\s+"));
         assertOneLineFailure(r, ExitCodes.BAD_INPUT, command, over + ": over the reader's limits: " + kind.reason + " (line ");
     }
 }
