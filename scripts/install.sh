@@ -53,8 +53,9 @@ fi
 jar=target/smtcheck-daemon.jar
 native=target/classes/META-INF/native/linux-x86_64/libsmtcheck.so
 tools=target/classes/META-INF/native/linux-x86_64/bin
-[ -f "$jar" ] && [ -f "$native" ] && [ -x "$tools/smtcheck-inject" ] && [ -x "$tools/smtcheck-runner" ] || {
-	echo "install.sh: $jar, $native or the programs in $tools are missing: build first (drop --no-build)" >&2
+[ -f "$jar" ] && [ -f "$native" ] && [ -x "$tools/smtcheck-inject" ] && [ -x "$tools/smtcheck-runner" ] &&
+	[ -f target/classes/META-INF/man/smtcheck.1 ] || {
+	echo "install.sh: $jar, $native, the programs in $tools or the manual pages are missing: build first (drop --no-build)" >&2
 	exit 1
 }
 
@@ -64,6 +65,11 @@ install -m 0644 "$native" "$lib/libsmtcheck.so"
 install -m 0755 "$tools/smtcheck-inject" "$tools/smtcheck-runner" "$lib/bin/"
 install -m 0644 trained_model/*.json "$share/trained_model/"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/smtcheck/README.md"
+# The manual pages the build wrote from the commands themselves (smtcheck(1), smtcheck-run(1), ...).
+man_dir=$DESTDIR$PREFIX/share/man
+install -d -m 0755 "$man_dir/man1" "$man_dir/man5"
+install -m 0644 target/classes/META-INF/man/*.1 "$man_dir/man1/"
+install -m 0644 target/classes/META-INF/man/smtcheck.conf.5 "$man_dir/man5/"
 cat >"$bin/smtcheck" <<WRAPPER
 #!/bin/sh
 # smtcheck: the daemon and its commands (see smtcheck --help).

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
 . scripts/lib/packages.sh
-ensure_packages "${SERVICE_TEST_PACKAGES[@]}" || exit 1
+ensure_packages "${SERVICE_TEST_PACKAGES[@]}" "${MAN_TEST_PACKAGES[@]}" || exit 1
 jar=target/smtcheck-daemon.jar
 passed=0
 failed=0
@@ -29,6 +29,7 @@ check() {
 }
 
 examples=scripts/examples/scores.json
+check "--version names the build's version" 0 '^smtcheck [0-9]+\.[0-9]+\.[0-9]+' java -jar "$jar" --version
 check "plan on this machine" 0 '^mode (exact|greedy), total score' java -jar "$jar" plan --scores "$examples"
 check "plan as JSON" 0 '"total"' java -jar "$jar" plan --scores "$examples" --topology "0,1" --json
 check "native library from an explicit path" 0 '"mode" : "exact"' \
@@ -57,6 +58,29 @@ check "staged install" 0 "installed smtcheck under $tmp/stage/usr/local" \
 	env DESTDIR="$tmp/stage" scripts/install.sh --no-build
 check "installed files" 0 "smtcheck-daemon.jar" ls "$tmp/stage/usr/local/lib/smtcheck" "$tmp/stage/etc/systemd/system/smtcheck.service" \
 	"$tmp/stage/etc/smtcheck/smtcheck.conf" "$tmp/stage/usr/local/bin/smtcheck"
+# A page renders without a troff warning; prints it.
+render_man() {
+	local warnings
+	warnings=$(groff -man -Tutf8 -ww -z "$1" 2>&1) || return 1
+	[ -z "$warnings" ] || { echo "$warnings"; return 1; }
+	groff -man -Tutf8 -P-cbou "$1"
+}
+check "installed manual page of run" 0 'smtcheck-run +- +Runs +the +daemon' \
+	render_man "$tmp/stage/usr/local/share/man/man1/smtcheck-run.1"
+check "installed manual page of the configuration" 0 '^ +threshold=SECONDS$' \
+	render_man "$tmp/stage/usr/local/share/man/man5/smtcheck.conf.5"
+# Every command that --help lists has its page; prints how many.
+pages_of_commands() {
+	local c n=0
+	for c in $(java -jar "$jar" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'); do
+		[ "$c" = help ] && continue
+		[ -f "$1/man1/smtcheck-$c.1" ] || { echo "no page for $c"; return 1; }
+		n=$((n + 1))
+	done
+	echo "$n commands, each with its page"
+}
+check "every command has its installed page" 0 '^[0-9]+ commands, each with its page$' \
+	pages_of_commands "$tmp/stage/usr/local/share/man"
 check "staged modules' source for dkms" 0 '^PACKAGE_VERSION="[0-9][^@"]*"$' \
 	cat "$tmp/stage/usr/src/smtcheck-"*/dkms.conf
 check "modules loaded at boot" 0 '^runtime_monitor$' cat "$tmp/stage/etc/modules-load.d/smtcheck.conf"
@@ -73,7 +97,9 @@ verify_unit() {
 	local out
 	mkdir -p "$tmp/unit"
 	sed "s#/usr/local/#$tmp/stage/usr/local/#g" "$tmp/stage/etc/systemd/system/smtcheck.service" >"$tmp/unit/smtcheck.service"
-	if out=$(systemd-analyze verify "$tmp/unit/smtcheck.service" 2>&1) && [ -z "$out" ]; then
+	# It runs man(1) for each of the unit's Documentation= pages: the staged ones.
+	if out=$(MANPATH="$tmp/stage/usr/local/share/man" systemd-analyze verify "$tmp/unit/smtcheck.service" 2>&1) &&
+		[ -z "$out" ]; then
 		echo clean
 	else
 		echo "$out"

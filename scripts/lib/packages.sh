@@ -19,3 +19,6 @@ BUILD_PACKAGES=(openjdk-17-jdk-headless maven cmake make g++ liblemon-dev libgte
 
 # What checking the systemd unit needs (systemd-analyze verify, in jar-test.sh).
 SERVICE_TEST_PACKAGES=(systemd)
+
+# What rendering the manual pages needs (groff, in jar-test.sh).
+MAN_TEST_PACKAGES=(groff-base)

@@ -31,7 +31,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line with the given streams; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        return execute(new CommandLine(new Main()), args, out, err);
+        return execute(commandLine(), args, out, err);
     }
 
     /** Runs a command line on {@code cli}: {@link Main}'s commands, and in tests others beside them. */
@@ -62,6 +62,13 @@ public final class Main implements Runnable {
             err.println("smtcheck: " + Failures.oneLine(e));
             return Failures.exitCode(e);
         }
+    }
+
+    /** The command line of every command, with its exit codes documented, as {@code --help} shows them. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        documentExitCodes(cli);
+        return cli;
     }
 
     private static void documentExitCodes(CommandLine cli) {
