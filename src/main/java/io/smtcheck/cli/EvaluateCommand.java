@@ -77,6 +77,11 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--write-trace", paramLabel = "FILE", description = "Also write the load as a trace file.")
     Path writeTrace;
 
+    @Option(names = "--plots", paramLabel = "DIR",
+            description = "Also draw PNG plots there: the slowdown CDF, STP per policy, each policy's placements over"
+                + " time (hosts of up to " + EvaluationPlots.TIMELINE_MAX_CPUS + " hardware threads).")
+    Path plots;
+
     @Option(names = "--cores", paramLabel = "N", defaultValue = "8",
             description = "The simulated host: N cores of two hardware threads. Default: ${DEFAULT-VALUE}.")
     int cores;
@@ -136,7 +141,7 @@ final class EvaluateCommand implements Callable<Integer> {
             writeText(writeTrace, trace.format());
         }
         Supplier<Scores> predicted = predicted(inputs);
-        Replay replayer = new Replay(hostOf(cores), inputs.truth(), seed.seed, minGain, timeLimit, false);
+        Replay replayer = new Replay(hostOf(cores), inputs.truth(), seed.seed, minGain, timeLimit, plots != null);
         List<RunResult> results = new ArrayList<>();
         PrintWriter err = spec.commandLine().getErr();
         for (Policy p : chosen) {
@@ -147,6 +152,11 @@ final class EvaluateCommand implements Callable<Integer> {
             out.println(JsonOutput.MAPPER.writeValueAsString(toJson(inputs, traceSource, trace, results)));
         } else {
             printTable(out, inputs, traceSource, trace, results);
+        }
+        if (plots != null) {
+            for (Path written : EvaluationPlots.write(plots, results, hostOf(cores).allCpus())) {
+                err.println(spec.name() + ": wrote " + written);
+            }
         }
         if (inputs.profiles().isEmpty() && chosen.contains(Policy.SMTCHECK)) {
             err.println(spec.name() + ": note: no profiles given, so smtcheck plans on the true slowdowns"

@@ -91,6 +91,22 @@ class EvaluateCommandTest {
     }
 
     @Test
+    void plotsAreWrittenAsPngImages() throws Exception {
+        Path plots = Files.createDirectory(dir.resolve("plots"));
+        Run r = run("evaluate", "--replay", "sample", "--generate", "30", "--cores", "4", "--policy", "linux,smtcheck",
+                "--plots", plots.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String name : new String[] {"slowdown-cdf.png", "stp.png", "timeline-linux.png", "timeline-smtcheck.png"}) {
+            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(plots.resolve(name).toFile());
+            assertEquals(1000, image.getWidth(), name);
+            assertEquals(600, image.getHeight(), name);
+            assertTrue(r.err().contains("wrote " + plots.resolve(name)), r.err());
+        }
+        assertEquals(ExitCodes.BAD_INPUT, run("evaluate", "--replay", "sample", "--generate", "3", "--plots",
+                dir.resolve("absent").toString()).code());
+    }
+
+    @Test
     void aTableByDefault() {
         Run r = run("evaluate", "--replay", "sample", "--generate", "10", "--cores", "2");
         assertEquals(0, r.code(), r.err());
