@@ -144,8 +144,11 @@ final class EvaluateCommand implements Callable<Integer> {
         Replay replayer = new Replay(hostOf(cores), inputs.truth(), seed.seed, minGain, timeLimit, plots != null);
         List<RunResult> results = new ArrayList<>();
         PrintWriter err = spec.commandLine().getErr();
+        boolean terminal = System.console() != null;
         for (Policy p : chosen) {
-            results.add(replayer.run(trace, p, predicted));
+            ProgressBar bar = new ProgressBar(err, p.label(), trace.jobs().size(), terminal);
+            results.add(replayer.run(trace, p, predicted, bar::update));
+            bar.clear();
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json.json) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -86,6 +87,11 @@ public final class Replay {
      * one per run). Every payload must be a workload of the truth matrix.
      */
     public RunResult run(Trace trace, Policy policy, Supplier<Scores> predicted) {
+        return run(trace, policy, predicted, ended -> { });
+    }
+
+    /** The same, telling {@code progress} how many jobs have ended after each event that ends some. */
+    public RunResult run(Trace trace, Policy policy, Supplier<Scores> predicted, IntConsumer progress) {
         trace.requirePayloads(new java.util.HashSet<>(truth.workloads()), "trace", "a workload of the slowdown matrix");
         Random random = new Random(seed);
         Scores scores = switch (policy) {
@@ -163,6 +169,9 @@ public final class Replay {
                     it.remove();
                     changed = true;
                 }
+            }
+            if (changed) {
+                progress.accept(ends.size());
             }
         }
         List<RunResult.JobOutcome> outcomes = new ArrayList<>(jobs.size());

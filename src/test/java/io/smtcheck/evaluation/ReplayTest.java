@@ -140,7 +140,10 @@ class ReplayTest {
         Trace t = LoadGenerator.generate(3, 40, 2, List.of("a", "b", "c", "d"), 1, 5);
         Replay replay = new Replay(cores(3), PAIRS, 9, 0.02, 1000, true);
         RunResult one = replay.run(t, Policy.LINUX, () -> Scores.truth(PAIRS));
-        RunResult two = replay.run(t, Policy.LINUX, () -> Scores.truth(PAIRS));
+        List<Integer> ended = new java.util.ArrayList<>();
+        RunResult two = replay.run(t, Policy.LINUX, () -> Scores.truth(PAIRS), ended::add);
+        assertEquals(40, ended.get(ended.size() - 1));
+        assertEquals(ended.stream().sorted().distinct().toList(), ended, "counts that only grow");
         assertEquals(one.jobs(), two.jobs());
         assertEquals(one.migrations(), two.migrations());
         assertTrue(one.migrations() > 0, "Linux's model moves threads at events");
