@@ -327,6 +327,9 @@ final class EvaluateCommand implements Callable<Integer> {
                     r.finishedJobs().size() + "/" + r.jobs().size(), r.makespan(), r.stp(), r.antt(), r.workRate(),
                     r.turnaroundQuantile(0.5), r.turnaroundQuantile(0.95), r.migrations(), r.pins());
         }
+        if (replay.equals("sample")) {
+            out.println("the shipped sample data is synthetic (README.md): these figures show the method, not a host");
+        }
         out.println("STP: sum of the jobs' normalised progress (time alone / turnaround); ANTT: mean turnaround / time"
                 + " alone; work/s: thread-seconds of work alone done per second; p50, p95: of turnaround / time alone");
     }

@@ -114,6 +114,7 @@ class EvaluateCommandTest {
         for (String policy : new String[] {"linux", "random", "smtcheck", "oracle", "smt-off"}) {
             assertTrue(r.out().contains("\n" + policy + " "), r.out());
         }
+        assertTrue(r.out().contains("\nthe shipped sample data is synthetic"), r.out());
     }
 
     @Test
