@@ -103,6 +103,7 @@ public final class Replay {
                 : policy == Policy.ORACLE ? new Replanner(topology, 0) : null;
         List<Trace.Job> jobs = trace.jobs();
         Map<String, Running> running = new LinkedHashMap<>();
+        Placement[] planned = {Placement.empty(topology)};
         Map<String, Double> ends = new HashMap<>();
         List<RunResult.TimelinePoint> timeline = new ArrayList<>();
         long migrations = 0;
@@ -125,7 +126,7 @@ public final class Replay {
                 continue;
             }
             if (changed) {
-                Map<String, List<Integer>> placed = place(policy, running, random, scores, replanner);
+                Map<String, List<Integer>> placed = place(policy, running, random, scores, replanner, planned);
                 plans++;
                 for (Running r : running.values()) {
                     List<Integer> cpus = placed.getOrDefault(r.job.id(), List.of());
@@ -234,15 +235,15 @@ public final class Replay {
     }
 
     private Map<String, List<Integer>> place(Policy policy, Map<String, Running> running, Random random, Scores scores,
-            Replanner replanner) {
+            Replanner replanner, Placement[] planned) {
         return switch (policy) {
             case LINUX -> linux(running, random);
             case RANDOM -> keepAndFill(running, freeCpus -> freeCpus.get(random.nextInt(freeCpus.size())), false);
             case SMT_OFF -> keepAndFill(running, freeCpus -> freeCpus.get(0), true);
             case SMTCHECK, ORACLE -> {
-                Map<String, List<Integer>> now = new LinkedHashMap<>();
-                running.values().forEach(r -> now.put(r.job.id(), r.cpus));
-                Replanner.Decision d = replanner.decide(scores.input(), Placement.ofCpus(now, topology));
+                // The planner's last placement is where the jobs run; the re-planner drops the ones that ended.
+                Replanner.Decision d = replanner.decide(scores.input(), planned[0]);
+                planned[0] = d.placement();
                 yield d.placement().cpusByWorkload();
             }
         };
