@@ -66,7 +66,7 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "With --generate: mean arrivals per second. Default: ${DEFAULT-VALUE}.")
     double rate;
 
-    @Option(names = "--mix", paramLabel = "NAME[,NAME...]", split = ",",
+    @Option(names = "--mix", paramLabel = "NAME", split = ",",
             description = "With --generate: the payloads drawn from. Default: every workload of the matrix.")
     List<String> mix;
 
@@ -86,7 +86,7 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "The simulated host: N cores of two hardware threads. Default: ${DEFAULT-VALUE}.")
     int cores;
 
-    @Option(names = "--policy", paramLabel = "NAME[,NAME...]", split = ",",
+    @Option(names = "--policy", paramLabel = "NAME", split = ",",
             defaultValue = "linux,random,smtcheck,oracle,smt-off",
             description = "Policies to run, in order. Default: ${DEFAULT-VALUE}.")
     List<String> policies;
