@@ -27,12 +27,13 @@ class PackageDependenciesTest {
 
     /** Each package and the packages of ours it may use. */
     private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
-            Map.entry("cli", Set.of("control", "daemon", "kernel", "model", "os", "proc", "profiles", "profiling",
-                    "sched")),
+            Map.entry("cli", Set.of("control", "daemon", "evaluation", "kernel", "model", "os", "proc", "profiles",
+                    "profiling", "sched")),
             Map.entry("daemon", Set.of("control", "kernel", "model", "os", "proc", "profiles", "sched")),
             Map.entry("control", Set.of("proc")),
             Map.entry("profiling", Set.of("model", "profiles", "sched")),
             Map.entry("profiles", Set.of("model")),
+            Map.entry("evaluation", Set.of("model", "sched")),
             Map.entry("kernel", Set.of("os")),
             Map.entry("proc", Set.of("os")),
             Map.entry("sched", Set.of("model", "os")),

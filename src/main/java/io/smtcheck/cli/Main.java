@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         description = "SMT-aware co-scheduling: pairs long-running workloads on sibling hyperthreads.",
         subcommands = {RunCommand.class, PlanCommand.class, StatusCommand.class, ResetCommand.class, LaunchCommand.class,
             ScoresCommand.class, TrainCommand.class, ModelCommand.class, ProfilesCommand.class,
-            ProfileCommand.class, CorunCommand.class,
+            ProfileCommand.class, CorunCommand.class, EvaluateCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.cli;
+
+import io.smtcheck.evaluation.RunResult;
+import io.smtcheck.evaluation.Trace;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.StandardXYBarPainter;
+import org.jfree.chart.renderer.xy.XYBarRenderer;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYIntervalSeries;
+import org.jfree.data.xy.XYIntervalSeriesCollection;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * The plots of {@code smtcheck evaluate --plots DIR}, drawn with JFreeChart as PNG: the slowdown
+ * CDF of every policy, STP per policy, and for each policy a timeline of which payload ran on which
+ * hardware thread.
+ */
+final class EvaluationPlots {
+    private static final int WIDTH = 1000;
+    private static final int HEIGHT = 600;
+    /** A timeline of more hardware threads than this is not drawn: too many rows to read. */
+    static final int TIMELINE_MAX_CPUS = 64;
+
+    private EvaluationPlots() {
+    }
+
+    /** Writes the plots into {@code dir} (which must exist) and returns the files written. */
+    static List<Path> write(Path dir, List<RunResult> results, List<Integer> cpus) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        if (!Files.isDirectory(dir)) {
+            throw new InputException(dir + ": --plots: not a directory");
+        }
+        List<Path> written = new ArrayList<>();
+        written.add(save(dir.resolve("slowdown-cdf.png"), slowdownCdf(results)));
+        written.add(save(dir.resolve("stp.png"), stp(results)));
+        if (cpus.size() <= TIMELINE_MAX_CPUS) {
+            for (RunResult r : results) {
+                written.add(save(dir.resolve("timeline-" + r.policy().label() + ".png"), timeline(r, cpus)));
+            }
+        }
+        return written;
+    }
+
+    private static Path save(Path file, JFreeChart chart) throws IOException {
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+        return file;
+    }
+
+    private static JFreeChart slowdownCdf(List<RunResult> results) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (RunResult r : results) {
+            XYSeries s = new XYSeries(r.policy().label(), true, true);
+            double[] v = r.sortedTurnarounds();
+            for (int i = 0; i < v.length; i++) {
+                s.add(v[i], (i + 1) / (double) v.length);
+            }
+            data.addSeries(s);
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart("Slowdown CDF", "turnaround / time alone",
+                "share of jobs", data, PlotOrientation.VERTICAL, true, false, false);
+        ((NumberAxis) chart.getXYPlot().getDomainAxis()).setAutoRangeIncludesZero(false);
+        return chart;
+    }
+
+    private static JFreeChart stp(List<RunResult> results) {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        for (RunResult r : results) {
+            data.addValue(r.stp(), "STP", r.policy().label());
+        }
+        return ChartFactory.createBarChart("System throughput (STP) per policy", "policy", "STP", data,
+                PlotOrientation.VERTICAL, false, false, false);
+    }
+
+    /** One bar per hardware thread and interval between events, coloured by the payload that ran there. */
+    private static JFreeChart timeline(RunResult r, List<Integer> cpus) {
+        Map<String, Trace.Job> jobs = new HashMap<>();
+        r.jobs().forEach(o -> jobs.put(o.job().id(), o.job()));
+        Map<String, XYIntervalSeries> byPayload = new java.util.TreeMap<>();
+        List<RunResult.TimelinePoint> points = r.timeline();
+        for (int p = 0; p < points.size(); p++) {
+            double from = points.get(p).time();
+            double to = p + 1 < points.size() ? points.get(p + 1).time() : r.makespan();
+            String[] onCpu = points.get(p).jobOnCpu();
+            for (int k = 0; k < onCpu.length; k++) {
+                if (onCpu[k] != null && to > from) {
+                    String payload = jobs.get(onCpu[k]).payload();
+                    byPayload.computeIfAbsent(payload, XYIntervalSeries::new)
+                            .add(from, from, to, cpus.get(k), cpus.get(k) - 0.4, cpus.get(k) + 0.4);
+                }
+            }
+        }
+        XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
+        byPayload.values().forEach(data::addSeries);
+        XYBarRenderer renderer = new XYBarRenderer();
+        renderer.setUseYInterval(true);
+        renderer.setShadowVisible(false);
+        renderer.setDrawBarOutline(false);
+        renderer.setBarPainter(new StandardXYBarPainter());
+        NumberAxis cpuAxis = new NumberAxis("CPU");
+        cpuAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        XYPlot plot = new XYPlot(data, new NumberAxis("seconds"), cpuAxis, renderer);
+        return new JFreeChart("Placements under " + r.policy().label(), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    }
+}

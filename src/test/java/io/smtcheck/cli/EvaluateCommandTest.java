@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package io.smtcheck.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvaluateCommandTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private Path file(String name, String text) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    void theSameSeedGivesTheSameBytesAndEveryPolicyFinishesTheLoad() throws Exception {
+        String[] args = {"evaluate", "--replay", "sample", "--generate", "40", "--rate", "0.5", "--cores", "4",
+            "--seed", "7", "--json"};
+        Run one = run(args);
+        assertEquals(0, one.code(), one.err());
+        assertEquals(one.out(), run(args).out());
+        JsonNode report = new ObjectMapper().readTree(one.out());
+        assertEquals(5, report.get("policies").size());
+        for (JsonNode p : report.get("policies")) {
+            assertEquals(40, p.get("finished").asInt(), p.get("policy").asText());
+            assertEquals(40, p.get("jobs").size());
+        }
+        assertEquals("linux", report.get("policies").get(0).get("policy").asText());
+        assertEquals(0, report.get("policies").get(0).get("pins").asInt());
+        args[10] = "8";
+        assertTrue(!one.out().equals(run(args).out()), "another seed, another load");
+    }
+
+    @Test
+    void aMatrixFileAndATraceGiveTheResultWorkedOutByHand() throws Exception {
+        Path matrix = file("m.json", "{\"workloads\":[\"a\",\"b\"],\"slowdown\":[[0.4,0.5],[0.25,0.4]]}");
+        Path trace = file("t.trace", "# arrival work workers payload\n0 10 1 a\n0 10 1 b\n");
+        Run r = run("evaluate", "--replay", matrix.toString(), "--trace", trace.toString(), "--cores", "1",
+                "--policy", "oracle,smt-off", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        // Sharing the core: b ends at 10 / 0.75, a then finishes alone. SMT off: one after the other.
+        JsonNode oracle = report.get("policies").get(0);
+        double endB = 10 / 0.75;
+        double endA = endB + 10 - 0.5 * endB;
+        assertEquals(endA, oracle.get("jobs").get(0).get("end_s").asDouble(), 1e-9);
+        assertEquals(endB, oracle.get("jobs").get(1).get("end_s").asDouble(), 1e-9);
+        assertEquals(10 / endA + 10 / endB, oracle.get("stp").asDouble(), 1e-9);
+        JsonNode off = report.get("policies").get(1);
+        assertEquals(1.5, off.get("stp").asDouble(), 1e-9);
+        assertEquals(1.5, off.get("antt").asDouble(), 1e-9);
+        assertEquals(20, off.get("makespan_s").asDouble(), 1e-9);
+    }
+
+    @Test
+    void aWrittenTraceReplaysAsTheGeneratedLoad() throws Exception {
+        Path written = dir.resolve("load.trace");
+        Run generated = run("evaluate", "--replay", "sample", "--generate", "20", "--cores", "2", "--write-trace",
+                written.toString(), "--json");
+        assertEquals(0, generated.code(), generated.err());
+        Run replayed = run("evaluate", "--replay", "sample", "--trace", written.toString(), "--cores", "2", "--json");
+        assertEquals(0, replayed.code(), replayed.err());
+        ObjectMapper json = new ObjectMapper();
+        JsonNode a = json.readTree(generated.out()).get("policies");
+        JsonNode b = json.readTree(replayed.out()).get("policies");
+        for (int p = 0; p < a.size(); p++) {
+            assertEquals(a.get(p).get("stp"), b.get(p).get("stp"));
+            assertEquals(a.get(p).get("makespan_s"), b.get(p).get("makespan_s"));
+        }
+    }
+
+    @Test
+    void plotsAreWrittenAsPngImages() throws Exception {
+        Path plots = Files.createDirectory(dir.resolve("plots"));
+        Run r = run("evaluate", "--replay", "sample", "--generate", "30", "--cores", "4", "--policy", "linux,smtcheck",
+                "--plots", plots.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String name : new String[] {"slowdown-cdf.png", "stp.png", "timeline-linux.png", "timeline-smtcheck.png"}) {
+            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(plots.resolve(name).toFile());
+            assertEquals(1000, image.getWidth(), name);
+            assertEquals(600, image.getHeight(), name);
+            assertTrue(r.err().contains("wrote " + plots.resolve(name)), r.err());
+        }
+        assertEquals(ExitCodes.BAD_INPUT, run("evaluate", "--replay", "sample", "--generate", "3", "--plots",
+                dir.resolve("absent").toString()).code());
+    }
+
+    @Test
+    void aTableByDefault() {
+        Run r = run("evaluate", "--replay", "sample", "--generate", "10", "--cores", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("replay of 10 jobs (generated: 10 jobs, seed 1"), r.out());
+        for (String policy : new String[] {"linux", "random", "smtcheck", "oracle", "smt-off"}) {
+            assertTrue(r.out().contains("\n" + policy + " "), r.out());
+        }
+        assertTrue(r.out().contains("\nthe shipped sample data is synthetic"), r.out());
+    }
+
+    @Test
+    void anUnknownPayloadIsRefusedOnOneLineNamingTheLine() throws Exception {
+        Path trace = file("t.trace", "0 10 1 dgemm\n3 10 1 no-such-thing\n");
+        Run r = run("evaluate", "--replay", "sample", "--trace", trace.toString());
+        assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
+        assertEquals("evaluate: " + trace + ": line 2: payload: 'no-such-thing' is not a workload of the shipped"
+                + " sample data\n", r.err());
+    }
+
+    @Test
+    void aNegativeTimeIsRefusedNamingTheLineAndTheField() throws Exception {
+        Path trace = file("t.trace", "# x\n-2 10 1 dgemm\n");
+        Run r = run("evaluate", "--replay", "sample", "--trace", trace.toString());
+        assertEquals(ExitCodes.BAD_INPUT, r.code());
+        assertEquals("evaluate: " + trace + ": line 2: arrival_s: -2 is negative\n", r.err());
+    }
+
+    @Test
+    void aBadMatrixIsRefusedNamingTheField() throws Exception {
+        Path matrix = file("m.json", "{\"workloads\":[\"a\"],\"slowdown\":[[\"x\"]]}");
+        Run r = run("evaluate", "--replay", matrix.toString(), "--generate", "3");
+        assertEquals(ExitCodes.BAD_INPUT, r.code());
+        assertEquals("evaluate: " + matrix + ": slowdown[0][0]: expected a number, found the string \"x\"\n", r.err());
+    }
+
+    @Test
+    void badOptionsAreCommandLineErrors() throws Exception {
+        assertEquals(ExitCodes.USAGE, run("evaluate", "--replay", "sample", "--generate", "3", "--policy", "fifo").code());
+        assertEquals(ExitCodes.USAGE, run("evaluate", "--replay", "sample", "--generate", "3", "--cores", "0").code());
+        assertEquals(ExitCodes.USAGE, run("evaluate", "--replay", "sample", "--generate", "3", "--work", "5").code());
+        assertEquals(ExitCodes.USAGE, run("evaluate", "--replay", "sample", "--generate", "0").code());
+        Path trace = file("t.trace", "0 10 1 dgemm\n");
+        assertEquals(ExitCodes.USAGE, run("evaluate", "--replay", "sample", "--trace", trace.toString(), "--rate", "2")
+                .code());
+        assertEquals(ExitCodes.BAD_INPUT, run("evaluate", "--replay", dir.resolve("absent.json").toString(),
+                "--generate", "3").code());
+    }
+}
