@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,14 +15,8 @@ class EvaluateCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path file(String name, String text) throws Exception {
@@ -37,7 +29,7 @@ class EvaluateCommandTest {
     void theSameSeedGivesTheSameBytesAndEveryPolicyFinishesTheLoad() throws Exception {
         String[] args = {"evaluate", "--replay", "sample", "--generate", "40", "--rate", "0.5", "--cores", "4",
             "--seed", "7", "--json"};
-        Run one = run(args);
+        CliRun one = run(args);
         assertEquals(0, one.code(), one.err());
         assertEquals(one.out(), run(args).out());
         JsonNode report = new ObjectMapper().readTree(one.out());
@@ -56,7 +48,7 @@ class EvaluateCommandTest {
     void aMatrixFileAndATraceGiveTheResultWorkedOutByHand() throws Exception {
         Path matrix = file("m.json", "{\"workloads\":[\"a\",\"b\"],\"slowdown\":[[0.4,0.5],[0.25,0.4]]}");
         Path trace = file("t.trace", "# arrival work workers payload\n0 10 1 a\n0 10 1 b\n");
-        Run r = run("evaluate", "--replay", matrix.toString(), "--trace", trace.toString(), "--cores", "1",
+        CliRun r = run("evaluate", "--replay", matrix.toString(), "--trace", trace.toString(), "--cores", "1",
                 "--policy", "oracle,smt-off", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode report = new ObjectMapper().readTree(r.out());
@@ -76,10 +68,10 @@ class EvaluateCommandTest {
     @Test
     void aWrittenTraceReplaysAsTheGeneratedLoad() throws Exception {
         Path written = dir.resolve("load.trace");
-        Run generated = run("evaluate", "--replay", "sample", "--generate", "20", "--cores", "2", "--write-trace",
+        CliRun generated = run("evaluate", "--replay", "sample", "--generate", "20", "--cores", "2", "--write-trace",
                 written.toString(), "--json");
         assertEquals(0, generated.code(), generated.err());
-        Run replayed = run("evaluate", "--replay", "sample", "--trace", written.toString(), "--cores", "2", "--json");
+        CliRun replayed = run("evaluate", "--replay", "sample", "--trace", written.toString(), "--cores", "2", "--json");
         assertEquals(0, replayed.code(), replayed.err());
         ObjectMapper json = new ObjectMapper();
         JsonNode a = json.readTree(generated.out()).get("policies");
@@ -93,7 +85,7 @@ class EvaluateCommandTest {
     @Test
     void plotsAreWrittenAsPngImages() throws Exception {
         Path plots = Files.createDirectory(dir.resolve("plots"));
-        Run r = run("evaluate", "--replay", "sample", "--generate", "30", "--cores", "4", "--policy", "linux,smtcheck",
+        CliRun r = run("evaluate", "--replay", "sample", "--generate", "30", "--cores", "4", "--policy", "linux,smtcheck",
                 "--plots", plots.toString());
         assertEquals(0, r.code(), r.err());
         for (String name : new String[] {"slowdown-cdf.png", "stp.png", "timeline-linux.png", "timeline-smtcheck.png"}) {
@@ -108,7 +100,7 @@ class EvaluateCommandTest {
 
     @Test
     void aTableByDefault() {
-        Run r = run("evaluate", "--replay", "sample", "--generate", "10", "--cores", "2");
+        CliRun r = run("evaluate", "--replay", "sample", "--generate", "10", "--cores", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("replay of 10 jobs (generated: 10 jobs, seed 1"), r.out());
         for (String policy : new String[] {"linux", "random", "smtcheck", "oracle", "smt-off"}) {
@@ -120,7 +112,7 @@ class EvaluateCommandTest {
     @Test
     void anUnknownPayloadIsRefusedOnOneLineNamingTheLine() throws Exception {
         Path trace = file("t.trace", "0 10 1 dgemm\n3 10 1 no-such-thing\n");
-        Run r = run("evaluate", "--replay", "sample", "--trace", trace.toString());
+        CliRun r = run("evaluate", "--replay", "sample", "--trace", trace.toString());
         assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
         assertEquals("evaluate: " + trace + ": line 2: payload: 'no-such-thing' is not a workload of the shipped"
                 + " sample data\n", r.err());
@@ -129,7 +121,7 @@ class EvaluateCommandTest {
     @Test
     void aNegativeTimeIsRefusedNamingTheLineAndTheField() throws Exception {
         Path trace = file("t.trace", "# x\n-2 10 1 dgemm\n");
-        Run r = run("evaluate", "--replay", "sample", "--trace", trace.toString());
+        CliRun r = run("evaluate", "--replay", "sample", "--trace", trace.toString());
         assertEquals(ExitCodes.BAD_INPUT, r.code());
         assertEquals("evaluate: " + trace + ": line 2: arrival_s: -2 is negative\n", r.err());
     }
@@ -137,7 +129,7 @@ class EvaluateCommandTest {
     @Test
     void aBadMatrixIsRefusedNamingTheField() throws Exception {
         Path matrix = file("m.json", "{\"workloads\":[\"a\"],\"slowdown\":[[\"x\"]]}");
-        Run r = run("evaluate", "--replay", matrix.toString(), "--generate", "3");
+        CliRun r = run("evaluate", "--replay", matrix.toString(), "--generate", "3");
         assertEquals(ExitCodes.BAD_INPUT, r.code());
         assertEquals("evaluate: " + matrix + ": slowdown[0][0]: expected a number, found the string \"x\"\n", r.err());
     }
