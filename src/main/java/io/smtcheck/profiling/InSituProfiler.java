@@ -182,7 +182,12 @@ public final class InSituProfiler {
             }
             step("pair/" + i.resource(), () -> injectorPair(i));
         }
-        moveIn.to(r.pgid(), r.cpu());
+        try {
+            moveIn.to(r.pgid(), r.cpu());
+        } catch (IOException e) {
+            throw new FailedException(e.getMessage() + "; the journal " + journal.file() + " keeps the " + done.done()
+                    + " windows measured", true);
+        }
         for (Injector i : r.injectors()) {
             step("solo/" + i.resource(), () -> besideOrAlone(null, 0, Double.NaN));
             double alone = journal.get("solo/" + i.resource()).path("rate").asDouble();

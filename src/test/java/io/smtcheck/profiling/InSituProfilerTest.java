@@ -107,6 +107,19 @@ class InSituProfilerTest {
     }
 
     @Test
+    void aGroupThatCannotBeMovedOntoTheCoreKeepsTheInjectorsWindows() throws Exception {
+        SimulatedMachine m = machine(0.01, 3);
+        InSituProfiler p = InSituProfiler.of(m, FAST, request(100), dir, (pgid, cpu) -> {
+            throw new IOException("group " + pgid + " could not be moved onto CPU " + cpu);
+        });
+        InSituProfiler.FailedException e = assertThrows(InSituProfiler.FailedException.class, p::run);
+        assertTrue(e.resumable());
+        assertTrue(e.getMessage().startsWith("group 100 could not be moved onto CPU 0; the journal "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(" keeps the 12 windows measured"), e.getMessage());
+        assertEquals(12, profiler(machine(0.01, 4), 200, FAST).run().resumed());
+    }
+
+    @Test
     void aJournalOfOtherSettingsIsNotReused() throws Exception {
         SimulatedMachine first = machine(0.01, 3);
         first.exitAfter(40);
