@@ -29,7 +29,7 @@ class PackageDependenciesTest {
     private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
             Map.entry("cli", Set.of("control", "daemon", "evaluation", "kernel", "model", "os", "proc", "profiles",
                     "profiling", "sched")),
-            Map.entry("daemon", Set.of("control", "kernel", "model", "os", "proc", "profiles", "sched")),
+            Map.entry("daemon", Set.of("control", "kernel", "model", "os", "proc", "profiles", "profiling", "sched")),
             Map.entry("control", Set.of("proc")),
             Map.entry("profiling", Set.of("model", "profiles", "sched")),
             Map.entry("profiles", Set.of("model")),

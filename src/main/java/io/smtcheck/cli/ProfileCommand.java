@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.smtcheck.control.ControlClient;
 import io.smtcheck.model.DataJson;
 import io.smtcheck.model.InvalidDataException;
 import io.smtcheck.model.ProcessMatch;
@@ -37,13 +40,23 @@ import picocli.CommandLine.Parameters;
             "%nEvery run is recorded as it ends: stopped (Ctrl-C, SIGTERM), the same command resumes where it was."
                 + " Every process started is stopped on every way out. A pending profiling request for the job is"
                 + " marked done. --json prints the profile in the data file's form.",
+            "%nWith --pgid P instead of CMD, the running daemon profiles the group it manages where it runs (in"
+                + " situ): its instructions per second over fixed windows, alone on a borrowed core and beside each"
+                + " injector. It needs hardware counters for the group and refuses in one line why not;"
+                + " smtcheck status shows how far it got (docs/in-situ-profiling.md).",
         })
 final class ProfileCommand implements Callable<Integer> {
-    @Option(names = "--job", required = true, paramLabel = "ID", description = "The job's global id.")
-    int job;
+    @Option(names = "--job", paramLabel = "ID", description = "The job's global id (required with CMD).")
+    Integer jobOption;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "The profile's unique name.")
+    @Option(names = "--name", paramLabel = "NAME", description = "The profile's unique name (required with CMD).")
     String name;
+
+    @Option(names = "--pgid", paramLabel = "P",
+            description = "Have the running daemon (at --socket) profile its group P in situ, instead of running CMD.")
+    Integer pgid;
+
+    int job;
 
     @Option(names = "--duration", paramLabel = "S", defaultValue = "1",
             description = "Seconds each injector baseline is measured. Default: ${DEFAULT-VALUE}.")
@@ -77,7 +90,7 @@ final class ProfileCommand implements Callable<Integer> {
     @Mixin
     BenchOptions bench;
 
-    @Parameters(paramLabel = "CMD", arity = "1..*", description = "The workload: a command that does a fixed amount of work.")
+    @Parameters(paramLabel = "CMD", arity = "0..*", description = "The workload: a command that does a fixed amount of work.")
     List<String> command;
 
     @CommandLine.Spec
@@ -85,6 +98,14 @@ final class ProfileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (pgid != null) {
+            return inSitu();
+        }
+        if (jobOption == null || name == null || command == null || command.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "give --job, --name and CMD (a command to run), or --pgid P (a group the daemon runs)");
+        }
+        job = jobOption;
         if (job < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--job must not be negative");
         }
@@ -121,6 +142,28 @@ final class ProfileCommand implements Callable<Integer> {
                     print(out, r, store.where(), (System.nanoTime() - started) / 1e9);
                 }
             }
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Asks the daemon to profile its group in situ. */
+    private int inSitu() throws IOException {
+        if (command != null && !command.isEmpty() || jobOption != null || name != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--pgid profiles a group that runs: give no CMD, --job or --name with it");
+        }
+        ObjectNode request = JsonOutput.MAPPER.createObjectNode().put("command", "profile").put("pgid", pgid);
+        JsonNode answer = ControlClient.request(bench.socket, request); // the daemon's socket, as for its CPUs
+        if (!answer.path("ok").asBoolean()) {
+            throw new RefusedException(answer.path("error").asText("the daemon gave no reason"));
+        }
+        JsonNode r = answer.get("result");
+        PrintWriter out = spec.commandLine().getOut();
+        if (json.json) {
+            out.println(JsonOutput.MAPPER.writeValueAsString(r));
+        } else {
+            out.printf(Locale.ROOT, "profiling group %d (job %d) in situ on CPUs %s: %d windows; smtcheck status shows"
+                    + " how far it got%n", pgid, r.path("job").asInt(), r.path("cpus"), r.path("windows").asInt());
         }
         return ExitCodes.OK;
     }

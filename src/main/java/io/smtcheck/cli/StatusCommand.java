@@ -53,6 +53,11 @@ final class StatusCommand extends DaemonClientCommand {
         for (DaemonStatus.LeftAlone a : s.leftAlone()) {
             out.printf(Locale.ROOT, "left alone: group %d (%s): %s%n", a.pgid(), a.name(), a.reason());
         }
+        // A client of an older daemon reads no such field.
+        for (DaemonStatus.Profiling p : s.profiling() == null ? List.<DaemonStatus.Profiling>of() : s.profiling()) {
+            out.printf(Locale.ROOT, "profiling in situ: group %d (job %d) on CPUs %s, %d of %d windows (%s)%n", p.pgid(),
+                    p.job(), p.cpus(), p.done(), p.total(), p.current());
+        }
         out.println();
         CoreTable.print(out, s.cores().stream()
                 .map(c -> new CoreTable.Row(c.core(), c.cpus(), c.workloads(), c.score())).toList());

@@ -173,7 +173,7 @@ final class Admission {
      * What a process may use where no cpuset says: the online CPUs the daemon itself may use (in a
      * container whose cpuset is not visible, the daemon's affinity is the container's).
      */
-    private List<Integer> usableWithoutCpuset() {
+    List<Integer> usableWithoutCpuset() {
         List<Integer> usable;
         try {
             usable = new ArrayList<>(ProcessIdentity.onlineCpus());

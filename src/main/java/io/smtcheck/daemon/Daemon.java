@@ -7,6 +7,8 @@ import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
+import io.smtcheck.profiling.InSituProfiler;
+import io.smtcheck.profiling.InSituProfiling;
 import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.sched.Replanner;
 import java.util.ArrayList;
@@ -14,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,6 +63,7 @@ public final class Daemon {
     private final Restore restore;
     private final Replanning replanning;
     private final StatusAssembly statusAssembly;
+    private final InSitu inSitu;
     /** Held through a restore's look and apply, so that two restores do not interleave; taken before the lock. */
     private final Object restoring = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -72,6 +76,12 @@ public final class Daemon {
 
     public Daemon(DaemonOptions options, Monitor monitor, ProfileSource profiles, ModelLoader models,
             Replanner replanner) {
+        this(options, monitor, profiles, models, replanner, InSituProfiler.Settings.DEFAULTS);
+    }
+
+    /** @param inSitu the windows of in-situ profiles (short in tests) */
+    Daemon(DaemonOptions options, Monitor monitor, ProfileSource profiles, ModelLoader models, Replanner replanner,
+            InSituProfiler.Settings inSitu) {
         this.options = options;
         this.monitor = monitor;
         this.profiles = profiles;
@@ -87,6 +97,8 @@ public final class Daemon {
         this.restore = new Restore(options, originals, processes, pinning);
         this.replanning = new Replanning(options, state, table, replanner, pinning, originals, admission);
         this.statusAssembly = new StatusAssembly(options, monitor, profiles, models, replanner);
+        this.inSitu = new InSitu(this, state, monitor, profiles, pinning, replanner.topology(),
+                new HashSet<>(admission.usableWithoutCpuset()), options.stateDir().resolve("insitu"), inSitu);
         this.snapshot = statusAssembly.snapshot(state, table);
     }
 
@@ -95,6 +107,7 @@ public final class Daemon {
         return Map.of(
                 "status", ControlServer.Command.reading((request, peer) -> JSON.valueToTree(status())),
                 "launch", GroupRegistration.command(monitor),
+                "profile", ControlServer.Command.onOwnGroup((request, peer) -> profileInSitu(request.path("pgid").asInt(-1))),
                 "reset", ControlServer.Command.changing((request, peer) ->
                         reset(request.path("counters").asBoolean(false), request.path("affinity").asBoolean(false))));
     }
@@ -145,8 +158,12 @@ public final class Daemon {
                     registerAgain();
                 }
                 lookForNewProfiles();
+                if (inSituWanted) {
+                    inSitu.prepare();
+                }
             }
         } finally {
+            inSitu.close();
             if (options.restoreOnExit()) {
                 int restored = restoreAll(true);
                 LOG.info("stopping: restored the original affinity of {} groups", restored);
@@ -327,6 +344,7 @@ public final class Daemon {
             for (ManagedGroup g : state.groups.values()) {
                 monitor.counters(g.pgid, g.slot).ifPresent(g::counted);
             }
+            profileWithoutProfiles();
             replanning.checkPins(policy);
             did = true;
         }
@@ -337,6 +355,75 @@ public final class Daemon {
             did = true;
         }
         return did;
+    }
+
+    /** Set once a group without a profile is counted in hardware: the injectors are then loaded, outside the lock. */
+    private volatile boolean inSituWanted;
+    /**
+     * Jobs whose in-situ profile started here: not started again by themselves (a refused one
+     * would be refused again), except after their group exited mid-way (the next resumes).
+     */
+    private final Set<Integer> inSituTried = new HashSet<>();
+
+    /**
+     * Profiles in situ, where the policy lets them start, the groups that have no profile and are
+     * counted in hardware. Under the lock; the windows run elsewhere.
+     */
+    private void profileWithoutProfiles() {
+        for (ManagedGroup g : List.copyOf(state.groups.values())) {
+            if (g.profile != null || g.lastCounters == null || !g.lastCounters.hardware() || g.workers != 1
+                    || inSituTried.contains(g.jobId)) {
+                continue;
+            }
+            inSituWanted = true;
+            if (inSitu.ready() && inSitu.start(g, this::inSituEnded).isEmpty()) {
+                startedInSitu(g);
+            }
+        }
+    }
+
+    /**
+     * The control socket's {@code profile}: profiles group {@code pgid} in situ now, or says in one
+     * line why it cannot.
+     */
+    private ObjectNode profileInSitu(int pgid) {
+        inSitu.prepare(); // outside the lock: it may run smtcheck-inject once; start says when it failed
+        synchronized (this) {
+            ManagedGroup g = state.groups.get(pgid);
+            if (g == null) {
+                throw new IllegalArgumentException("group " + pgid + " is not managed by the daemon (see smtcheck status)");
+            }
+            Optional<String> refusal = inSitu.start(g, this::inSituEnded);
+            if (refusal.isPresent()) {
+                throw new IllegalArgumentException(refusal.get());
+            }
+            startedInSitu(g);
+            ObjectNode r = JSON.createObjectNode().put("pgid", pgid).put("job", g.jobId);
+            // A profile that failed at once (its injectors) has ended already: its log says why.
+            inSitu.active().stream().filter(x -> x.pgid() == pgid).findFirst().ifPresent(a -> {
+                r.put("windows", a.done().total());
+                a.cpus().forEach(r.putArray("cpus")::add);
+            });
+            return r;
+        }
+    }
+
+    private void startedInSitu(ManagedGroup g) {
+        inSituTried.add(g.jobId);
+        LOG.info("profiling group {} ({}, job {}) in situ", g.pgid, g.name, g.jobId);
+        replanning.hold("an in-situ profile has borrowed a core");
+        publish();
+    }
+
+    /** Under the lock, from the profile's thread: plans resume once no profile runs. */
+    private void inSituEnded(InSituProfiling.Outcome o) {
+        if (o.failure() instanceof InSituProfiler.FailedException f && f.resumable()) {
+            inSituTried.remove(o.jobId());
+        }
+        if (!inSitu.running()) {
+            replanning.release();
+        }
+        publish();
     }
 
     /** Takes the newest valid model when it changed, and re-scores and re-plans with it; false when unchanged. */
@@ -471,7 +558,9 @@ public final class Daemon {
 
     /** What the daemon manages and has done; takes no lock the loop holds. */
     DaemonStatus status() {
-        return statusAssembly.status(snapshot, configuration);
+        return statusAssembly.status(snapshot, configuration, inSitu.active().stream()
+                .map(a -> new DaemonStatus.Profiling(a.pgid(), a.jobId(), a.cpus(), a.done().done(), a.done().total(),
+                        a.done().current())).toList());
     }
 
     /** Leaves a copy of the state for status; called under the lock after each change. */

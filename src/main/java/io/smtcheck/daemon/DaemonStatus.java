@@ -34,7 +34,9 @@ public record DaemonStatus(
         @JsonPropertyDescription("groups the daemon saw and does not manage, and why") List<LeftAlone> leftAlone,
         @JsonPropertyDescription("every core of the topology and who the plan puts on it") List<Core> cores,
         @JsonPropertyDescription("what the daemon has done since it started or the last counter reset") Counters counters,
-        @JsonPropertyDescription("from a monitor's report to the group's pins applied, in ms") Latency eventToPinMs) {
+        @JsonPropertyDescription("from a monitor's report to the group's pins applied, in ms") Latency eventToPinMs,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY)
+        @JsonPropertyDescription("the in-situ profiles that run now; absent when none does") List<Profiling> profiling) {
 
     /** The settings the daemon runs with. */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -129,6 +131,17 @@ public record DaemonStatus(
             @JsonPropertyDescription("process rules that could not be evaluated (userspace monitor only)")
             Long profileRuleErrors,
             @JsonPropertyDescription("groups whose affinity someone else changed under the daemon") long changedByOthers) {
+    }
+
+    /** An in-situ profile that runs: whose, on which borrowed core, and how far it got. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Profiling(
+            @JsonPropertyDescription("the process group profiled") int pgid,
+            @JsonPropertyDescription("its job") int job,
+            @JsonPropertyDescription("the borrowed core's CPUs: the group's, then the injectors'") List<Integer> cpus,
+            @JsonPropertyDescription("windows measured (or resumed from the journal)") int done,
+            @JsonPropertyDescription("windows in all") int total,
+            @JsonPropertyDescription("the window under way, or the last one") String current) {
     }
 
     /** Event-to-pin latency over the last samples. */

@@ -3,6 +3,7 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.model.Profile;
 import io.smtcheck.profiles.StoreHealth;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,6 +31,16 @@ public interface ProfileSource extends AutoCloseable {
      * background, and again later when the store cannot take it now. Asking again changes nothing.
      */
     void requestProfile(int jobId, String name);
+
+    /**
+     * Writes a profile measured here (in situ) to the store, waiting for it: never called under
+     * the daemon's lock. The profile reaches {@link #byJob} with the next reload.
+     *
+     * @throws IOException when the store cannot take it now
+     */
+    default void store(Profile profile) throws IOException {
+        throw new IOException(describe() + " takes no profiles");
+    }
 
     /** One line for logs and status. */
     String describe();

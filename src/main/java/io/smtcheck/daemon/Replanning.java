@@ -43,8 +43,32 @@ final class Replanning {
         this.admission = admission;
     }
 
+    /** While set, plans wait (an in-situ profile has borrowed a core: a plan could move its group or fill the core). */
+    private String heldBecause;
+    /** Why a plan is owed once the hold ends, or null. */
+    private String owed;
+
+    void hold(String because) {
+        heldBecause = because;
+    }
+
+    /** Ends the hold and makes the plan that waited, if one did. */
+    void release() {
+        heldBecause = null;
+        if (owed != null) {
+            String why = owed;
+            owed = null;
+            replan(why);
+        }
+    }
+
     /** Re-plans and applies what changed. */
     void replan(String why) {
+        if (heldBecause != null) {
+            owed = owed == null ? why : owed + ", " + why;
+            LOG.info("plan after {} waits: {}", why, heldBecause);
+            return;
+        }
         PairingInput input = PairingInput.of(table);
         Replanner.Decision d;
         try {

@@ -90,7 +90,7 @@ final class StatusAssembly {
     }
 
     /** The whole answer: {@code state} with what is read now. Takes no lock of the daemon's. */
-    DaemonStatus status(Snapshot state, DaemonStatus.Configuration configuration) {
+    DaemonStatus status(Snapshot state, DaemonStatus.Configuration configuration, List<DaemonStatus.Profiling> profiling) {
         StoreHealth health = profiles.health();
         DaemonStatus.Counters k = state.counters();
         DaemonStatus.Counters counters = new DaemonStatus.Counters(k.events(), k.plans(), k.pins(), k.moves(),
@@ -101,6 +101,6 @@ final class StatusAssembly {
                 options.dryRun(), monitor.describe(), model,
                 models.current().map(l -> l.model().format().label()).orElse(null), profiles.describe(), health.summary(),
                 replanner.topology().toString(), replanner.minGain(), configuration, state.workloads(),
-                state.leftAlone(), state.cores(), counters, state.eventToPinMs());
+                state.leftAlone(), state.cores(), counters, state.eventToPinMs(), profiling);
     }
 }

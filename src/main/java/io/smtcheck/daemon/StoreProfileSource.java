@@ -12,6 +12,7 @@ import io.smtcheck.profiles.RequestCollection;
 import io.smtcheck.profiles.StoreHealth;
 import io.smtcheck.profiles.StoreSettings;
 import io.smtcheck.profiles.StoreUnavailableException;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -121,6 +122,19 @@ final class StoreProfileSource implements ProfileSource {
     public synchronized void requestProfile(int jobId, String name) {
         wanted.computeIfAbsent(jobId, j -> new Wanted()).requestFor = name;
         notifyAll();
+    }
+
+    @Override
+    public void store(Profile profile) throws IOException {
+        try {
+            store.putProfile(profile);
+        } catch (RuntimeException e) {
+            throw new IOException(store.where() + ": " + e.getMessage(), e);
+        }
+        synchronized (this) {
+            nextRefreshNanos = System.nanoTime();
+            notifyAll();
+        }
     }
 
     @Override

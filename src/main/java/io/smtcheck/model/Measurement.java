@@ -11,8 +11,10 @@ import java.util.List;
  * @param format     version of this description, {@value #FORMAT}; format 1 is read as well, with
  *                   the resource names smtcheck used then ({@link Catalogue#fromEarlierFormat})
  * @param at         when the measurement finished
- * @param progress   how the workload's progress was measured: {@code ipc} (hardware counters) or
- *                   {@code run_time} (CPU time of the whole command for its fixed amount of work)
+ * @param progress   how the workload's progress was measured: {@code ipc} (hardware counters),
+ *                   {@code run_time} (CPU time of the whole command for its fixed amount of work) or
+ *                   {@code in_situ} (instructions per second of the running job over fixed windows;
+ *                   then {@code repeats} is 1 and {@code solo_seconds} the length of one window)
  * @param command    the command line, at least the program
  * @param workingDir where it ran (absolute)
  * @param machine    the machine's identity and description
@@ -46,7 +48,12 @@ public record Measurement(int format, Instant at, Progress progress, List<String
 
     /** How a workload's progress is measured. */
     public enum Progress {
-        IPC("ipc"), RUN_TIME("run_time");
+        IPC("ipc"), RUN_TIME("run_time"),
+        /**
+         * Measured where the job ran, without rerunning it: its instructions per second over fixed
+         * windows, alone on a borrowed core and beside each injector on the core's other CPU.
+         */
+        IN_SITU("in_situ");
 
         private final String label;
 
@@ -64,7 +71,7 @@ public record Measurement(int format, Instant at, Progress progress, List<String
                     return p;
                 }
             }
-            throw new InvalidDataException("progress: '" + label + "' is not ipc or run_time");
+            throw new InvalidDataException("progress: '" + label + "' is not ipc, run_time or in_situ");
         }
     }
 

@@ -16,11 +16,11 @@ import java.util.HexFormat;
  * CPUs share a core, so those two make the identity: hosts of one model and shape share
  * baselines through a shared store, and a change of either measures them anew.
  */
-final class MachineIdentity {
+public final class MachineIdentity {
     private MachineIdentity() {
     }
 
-    static Measurement.Machine of(Topology topology) {
+    public static Measurement.Machine of(Topology topology) {
         String model = cpuModel();
         String shape = topology.toString();
         return new Measurement.Machine(digest(model + "\n" + shape), model, shape,

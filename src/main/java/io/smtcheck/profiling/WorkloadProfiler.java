@@ -185,12 +185,7 @@ public final class WorkloadProfiler {
                 s[l] = median(sk);
                 inj[l] = median(ik);
             }
-            double full = baselines.selfSlowdown(i.resource());
-            double scale = full >= UsageFit.NOISE ? full : 1;
-            double sFull = s[levels.length - 1];
-            double iFull = inj[levels.length - 1];
-            resources.put(i.resource(), new ResourceProfile(normalised(sFull, scale), normalised(iFull, scale),
-                    UsageFit.usage(i.type(), levels, s, inj), unit(sFull)));
+            resources.put(i.resource(), resource(i, levels, s, inj, baselines.selfSlowdown(i.resource())));
         }
         double soloProgress = median(solo.stream().mapToDouble(n -> WorkloadRun.progress(n, ipc)).toArray());
         List<JsonNode> l3 = runs(journal, "l3/", r.repeats());
@@ -212,6 +207,18 @@ public final class WorkloadProfiler {
                 r.workingDir().toAbsolutePath().toString(), bench.machine, List.of(bench.cpu, bench.sibling), r.repeats(),
                 r.levels(), soloSeconds, l3Note);
         return new Profile(r.jobId(), r.name(), r.match(), r.workers(), single, Math.max(l3Ipc, 1e-9), resources, m);
+    }
+
+    /**
+     * One resource's profile from the workload's slowdowns {@code s} and the injector's {@code inj}
+     * at each level, and {@code full}, the injector's slowdown beside another copy of itself.
+     */
+    static ResourceProfile resource(Injector i, double[] levels, double[] s, double[] inj, double full) {
+        double scale = full >= UsageFit.NOISE ? full : 1;
+        double sFull = s[levels.length - 1];
+        double iFull = inj[levels.length - 1];
+        return new ResourceProfile(normalised(sFull, scale), normalised(iFull, scale),
+                UsageFit.usage(i.type(), levels, s, inj), unit(sFull));
     }
 
     private static List<JsonNode> runs(Map<String, JsonNode> journal, String prefix, int repeats) {

@@ -280,6 +280,8 @@ class ProfileCommandTest {
         instant.set(instant.indexOf("--duration") + 1, "0");
         assertFails(run(instant), ExitCodes.BAD_INPUT, "baseline duration");
         assertTrue(store.readAllProfiles().items().stream().noneMatch(p -> p.jobId() == 206 || p.jobId() == 299));
+        assertFails(run(List.of("profile", "--pgid", "1", "--socket", dir.resolve("none.sock").toString())),
+                ExitCodes.NOT_RUNNING, "daemon is not running");
 
         List<String> corun = List.of("corun", "--mongo-uri", uri, "--socket", dir.resolve("none.sock").toString(),
                 "--topology", "0,1");

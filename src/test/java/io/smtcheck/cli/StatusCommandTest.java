@@ -35,7 +35,7 @@ class StatusCommandTest {
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
                 new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57),
-                new DaemonStatus.Latency(58, 1.5, 2.75, 3.125));
+                new DaemonStatus.Latency(58, 1.5, 2.75, 3.125), List.of());
     }
 
     private static String printed(DaemonStatus s) {

@@ -80,9 +80,12 @@ class DaemonFaultsTest {
         public void acknowledge(int pgid, int jobId) {
         }
 
+        /** What {@link #counters} answers for a group; none by default. */
+        volatile java.util.function.IntFunction<Counters> counted = pgid -> null;
+
         @Override
         public Optional<Counters> counters(int pgid, int slot) {
-            return Optional.empty();
+            return Optional.ofNullable(counted.apply(pgid));
         }
 
         @Override
@@ -95,7 +98,7 @@ class DaemonFaultsTest {
     }
 
     /** Profiles straight from the shipped sample, no store involved. */
-    static final class SampleProfiles implements ProfileSource {
+    static class SampleProfiles implements ProfileSource {
         private final List<Profile> profiles = BundledData.sampleDataset().profiles();
 
         @Override

@@ -36,7 +36,8 @@ class DaemonStatusTest {
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
                 new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57),
-                new DaemonStatus.Latency(58, 1.5, 2.75, 3.125));
+                new DaemonStatus.Latency(58, 1.5, 2.75, 3.125),
+                List.of(new DaemonStatus.Profiling(311, 101, List.of(2, 3), 5, 24, "with/l1_dcache/0.5000")));
     }
 
     @Test
@@ -64,7 +65,9 @@ class DaemonStatusTest {
         JsonNode s = JSON.valueToTree(full());
         assertEquals(new TreeSet<>(List.of("pid", "uptimeSeconds", "dryRun", "monitor", "model", "modelFormat", "store",
                 "storeHealth", "topology", "minGain", "config", "workloads", "leftAlone", "cores", "counters",
-                "eventToPinMs")), names(s));
+                "eventToPinMs", "profiling")), names(s));
+        assertEquals(new TreeSet<>(List.of("pgid", "job", "cpus", "done", "total", "current")),
+                names(s.path("profiling").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "job", "name", "workers", "profileKnown", "slot", "cpus",
                 "wantedCpus", "pinError", "pinFailures", "ipc")), names(s.path("workloads").get(0)));
         assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),

@@ -70,7 +70,7 @@ class DataJsonTest {
             empty command      | ["./stream", "--big"]   | []                      | profiles[0].measured.command: needs at least the program
             one CPU            | "cpus": [0, 1]          | "cpus": [0]             | profiles[0].measured.cpus: [0] is not two different CPUs
             unordered levels   | [0.25, 0.5, 1]          | [0.5, 0.25, 1]          | profiles[0].measured.levels: [0.5, 0.25, 1.0] must ascend within (0, 1]
-            unknown progress   | "run_time"              | "wall"                  | profiles[0].measured.progress: 'wall' is not ipc or run_time
+            unknown progress   | "run_time"              | "wall"                  | profiles[0].measured.progress: 'wall' is not ipc, run_time or in_situ
             bad instant        | "2026-11-22T07:00:00Z"  | "yesterday"             | profiles[0].measured.at: not an ISO-8601 instant
             no machine id      | "id": "ab12",           | ''                      | profiles[0].measured.machine.id: missing
             """)
