@@ -40,7 +40,8 @@ else
 	fail "ipc-monitor-mode: $mode, expected ${DTEST_EXPECT:-hardware}"
 fi
 
-# status of the daemon at $SOCK, one line of JSON
+# status of the daemon at $SOCK, one line of JSON: over the control socket,
+# what `smtcheck status --json` prints (without a second JVM to start)
 status() { "$W/control-client" "$SOCK" '{"command":"status"}' 2>/dev/null; }
 # workload PGID: its object in the status (its ipc is its last member)
 workload() { status | grep -o "{\"pgid\":$1,[^{}]*\"ipc\":\(null\|{[^}]*}\)"; }
@@ -104,7 +105,11 @@ run_daemon() {
 	wait_for 10 grep -q '^group ' "$out"
 	pgid=$(sed -n 's/^group //p' "$out")
 	info "$name: counted-loop leads group $pgid"
-	"$W/control-client" "$SOCK" "{\"command\":\"launch\",\"pgid\":$pgid,\"job\":101,\"workers\":1}"
+	st=$("$W/control-client" "$SOCK" "{\"command\":\"launch\",\"pgid\":$pgid,\"job\":101,\"workers\":1}")
+	case $st in
+	*'"ok":true'*) info "$name: launch: $st" ;;
+	*) fail "$name: group-registered: $st" ;;
+	esac
 	# counted from here on: the kernel's slot, or the userspace monitor's perf counters
 	if [ "$name" = kernel ] && ! wait_for 60 has_slot "$pgid"; then
 		fail "$name: group-gets-slot: $(workload "$pgid")"
