@@ -126,7 +126,7 @@ run_daemon() {
 	mins=$3 mcyc=$5
 	wait_for 30 stable "$pgid"
 	w=$(workload "$pgid")
-	info "$name: group $pgid counted itself: instructions $mins cycles $mcyc for $ITERS iterations"
+	info "$name: group $pgid, $(sed -n 's/^counted /iterations /p' "$out")"
 	info "$name: status: $w"
 	ins=$(echo "$w" | grep -o '"ipc":{[^}]*}' | num instructions)
 	cyc=$(echo "$w" | grep -o '"ipc":{[^}]*}' | num cycles)
