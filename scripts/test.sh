@@ -75,7 +75,7 @@ counted_stage "deployment of the kernel modules: dkms and make install" dkms-tes
 counted_stage "kernel modules in a QEMU guest" vm-test scripts/vm-test.sh
 counted_stage "kernel modules in a QEMU guest on a debug kernel (lockdep, KASAN, kmemleak)" \
 	vm-test-debug scripts/vm-test.sh --debug-kernel
-counted_stage "kernel modules in an arm64 QEMU guest with hardware counters (PMU)" \
+counted_stage "kernel modules and the daemon in arm64 QEMU guests with hardware counters (PMU)" \
 	vm-test-arm64 scripts/vm-test.sh --arch arm64
 counted_stage "the whole system in a QEMU guest: daemon + modules" e2e-test scripts/e2e-test.sh
 

@@ -17,15 +17,23 @@
 # arm64 machine whose PMU counts (QEMU's icount), so IPC_monitor runs in
 # hardware mode there; modules and tests are cross-built.  A second, short
 # guest boots without icount, where the PMU has no instruction counter.
+# Two more guests run the daemon jar on Debian's arm64 Java runtime (cached
+# in /var/cache/smtcheck/arm64-jre) with the cross-built libsmtcheck.so: a
+# group of known work is charged in `status` what it counted itself, with
+# the kernel monitor (the table) and the userspace one (perf_event_open);
+# without icount the daemon must show software mode and no IPC.
 #
 # Usage: scripts/vm-test.sh [--debug-kernel | --arch arm64]
 #        (as root; installs what it needs)
 # Env:   VM_TEST_TIMEOUT=secs    guest wall-clock limit (default 420 for the
 #                                main guest, 150 for the parallel one, 240
-#                                for the PREEMPT_RT one; arm64: 420 and 150)
+#                                for the PREEMPT_RT one; arm64: 420 and 150,
+#                                900 for each daemon guest)
 #        VM_TEST_KEEP=1          keep the work directory
 #        VM_TEST_ONLY="a b"      one guest, these ktest arguments: only these
-#                                tests (names: ktest -l), "-r N" repeats them
+#                                tests (names: ktest -l), "-r N" repeats them;
+#                                with --arch arm64, "daemon": the daemon
+#                                guests only
 #        VM_ACCEL=tcg            with VM_TEST_ONLY: multi-threaded TCG
 #        VM_KERNEL=rt            with VM_TEST_ONLY: the PREEMPT_RT kernel
 #        VM_KERNEL_CACHE=dir     where debug kernels are kept
@@ -82,6 +90,7 @@ elif [ "$ARCH" = arm64 ]; then
 		finish
 	fi
 	vm_log "arm64 kernel $A64VER"
+	A64=$WORK/arm64/root
 else
 	if ! KVER=$(vm_kernel_version); then
 		fail "setup (no Debian kernel with headers)"
@@ -190,7 +199,9 @@ elif [ "$ARCH" = arm64 ]; then
 		gcc -Wall -Werror -I"$ROOT/kernel/include" -o "$WORK/abi-layout-host" \
 			"$ROOT/native/tools/abi_layout.c" ||
 		fail "build abi-layout (arm64 and x86-64)"
-	[ -n "${VM_TEST_ONLY:-}" ] || cross_build_native "$WORK/native-arm64"
+	case ${VM_TEST_ONLY:-daemon} in
+	daemon) cross_build_native "$WORK/native-arm64" ;;
+	esac
 else
 	build_modules "/lib/modules/$KVER/build" "$WORK/kernel" || finish
 	build_modules "/lib/modules/$RTVER/build" "$WORK/kernel-rt" || finish
@@ -322,13 +333,90 @@ if [ "$DEBUG" = 1 ]; then
 	finish
 fi
 
+# run_daemon_guest NAME EXPECT MONITORS [VM_ICOUNT]: the daemon in an arm64
+# guest (scripts/vm/daemon-init.sh) on Debian's arm64 Java runtime, with the
+# MONITORS named (kernel,userspace); EXPECT is the counter mode the guest
+# must find (hardware, or software without icount).
+# The runtime and the jar travel in the initramfs, uncompressed: read over
+# 9p, the JVM's many small reads kept the emulated CPU waiting for minutes.
+run_daemon_guest() {
+	local name=$1 expect=$2 g=$WORK/$1 R=$WORK/$1/root qrc t0 line
+	local lib=$WORK/native-arm64/build/lib/libsmtcheck.so failed_before=$failed
+	t0=$(date +%s)
+	if [ ! -e "$ROOT/target/smtcheck-daemon.jar" ]; then
+		fail "$name: setup (target/smtcheck-daemon.jar is missing: run mvn package first)"
+		return 1
+	fi
+	[ -e "$lib" ] || { fail "$name: setup (no arm64 libsmtcheck.so was built)"; return 1; }
+	vm_new_root "$R" "$A64/bin/busybox" || { fail "$name: setup (initramfs)"; return 1; }
+	mkdir -p "$R/dtest" &&
+		cp -a "$JRE/." "$R/" &&
+		cp "$ROOT/target/smtcheck-daemon.jar" "$lib" "$WORK/kernel/IPC_monitor.ko" \
+			"$WORK/kernel/runtime_monitor.ko" "$WORK/control-client" "$WORK/counted-loop" \
+			"$R/dtest/" || { fail "$name: setup (initramfs)"; return 1; }
+	vm_set_init "$R" "$ROOT/scripts/vm/daemon-init.sh"
+	(cd "$R" && find . -print0 | cpio --null -o -H newc --quiet) >"$g/initrd.cpio" ||
+		{ fail "$name: setup (cpio)"; return 1; }
+
+	vm_log "$name: booting the daemon guest (${4:-icount}, limit ${VM_TEST_TIMEOUT:-900}s)"
+	VM_ARCH=arm64 VM_ICOUNT=${4:-} VM_MEM=2G vm_boot "$A64/boot/vmlinuz-$A64VER" \
+		"$g/initrd.cpio" "$g/console.raw" "${VM_TEST_TIMEOUT:-900}" \
+		"DTEST_EXPECT=$expect DTEST_MONITORS=$3 ${VM_TEST_APPEND:-}"
+	qrc=$?
+	tr -d '\r' <"$g/console.raw" >"$g/console.log"
+	vm_log "$name: guest ran $(($(date +%s) - t0))s (qemu status $qrc)"
+	if ! grep -q '^DTEST BOOTED' "$g/console.log"; then
+		tail -n 60 "$g/console.log"
+		fail "$name: guest-boot (the guest never came up)"
+		return 1
+	fi
+	grep '^DTEST \(BOOTED\|INFO\)' "$g/console.log" | sed 's/^DTEST /  guest| /'
+	while IFS= read -r line; do
+		case $line in
+		"DTEST PASS "*) pass "$name: ${line#DTEST PASS }" ;;
+		"DTEST FAIL "*) fail "$name: ${line#DTEST FAIL }" ;;
+		esac
+	done < <(grep '^DTEST \(PASS\|FAIL\) ' "$g/console.log")
+	if ! grep -q '^DTEST DONE' "$g/console.log" || [ "$failed" -gt "$failed_before" ]; then
+		grep -v '^DTEST \(BOOTED\|INFO\|PASS\|FAIL\|DONE\)' "$g/console.log" | tail -n 60
+		grep -q '^DTEST DONE' "$g/console.log" ||
+			fail "$name: guest-finished (qemu status $qrc)"
+	fi
+}
+
+# The daemon's counters: both monitors where the PMU counts instructions;
+# without icount the kernel monitor alone, which must say it has no IPC.
+run_daemon_guests() {
+	run_daemon_guest daemon hardware kernel,userspace
+	run_daemon_guest daemon-no-icount software kernel off
+}
+
+if [ "$ARCH" = arm64 ]; then
+	if [ "${VM_TEST_ONLY:-daemon}" = daemon ]; then
+		aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -I"$ROOT/kernel/tests" \
+			-o "$WORK/counted-loop" \
+			"$ROOT/scripts/vm/counted-loop.c" &&
+			aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -o "$WORK/control-client" \
+				"$ROOT/native/tools/control_client.c" ||
+			fail "build the daemon guest's programs (arm64)"
+		if ! JRE=$(vm_arm64_jre); then
+			fail "setup (Debian's arm64 Java runtime could not be downloaded)"
+			finish
+		fi
+		vm_log "arm64 Java runtime $JRE"
+	fi
+fi
+if [ "$ARCH" = arm64 ] && [ "${VM_TEST_ONLY:-}" = daemon ]; then
+	run_daemon_guests
+	finish
+fi
+
 if [ "$ARCH" = arm64 ]; then
 	# Under icount one virtual second is 1e9 instructions of all vCPUs
 	# together, so tests that keep every CPU busy for seconds are slow here:
 	# the ABI, the counting and hotplug tests and the hardware ones
 	# (unload_busy_system passes but takes 25 s of guest time).  Every test
 	# must run: a skip would mean no hardware mode.
-	A64=$WORK/arm64/root
 	VM_BUSYBOX=$A64/bin/busybox run_guest pmu tcg "${VM_TEST_ONLY:-abi_layout \
 		smt_topology abi_info counters reset cpu_hotplug cpu_info \
 		hw_loop_exact hw_cycles_grow hw_siblings_apart hw_hotplug \
@@ -356,6 +444,7 @@ if [ "$ARCH" = arm64 ]; then
 			pass "$g: every test ran (none skipped)"
 		fi
 	done
+	[ -n "${VM_TEST_ONLY:-}" ] || run_daemon_guests
 	finish
 fi
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ktest.h"
+#include "spin_loop.h"
 
 /* iterations of the loop below: 3 instructions each, 90 M in all */
 #define LOOP_ITERS	30000000ULL
@@ -26,26 +27,6 @@
 #define WORKER_WAIT_MS	60000
 /* the table lags the CPUs by up to a tick and a fold (100 ms each) */
 #define SETTLE_MS	400
-
-/* Exactly LOOP_INSNS instructions per iteration. */
-static void spin_loop(uint64_t n)
-{
-	uint64_t x = 0;
-
-#if defined(__aarch64__)
-	__asm__ volatile("1:	add %[x], %[x], #1\n"
-			 "	subs %[n], %[n], #1\n"
-			 "	b.ne 1b\n"
-			 : [n] "+r"(n), [x] "+r"(x) : : "cc");
-#elif defined(__x86_64__)
-	__asm__ volatile("1:	add $1, %[x]\n"
-			 "	sub $1, %[n]\n"
-			 "	jnz 1b\n"
-			 : [n] "+r"(n), [x] "+r"(x) : : "cc");
-#else
-#error "spin_loop: no loop of known length for this architecture"
-#endif
-}
 
 /*
  * A process group whose leader runs the loop when told to, on a given CPU,

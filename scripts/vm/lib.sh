@@ -10,6 +10,10 @@
 #   vm_arm64_kernel DIR           download Debian's arm64 kernel, its headers
 #                                 and busybox into DIR (extracted, not
 #                                 installed); prints the kernel version
+#   vm_arm64_jre                  prints the directory of a root holding
+#                                 Debian's arm64 Java runtime and the
+#                                 libraries it loads (extracted, pruned,
+#                                 kept in VM_ARM64_JRE_CACHE per version)
 #   vm_new_root DIR [BUSYBOX]     busybox initramfs skeleton in DIR
 #   vm_set_init DIR SCRIPT        install SCRIPT as DIR/init
 #   vm_pack_root DIR OUT          DIR -> gzip'd newc cpio OUT
@@ -119,6 +123,58 @@ vm_arm64_kernel() {
 	sed -i "s#^include /usr/src/#include $dir/root/usr/src/#" \
 		"$dir/root/usr/src/linux-headers-$ver/Makefile" || return 1
 	echo "$ver"
+}
+
+# What the daemon's JVM loads in the arm64 guest: the headless runtime and
+# the libraries of libjvm, libjava, libzip, libnio and libnet.  The rest of
+# the runtime's dependencies serve AWT, sound, smart cards and TLS.
+VM_ARM64_JRE_DEBS="openjdk-17-jre-headless libc6 zlib1g libgcc-s1 libstdc++6"
+VM_ARM64_JRE_CACHE=${VM_ARM64_JRE_CACHE:-/var/cache/smtcheck/arm64-jre}
+
+# vm_arm64_jre: VM_ARM64_JRE_CACHE/KEY/root, KEY naming the packages'
+# versions; downloaded (about 46 MB) only when the cache lacks that root.
+# Needs the arm64 package lists (vm_arm64_kernel adds them).
+vm_arm64_jre() {
+	local p versions=() key
+	for p in $VM_ARM64_JRE_DEBS; do
+		versions+=("$p=$(apt-cache policy "$p:arm64" | sed -n 's/^ *Candidate: //p')")
+	done
+	case " ${versions[*]} " in
+	*"=(none) "* | *"= "*)
+		vm_log "arm64 runtime: not in the package lists: ${versions[*]}"
+		return 1
+		;;
+	esac
+	key=$(printf '%s\n' "${versions[@]}" | sha256sum | cut -c1-16)
+	mkdir -p "$VM_ARM64_JRE_CACHE" || return 1
+	# one download at a time: a second caller waits and reuses it
+	(
+		flock 9 || exit 1
+		vm_fetch_arm64_jre "$VM_ARM64_JRE_CACHE/$key" "${versions[*]}"
+	) 9>"$VM_ARM64_JRE_CACHE/.lock" || return 1
+	echo "$VM_ARM64_JRE_CACHE/$key/root"
+}
+
+vm_fetch_arm64_jre() {
+	local dir=$1 d
+	[ -e "$dir/complete" ] && return 0
+	vm_log "arm64 runtime: downloading $2"
+	rm -rf "$dir" && mkdir -p "$dir/debs" "$dir/root" || return 1
+	(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root \
+		$(printf '%s:arm64 ' $VM_ARM64_JRE_DEBS)) >&2 || return 1
+	for d in "$dir"/debs/*.deb; do
+		dpkg-deb -x "$d" "$dir/root" || return 1
+	done
+	# nothing the JVM reads: documentation, locales, iconv's modules, the
+	# compiler's symbol table and AWT's libraries
+	rm -rf "$dir/debs" "$dir"/root/usr/share/{doc,man,lintian,locale,i18n} \
+		"$dir"/root/usr/lib/aarch64-linux-gnu/gconv \
+		"$dir"/root/usr/lib/jvm/*/{legal,man,docs,lib/ct.sym} \
+		"$dir"/root/usr/lib/jvm/*/lib/lib{awt,awt_headless,fontmanager,javajpeg,jsound,lcms,mlib_image}.so
+	# runtimes of older versions will not be asked for again
+	find "$VM_ARM64_JRE_CACHE" -mindepth 1 -maxdepth 1 -name '[0-9a-f]*' ! -path "$dir" \
+		-exec rm -rf {} +
+	touch "$dir/complete"
 }
 
 vm_new_root() {

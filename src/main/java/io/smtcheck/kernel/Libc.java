@@ -13,7 +13,8 @@ import com.sun.jna.ptr.IntByReference;
  * errno into a {@link KernelCallException} naming the call: the one place where that happens.
  */
 final class Libc {
-    // Constants for x86-64 Linux; errno values are in io.smtcheck.os.Errno.
+    // Constants for Linux on x86-64 and arm64 (the same values on both but for the system call);
+    // errno values are in io.smtcheck.os.Errno.
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;
@@ -25,8 +26,18 @@ final class Libc {
     static final int SOL_SOCKET = 1;
     static final int SO_RCVTIMEO = 20;
     static final int NETLINK_USERSOCK = 2;
-    static final long SYS_PERF_EVENT_OPEN = 298;
+    /** perf_event_open's number on this machine: x86-64 has its own table, arm64 the generic one. */
+    static final long SYS_PERF_EVENT_OPEN = perfEventOpenNumber(System.getProperty("os.arch"));
     static final Pointer MAP_FAILED = new Pointer(-1);
+
+    /** -1 (the call then fails with ENOSYS, which says why) on an architecture not listed. */
+    static long perfEventOpenNumber(String arch) {
+        return switch (arch) {
+            case "amd64", "x86_64" -> 298;
+            case "aarch64" -> 241;
+            default -> -1;
+        };
+    }
 
     interface C extends Library {
         int open(String path, int flags) throws LastErrorException;
