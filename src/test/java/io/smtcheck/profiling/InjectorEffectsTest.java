@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -50,18 +51,25 @@ class InjectorEffectsTest {
         for (Injector i : injectors) {
             try (InjectorProcess p = InjectorProcess.start(children, dir, i.resource(), 0, 1.0)) {
                 assertEquals("0", cpusAllowed(p.pid()), i.resource());
-                double[] rates = new double[5];
+                // Steady: five windows in a row within 30 % of their median. A cache the machine
+                // shares with others can move a window (a first one faster while the neighbours
+                // are quiet, say), so it has up to twelve windows to show five steady ones.
+                List<Double> rates = new ArrayList<>();
                 InjectorProcess.Mark last = p.mark();
-                for (int k = 0; k < rates.length; k++) {
+                boolean steady = false;
+                while (!steady && rates.size() < 12) {
                     Thread.sleep(200);
                     InjectorProcess.Mark now = p.mark();
-                    rates[k] = now.rateSince(last);
+                    rates.add(now.rateSince(last));
                     last = now;
+                    if (rates.size() >= 5) {
+                        double[] five = rates.subList(rates.size() - 5, rates.size()).stream()
+                                .mapToDouble(Double::doubleValue).toArray();
+                        double median = WorkloadProfiler.median(five);
+                        steady = Arrays.stream(five).allMatch(r -> Math.abs(r / median - 1) < 0.3);
+                    }
                 }
-                double median = WorkloadProfiler.median(rates);
-                for (double r : rates) {
-                    assertTrue(Math.abs(r / median - 1) < 0.3, i.resource() + " rates " + Arrays.toString(rates));
-                }
+                assertTrue(steady, i.resource() + " rates " + rates);
             }
         }
     }
