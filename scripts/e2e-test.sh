@@ -93,12 +93,7 @@ fi
 pass "guest-boot"
 
 grep -v '^E2E \(PASS\|FAIL\|DONE\)' "$WORK/console.log" | sed 's/^/  guest| /'
-while IFS= read -r line; do
-	case $line in
-	"E2E PASS "*) pass "${line#E2E PASS }" ;;
-	"E2E FAIL "*) fail "${line#E2E FAIL }" ;;
-	esac
-done < <(grep '^E2E \(PASS\|FAIL\) ' "$WORK/console.log")
+guest_results E2E "$WORK/console.log"
 
 if ! grep -q '^E2E DONE ' "$WORK/console.log"; then
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then

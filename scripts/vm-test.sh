@@ -371,12 +371,7 @@ run_daemon_guest() {
 		return 1
 	fi
 	grep '^DTEST \(BOOTED\|INFO\)' "$g/console.log" | sed 's/^DTEST /  guest| /'
-	while IFS= read -r line; do
-		case $line in
-		"DTEST PASS "*) pass "$name: ${line#DTEST PASS }" ;;
-		"DTEST FAIL "*) fail "$name: ${line#DTEST FAIL }" ;;
-		esac
-	done < <(grep '^DTEST \(PASS\|FAIL\) ' "$g/console.log")
+	guest_results DTEST "$g/console.log" "$name: "
 	if ! grep -q '^DTEST DONE' "$g/console.log" || [ "$failed" -gt "$failed_before" ]; then
 		grep -v '^DTEST \(BOOTED\|INFO\|PASS\|FAIL\|DONE\)' "$g/console.log" | tail -n 60
 		grep -q '^DTEST DONE' "$g/console.log" ||

@@ -267,6 +267,17 @@ failed=0
 start=$(date +%s)
 pass() { passed=$((passed + 1)); echo "PASS $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+# guest_results TAG FILE [PREFIX]: counts the guest's "TAG PASS name" and "TAG FAIL name: why"
+# lines of FILE as checks, named PREFIX followed by the name.
+guest_results() {
+	local tag=$1 file=$2 prefix=${3:-} line
+	while IFS= read -r line; do
+		case $line in
+		"$tag PASS "*) pass "$prefix${line#"$tag" PASS }" ;;
+		"$tag FAIL "*) fail "$prefix${line#"$tag" FAIL }" ;;
+		esac
+	done < <(grep "^$tag \(PASS\|FAIL\) " "$file")
+}
 finish() {
 	vm_log "$(($(date +%s) - start))s in all"
 	echo "$passed passed, $failed failed"
