@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds smtcheck and installs it: the jar, its native library and profiling programs, the
+# Builds smtcheck and installs it: the jar, its native library, profiling programs and status client, the
 # shipped model, a `smtcheck` command, the systemd unit and a default configuration (kept if one exists),
 # and the kernel modules: through dkms when it is there (rebuilt for every new kernel), else built once
 # for the running kernel; /etc/modules-load.d/smtcheck.conf loads them at boot.
@@ -54,6 +54,7 @@ jar=target/smtcheck-daemon.jar
 native=target/classes/META-INF/native/linux-x86_64/libsmtcheck.so
 tools=target/classes/META-INF/native/linux-x86_64/bin
 [ -f "$jar" ] && [ -f "$native" ] && [ -x "$tools/smtcheck-inject" ] && [ -x "$tools/smtcheck-runner" ] &&
+	[ -x "$tools/smtcheck-status" ] &&
 	[ -f target/classes/META-INF/man/smtcheck.1 ] || {
 	echo "install.sh: $jar, $native, the programs in $tools or the manual pages are missing: build first (drop --no-build)" >&2
 	exit 1
@@ -62,7 +63,7 @@ tools=target/classes/META-INF/native/linux-x86_64/bin
 install -d -m 0755 "$lib" "$lib/bin" "$share/trained_model" "$bin" "$etc" "$unit_dir" "$DESTDIR$PREFIX/share/doc/smtcheck"
 install -m 0644 "$jar" "$lib/smtcheck-daemon.jar"
 install -m 0644 "$native" "$lib/libsmtcheck.so"
-install -m 0755 "$tools/smtcheck-inject" "$tools/smtcheck-runner" "$lib/bin/"
+install -m 0755 "$tools/smtcheck-inject" "$tools/smtcheck-runner" "$tools/smtcheck-status" "$lib/bin/"
 install -m 0644 trained_model/*.json "$share/trained_model/"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/smtcheck/README.md"
 # The manual pages the build wrote from the commands themselves (smtcheck(1), smtcheck-run(1), ...).
@@ -75,8 +76,13 @@ cat >"$bin/smtcheck" <<WRAPPER
 # smtcheck: the daemon and its commands (see smtcheck --help).
 SMTCHECK_NATIVE_LIBRARY=\${SMTCHECK_NATIVE_LIBRARY:-$PREFIX/lib/smtcheck/libsmtcheck.so}
 SMTCHECK_TOOLS_DIR=\${SMTCHECK_TOOLS_DIR:-$PREFIX/lib/smtcheck/bin}
-export SMTCHECK_NATIVE_LIBRARY SMTCHECK_TOOLS_DIR
-exec java -jar $PREFIX/lib/smtcheck/smtcheck-daemon.jar "\$@"
+SMTCHECK_JAR=\${SMTCHECK_JAR:-$PREFIX/lib/smtcheck/smtcheck-daemon.jar}
+export SMTCHECK_NATIVE_LIBRARY SMTCHECK_TOOLS_DIR SMTCHECK_JAR
+# status is asked often: a native client answers it without a JVM, and hands the jar what it does not know.
+if [ "\${1:-}" = status ] && [ -x "\$SMTCHECK_TOOLS_DIR/smtcheck-status" ]; then
+	exec "\$SMTCHECK_TOOLS_DIR/smtcheck-status" "\$@"
+fi
+exec java -jar "\$SMTCHECK_JAR" "\$@"
 WRAPPER
 chmod 0755 "$bin/smtcheck"
 install -m 0644 scripts/smtcheck.service "$unit_dir/smtcheck.service"

@@ -144,5 +144,84 @@ check "profile of a failing command" 1 "^profile: false exited with status 1" \
 	--data-dir "$tmp/pdb" --socket "$tmp/none.sock" -- false
 check "profiling programs installed" 0 "bin/smtcheck-inject$" ls "$tmp/stage/usr/local/lib/smtcheck/bin/smtcheck-inject"
 
+# `status` without a JVM: the native client that the installed `smtcheck` runs for `status`, beside
+# the Java command, against one running daemon (dry run, userspace monitor, one launched group).
+d=$tmp/daemon
+mkdir -p "$d"
+chmod 0755 "$tmp" "$d" # another user reaches the socket itself, whose mode decides
+client=$d/smtcheck-status
+install -m 0755 target/classes/META-INF/native/linux-x86_64/bin/smtcheck-status "$client"
+sock=$d/control.sock
+java -jar "$jar" run --dry-run --userspace --sample-profiles --threshold 1 --interval 0.2 --topology "0,1" \
+	--socket "$sock" --state-dir "$d/state" --data-dir "$d/data" >"$d/daemon.log" 2>&1 &
+daemon_pid=$!
+java -jar "$jar" launch --job 101 --state-dir "$d/state" -- sleep 600 >"$d/launch.log" 2>&1 &
+launch_pid=$!
+# The launched group is the sleep's own: its pgid, once status shows it, is what the trap kills.
+group_file=$d/group
+trap 'kill "$daemon_pid" "$launch_pid" 2>/dev/null; [ -s "$group_file" ] && kill -- "-$(cat "$group_file")" 2>/dev/null; wait; rm -rf "$tmp"' EXIT
+pinned_group() {
+	local _ out
+	for _ in $(seq 1 240); do
+		out=$("$client" --socket "$sock" --json 2>/dev/null)
+		if grep -q '"pinnedSince"' <<<"$out"; then
+			grep -oE '"pgid" : [0-9]+' <<<"$out" | head -n 1 | grep -oE '[0-9]+' >"$group_file"
+			echo pinned
+			return 0
+		fi
+		sleep 0.5
+	done
+	cat "$d/daemon.log" "$d/launch.log"
+	return 1
+}
+check "the daemon pins the launched group" 0 '^pinned$' pinned_group
+# The uptime is all that may change between the two calls of a quiet daemon.
+same_status() {
+	local java_out native_out
+	java_out=$(java -jar "$jar" status --socket "$sock" "$@" | sed -E 's/up [0-9]+m[0-9]+s/up T/; s/"uptimeSeconds" : [0-9]+/"uptimeSeconds" : T/')
+	native_out=$("$client" --socket "$sock" "$@" | sed -E 's/up [0-9]+m[0-9]+s/up T/; s/"uptimeSeconds" : [0-9]+/"uptimeSeconds" : T/')
+	if [ "$java_out" = "$native_out" ] && [ -n "$java_out" ]; then
+		echo same
+	else
+		diff <(echo "$java_out") <(echo "$native_out")
+	fi
+}
+check "native status prints what the Java status prints" 0 '^same$' same_status
+check "native status --json prints what the Java status --json prints" 0 '^same$' same_status --json
+check "status explains the plan and each workload" 0 'command: sleep 600' "$client" --socket "$sock"
+refreshes() {
+	{ timeout 2.3 "$client" --socket "$sock" --watch 0.5 || true; } | grep -c '^smtcheck daemon'
+}
+check "native status --watch shows it again and again" 0 '^[3-9]$' refreshes
+# watched_json_lines SECONDS COMMAND...: what COMMAND prints in SECONDS, as "N object" when every line is one.
+watched_json_lines() {
+	local seconds=$1 lines
+	shift
+	lines=$(timeout "$seconds" "$@" | while read -r line; do
+		if [ "${line:0:1}" = "{" ] && [ "${line: -1}" = "}" ]; then echo object; else echo "not one object: $line"; fi
+	done)
+	sort <<<"$lines" | uniq -c
+	! grep -q "not one object" <<<"$lines"
+}
+check "native status --watch --json prints one object a line" 0 '^ +([2-9]|[1-9][0-9]+) object$' \
+	watched_json_lines 1.2 "$client" --socket "$sock" --watch=0.3 --json
+check "Java status --watch --json prints one object a line" 0 '^ +([2-9]|[1-9][0-9]+) object$' \
+	watched_json_lines 8 java -jar "$jar" status --socket "$sock" --watch 0.5 --json
+check "native status without a daemon" 4 "^status: daemon is not running \(no socket at $tmp/none.sock\)$" \
+	"$client" --socket "$tmp/none.sock"
+check "native status as another user" 5 "^status: permission denied on $sock: run as root or as a member" \
+	runuser -u nobody -- "$client" --socket "$sock"
+check "Java status as another user says the same" 5 "^status: permission denied on $sock: run as root or as a member" \
+	runuser -u nobody -- java -jar "$PWD/$jar" status --socket "$sock"
+check "native status hands --help to the jar" 0 "--watch\[=SECONDS\]" env SMTCHECK_JAR="$jar" "$client" status --help
+check "native status hands a bad --watch to the jar" 2 "^status: --watch: a refresh every 0.0 s is out of range" \
+	env SMTCHECK_JAR="$jar" "$client" status --watch=0
+check "native status without the jar to hand an option to" 2 "^status: usage: smtcheck status" \
+	env -u SMTCHECK_JAR "$client" status --verbose
+# The installed command answers status with no java anywhere on its PATH: the native client did.
+check "installed smtcheck status needs no JVM" 0 "^smtcheck daemon, pid $daemon_pid" \
+	env PATH=/nonexistent SMTCHECK_TOOLS_DIR="$tmp/stage/usr/local/lib/smtcheck/bin" \
+	/bin/sh "$tmp/stage/usr/local/bin/smtcheck" status --socket "$sock"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

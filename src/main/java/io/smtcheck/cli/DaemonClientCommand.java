@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.control.ControlClient;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -35,17 +36,23 @@ abstract class DaemonClientCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        JsonNode result = ask();
+        if (json.json) {
+            out.println(JsonOutput.MAPPER.writeValueAsString(result));
+        } else {
+            print(out, result);
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Sends the request; the answer's result, or the daemon's refusal as an exception. */
+    JsonNode ask() throws IOException {
         // Not running (exit 4) and not allowed (exit 5) are failures like any other: Failures words them.
         JsonNode answer = ControlClient.request(socket, request());
         if (!answer.path("ok").asBoolean()) {
             throw new RefusedException(answer.path("error").asText("the daemon gave no reason"));
         }
-        if (json.json) {
-            out.println(JsonOutput.MAPPER.writeValueAsString(answer.get("result")));
-        } else {
-            print(out, answer.get("result"));
-        }
-        return ExitCodes.OK;
+        return answer.get("result");
     }
 
     static ObjectNode command(String name) {

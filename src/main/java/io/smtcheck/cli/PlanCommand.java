@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.cli;
 
+import io.smtcheck.sched.CoreTable;
 import io.smtcheck.sched.PairingInput;
 import io.smtcheck.sched.Plan;
 import io.smtcheck.sched.PlanMode;

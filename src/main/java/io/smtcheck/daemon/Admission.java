@@ -26,7 +26,8 @@ final class Admission {
 
     /** What was seen of a reported group, before the daemon's state is consulted. */
     record Arrival(Monitor.Detected report, long leaderStartTicks, ProcessIdentity leader, List<Integer> current,
-            List<Integer> original, List<Integer> pinnedBefore, Optional<String> refusal, Optional<Profile> profile) {
+            List<Integer> original, List<Integer> pinnedBefore, Optional<String> refusal, Optional<Profile> profile,
+            String command) {
         int pgid() {
             return report.pgid();
         }
@@ -35,6 +36,8 @@ final class Admission {
             return report.name().isEmpty() ? "job " + report.jobId() : report.name();
         }
     }
+
+    static final int COMMAND_LENGTH = 200;
 
     private final AffinityPolicy policy;
     private final OriginalAffinity originals;
@@ -62,7 +65,7 @@ final class Admission {
         Optional<ProcessIdentity> leader = ProcessIdentity.ofGroup(d.pgid());
         List<Integer> current = leader.flatMap(p -> Pinning.affinityOf(p.pid())).orElse(null);
         if (current == null) {
-            return new Arrival(d, start, null, null, null, null, Optional.empty(), Optional.empty());
+            return new Arrival(d, start, null, null, null, null, Optional.empty(), Optional.empty(), null);
         }
         // A group pinned by an earlier daemon that died keeps the original it recorded then; it is
         // that daemon's pin only while the group is still where it was pinned.
@@ -77,7 +80,8 @@ final class Admission {
                 profiles.requestProfile(d.jobId(), d.name().isEmpty() ? "job " + d.jobId() : d.name());
             }
         }
-        return new Arrival(d, start, leader.get(), current, original, pinnedBefore, refusal, profile);
+        return new Arrival(d, start, leader.get(), current, original, pinnedBefore, refusal, profile,
+                shortened(processes.cmdline(d.pgid())));
     }
 
     /**
@@ -145,11 +149,19 @@ final class Admission {
             workers = topology.hardwareThreads();
         }
         ManagedGroup g = new ManagedGroup(d.pgid(), d.jobId(), workers, d.workers(), name, a.profile().orElse(null),
-                a.original(), a.current());
-        g.pin = new Pin(null, a.pinnedBefore());
+                a.original(), a.current(), a.command());
+        g.pin(new Pin(null, a.pinnedBefore()));
         g.expected = a.current();
         state.groups.put(g.pgid, g);
         return g;
+    }
+
+    /** A command line cut to {@link #COMMAND_LENGTH} characters, so that status stays small. */
+    private static String shortened(String command) {
+        if (command == null || command.length() <= COMMAND_LENGTH) {
+            return command;
+        }
+        return command.substring(0, COMMAND_LENGTH - 3) + "...";
     }
 
     /** Remembers a group as not the daemon's to manage, until it is gone or its pgid names another group. */

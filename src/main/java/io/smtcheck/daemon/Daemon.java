@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
@@ -46,6 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class Daemon {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectWriter INDENTED = JSON.writerWithDefaultPrettyPrinter();
     private static final long MODEL_CHECK_NS = 5_000_000_000L;
 
     private final DaemonOptions options;
@@ -105,11 +110,31 @@ public final class Daemon {
     /** The commands of the control socket. */
     public Map<String, ControlServer.Command> controlCommands() {
         return Map.of(
-                "status", ControlServer.Command.reading((request, peer) -> JSON.valueToTree(status())),
+                "status", ControlServer.Command.reading((request, peer) -> statusAnswer(request.path("format"))),
                 "launch", GroupRegistration.command(monitor),
                 "profile", ControlServer.Command.onOwnGroup((request, peer) -> profileInSitu(request.path("pgid").asInt(-1))),
                 "reset", ControlServer.Command.changing((request, peer) ->
                         reset(request.path("counters").asBoolean(false), request.path("affinity").asBoolean(false))));
+    }
+
+    /**
+     * The status as the request's {@code format} asks: the record tree without one; already
+     * rendered as a string with {@code "text"} (what `smtcheck status` prints), {@code "json"}
+     * (indented, what `smtcheck status --json` prints) or {@code "json-line"} (on one line, what
+     * `--watch --json` prints), for a client that reads no JSON but a string.
+     */
+    private JsonNode statusAnswer(JsonNode format) throws JsonProcessingException {
+        DaemonStatus s = status();
+        if (format.isMissingNode() || format.isNull()) {
+            return JSON.valueToTree(s);
+        }
+        return switch (format.asText()) {
+            case "text" -> TextNode.valueOf(StatusText.render(s));
+            case "json" -> TextNode.valueOf(INDENTED.writeValueAsString(s) + "\n");
+            case "json-line" -> TextNode.valueOf(JSON.writeValueAsString(s) + "\n");
+            default -> throw new IllegalArgumentException("format: '" + format.asText()
+                    + "' is not one of text, json, json-line (or none, for the record itself)");
+        };
     }
 
     /** Runs until {@link #stop()}; then restores affinity if so configured. Runs once. */
@@ -140,6 +165,7 @@ public final class Daemon {
                 } catch (Exception e) {
                     synchronized (this) {
                         state.errors++;
+                        state.monitorFailed(String.valueOf(e.getMessage()));
                         publish();
                     }
                     LOG.warn("monitor: {}", e.getMessage());
@@ -149,7 +175,9 @@ public final class Daemon {
                 long receivedAt = System.nanoTime();
                 Observed seen = observe(batch);
                 synchronized (this) {
-                    boolean changed = handleBatch(batch, seen, receivedAt);
+                    boolean changed = state.monitorFailingSince != null;
+                    state.monitorWorks();
+                    changed |= handleBatch(batch, seen, receivedAt);
                     if (periodic() || changed) {
                         publish();
                     }

@@ -3,6 +3,7 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.sched.Placement;
 import io.smtcheck.sched.Topology;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +33,11 @@ final class DaemonState {
     long moves;
     long errors;
     long changedByOthers;
+    /** The last plan, for status; null before the first. */
+    DaemonStatus.Plan lastPlan;
+    /** Since when the monitor fails (its last error in {@link #monitorError}); null while it works. */
+    Instant monitorFailingSince;
+    String monitorError;
     private final long[] latencies = new long[LATENCY_SAMPLES];
     private long latencyCount;
     private Map<String, List<Integer>> placedFrom = Map.of();
@@ -55,6 +61,20 @@ final class DaemonState {
             placedFrom = wanted;
         }
         return placement;
+    }
+
+    /** The monitor's poll failed with {@code message}. */
+    void monitorFailed(String message) {
+        if (monitorFailingSince == null) {
+            monitorFailingSince = Instant.now();
+        }
+        monitorError = message;
+    }
+
+    /** The monitor's poll worked. */
+    void monitorWorks() {
+        monitorFailingSince = null;
+        monitorError = null;
     }
 
     /** One arrival's time from the monitor's report to its pins applied. */

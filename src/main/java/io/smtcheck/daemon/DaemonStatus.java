@@ -28,6 +28,13 @@ public record DaemonStatus(
         @JsonPropertyDescription("whether the profile store works, and since when it fails") String storeHealth,
         @JsonPropertyDescription("the cores and their CPUs, e.g. `0,1;2,3`") String topology,
         @JsonPropertyDescription("the relative gain that justifies moving running groups") double minGain,
+        @JsonPropertyDescription("seconds a group runs before the kernel monitor reports it (the threshold in force)")
+        long thresholdSeconds,
+        @JsonPropertyDescription("seconds between two reads of the counters and scans of /proc (the interval in force)")
+        double intervalSeconds,
+        @JsonPropertyDescription("whether the monitor works: `ok`, or since when and why it fails") String monitorHealth,
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        @JsonPropertyDescription("the last plan and what it gains; absent before the first") Plan plan,
         @JsonInclude(JsonInclude.Include.NON_NULL)
         @JsonPropertyDescription("the settings of `smtcheck run` and where each came from") Configuration config,
         @JsonPropertyDescription("the groups the daemon manages") List<Workload> workloads,
@@ -88,7 +95,38 @@ public record DaemonStatus(
             @JsonPropertyDescription("why the last pin failed, while `cpus` lags behind `wantedCpus`") String pinError,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("failed pins in a row, with `pinError`") Integer pinFailures,
-            @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc) {
+            @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc,
+            @JsonPropertyDescription("who shares its core in the plan, as `NAME [PGID]`; empty when none does")
+            List<String> partners,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("since when (UTC, ISO-8601) its applied CPUs are what they are; absent while"
+                    + " unpinned. For a group found pinned by an earlier daemon: since this daemon took it in")
+            String pinnedSince,
+            @JsonPropertyDescription("the CPUs its leader had before it was first pinned: what a restore puts back")
+            List<Integer> originalCpus,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("its leader's command line (at most 200 characters), as it arrived")
+            String command) {
+    }
+
+    /**
+     * The last plan: its predicted score beside the two placements it is measured against, keeping
+     * every running group where it is and not pinning at all. The score of a core is the sum of its
+     * threads' predicted progress rates (1.0 for a thread beside an idle sibling), so a gain of 0.05
+     * is 5 % more predicted work per second.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Plan(
+            @JsonPropertyDescription("when it was made (UTC, ISO-8601)") String at,
+            @JsonPropertyDescription("what made the daemon plan") String why,
+            @JsonPropertyDescription("the predicted score of the placement applied") double score,
+            @JsonPropertyDescription("the score of keeping every running group where it was") double keptScore,
+            @JsonPropertyDescription("the best score found ignoring the cost of moves") double optimalScore,
+            @JsonPropertyDescription("the expected score without pinning: threads on idle cores first, then"
+                    + " paired at random, as a scheduler that knows no scores pairs them") double unpinnedScore,
+            @JsonPropertyDescription("score / keptScore - 1") double gainOverKeeping,
+            @JsonPropertyDescription("score / unpinnedScore - 1") double gainOverUnpinned,
+            @JsonPropertyDescription("running groups it moved") int moved) {
     }
 
     /** A group's counters as last read. */

@@ -2,7 +2,9 @@
 package io.smtcheck.daemon;
 
 import io.smtcheck.model.Profile;
+import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /** One managed process group and what the daemon has done to it. Owned by the daemon's lock. */
 final class ManagedGroup {
@@ -18,8 +20,12 @@ final class ManagedGroup {
     final List<Integer> originalCpus;
     /** The CPUs it ran on when this daemon took it in (pinned already, after a restart). */
     final List<Integer> cpusAtArrival;
-    /** Where the plan wants it and where the daemon's pins have put it. */
+    /** Where the plan wants it and where the daemon's pins have put it; changed through {@link #pin(Pin)}. */
     Pin pin = Pin.ORIGINAL;
+    /** Since when its applied CPUs are what they are; null while it has its original affinity. */
+    Instant pinnedSince;
+    /** Its leader's command line as it arrived, shortened; null when it could not be read. */
+    final String command;
     /**
      * The affinity the group's leader showed after the daemon last set it (or when it arrived);
      * any other affinity means someone else changed it. Null while unknown: after a failed pin.
@@ -40,7 +46,7 @@ final class ManagedGroup {
     double onCpuSeconds = Double.NaN;
 
     ManagedGroup(int pgid, int jobId, int workers, int reportedWorkers, String name, Profile profile,
-            List<Integer> originalCpus, List<Integer> cpusAtArrival) {
+            List<Integer> originalCpus, List<Integer> cpusAtArrival, String command) {
         this.pgid = pgid;
         this.jobId = jobId;
         this.workers = workers;
@@ -49,6 +55,15 @@ final class ManagedGroup {
         this.profile = profile;
         this.originalCpus = originalCpus;
         this.cpusAtArrival = cpusAtArrival;
+        this.command = command;
+    }
+
+    /** Takes a new pin, and the time its applied CPUs changed when they did. */
+    void pin(Pin next) {
+        if (!Objects.equals(next.applied(), pin.applied())) {
+            pinnedSince = next.applied() == null ? null : Instant.now();
+        }
+        pin = next;
     }
 
     /** The group's id in the score table and the plan. */

@@ -43,7 +43,7 @@ final class Pinning {
         String what = restoring ? "no hardware thread left for it: original affinity" : "CPUs";
         if (options.dryRun()) {
             LOG.info("dry run: would pin group {} ({}) to {} {}", g.pgid, g.name, what, cpus);
-            g.pin = g.pin.done();
+            g.pin(g.pin.done());
             return Outcome.APPLIED;
         }
         Optional<List<Integer>> cpuset = restoring ? Optional.empty()
@@ -64,7 +64,7 @@ final class Pinning {
             state.pins++;
             LOG.info("pinned group {} ({}): {} tasks in {} processes to {} {}", g.pgid, g.name, r.tasks(),
                     r.processes(), what, cpus);
-            g.pin = g.pin.done();
+            g.pin(g.pin.done());
             g.pinError = null;
             g.pinFailures = 0;
             g.expected = groupAffinity(g.pgid).orElse(cpus);

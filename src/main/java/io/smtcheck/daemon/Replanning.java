@@ -5,6 +5,7 @@ import io.smtcheck.model.ScoreTable;
 import io.smtcheck.sched.PairingInput;
 import io.smtcheck.sched.Placement;
 import io.smtcheck.sched.Replanner;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,6 +80,9 @@ final class Replanning {
             return;
         }
         state.plans++;
+        double unpinned = Replanner.unpinnedScore(input, replanner.topology());
+        state.lastPlan = new DaemonStatus.Plan(Instant.now().toString(), why, d.score(), d.keptScore(),
+                d.optimalScore(), unpinned, gain(d.score(), d.keptScore()), gain(d.score(), unpinned), d.moved());
         Map<String, List<Integer>> target = d.placement().cpusByWorkload();
         LOG.info("plan after {}: score {} (optimum {}, keeping {}){}", why, fmt(d.score()), fmt(d.optimalScore()),
                 fmt(d.keptScore()), d.moved() == 0 ? "" : ", moving " + d.moved() + (d.moved() == 1 ? " group" : " groups"));
@@ -117,7 +121,7 @@ final class Replanning {
         for (ManagedGroup g : adopted) {
             List<Integer> cpus = placed.get(g.key());
             if (cpus != null) {
-                g.pin = new Pin(cpus, cpus);
+                g.pin(new Pin(cpus, cpus));
             }
         }
         return placed.size();
@@ -156,7 +160,7 @@ final class Replanning {
                     + " by someone else (the daemon had left it on " + AffinityPolicy.cpuList(g.expected) + ")";
             if (policy.narrowed() == AffinityPolicy.Narrowed.MANAGE) {
                 LOG.warn("group {} ({}): {}: putting the daemon's pin back", g.pgid, g.name, reason);
-                g.pin = g.pin.appliedAt(now.get()); // not where the plan wants it: pinned again below
+                g.pin(g.pin.appliedAt(now.get())); // not where the plan wants it: pinned again below
                 g.expected = null;
                 g.nextPinAt = System.nanoTime();
             } else {
@@ -165,7 +169,7 @@ final class Replanning {
             }
         }
         for (ManagedGroup g : changed) {
-            g.pin = g.pin.appliedAt(null); // the other party's affinity stays: nothing of the daemon's to restore
+            g.pin(g.pin.appliedAt(null)); // the other party's affinity stays: nothing of the daemon's to restore
             drop(g, g.pinError);
         }
         if (!changed.isEmpty()) {
@@ -224,6 +228,11 @@ final class Replanning {
         originals.forget(g.pgid);
         admission.leaveAlone(state, new Monitor.Detected(g.pgid, g.jobId, g.reportedWorkers, 0, g.name), g.name,
                 reason);
+    }
+
+    /** How much more {@code score} is than {@code base}, as a fraction; 0 when there is no base to compare with. */
+    private static double gain(double score, double base) {
+        return base > 0 ? score / base - 1 : 0;
     }
 
     private static String fmt(double v) {

@@ -87,7 +87,7 @@ final class Restore {
             if (g.pin.applied() == null || !pinning.unpin(g.pgid, g.originalCpus)) {
                 continue;
             }
-            g.pin = Pin.ORIGINAL;
+            g.pin(Pin.ORIGINAL);
             g.expected = options.dryRun() ? g.expected : Pinning.groupAffinity(g.pgid).orElse(null);
             OriginalAffinity.Entry seen = look.pinned().get(g.pgid);
             (seen != null ? Optional.of(seen) : originals.recall(g.pgid)).ifPresent(e -> originals.pinned(e, null));

@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Builds the status answer in two parts: what the daemon's state says, copied under its lock when
@@ -23,7 +25,8 @@ import java.util.Map;
 final class StatusAssembly {
     /** The daemon's state as of its last change. */
     record Snapshot(List<DaemonStatus.Workload> workloads, List<DaemonStatus.LeftAlone> leftAlone,
-            List<DaemonStatus.Core> cores, DaemonStatus.Counters counters, DaemonStatus.Latency eventToPinMs) {
+            List<DaemonStatus.Core> cores, DaemonStatus.Counters counters, DaemonStatus.Latency eventToPinMs,
+            DaemonStatus.Plan plan, String monitorHealth) {
     }
 
     private final DaemonOptions options;
@@ -44,10 +47,8 @@ final class StatusAssembly {
 
     /** Copies what status shows of the state; called under the daemon's lock. */
     Snapshot snapshot(DaemonState state, ScoreTable table) {
-        List<DaemonStatus.Workload> workloads = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (ManagedGroup g : state.groups.values()) {
-            workloads.add(workload(g));
             names.put(g.key(), g.name + " [" + g.pgid + "]");
         }
         List<DaemonStatus.LeftAlone> alone = state.leftAlone.values().stream()
@@ -56,24 +57,40 @@ final class StatusAssembly {
         Placement placement = state.placement().retain(new HashSet<>(input.ids()));
         Topology topology = replanner.topology();
         List<DaemonStatus.Core> cores = new ArrayList<>();
+        Map<String, Set<String>> partners = new HashMap<>();
         for (int c = 0; c < topology.coreCount(); c++) {
-            List<String> on = placement.occupants(c).stream().map(k -> names.getOrDefault(k, k)).toList();
+            List<String> keys = placement.occupants(c);
+            for (String k : keys) {
+                for (String other : keys) {
+                    if (!other.equals(k)) {
+                        partners.computeIfAbsent(k, x -> new TreeSet<>()).add(names.getOrDefault(other, other));
+                    }
+                }
+            }
+            List<String> on = keys.stream().map(k -> names.getOrDefault(k, k)).toList();
             cores.add(new DaemonStatus.Core(c, topology.cpus(c), on, placement.coreScore(c, input)));
+        }
+        List<DaemonStatus.Workload> workloads = new ArrayList<>();
+        for (ManagedGroup g : state.groups.values()) {
+            workloads.add(workload(g, List.copyOf(partners.getOrDefault(g.key(), Set.of()))));
         }
         DaemonStatus.Counters counters = new DaemonStatus.Counters(state.events, state.plans, state.pins, state.moves,
                 state.errors, null, state.changedByOthers);
+        String monitorHealth = state.monitorFailingSince == null ? "ok"
+                : "failing since " + state.monitorFailingSince + ": " + state.monitorError;
         return new Snapshot(List.copyOf(workloads), alone, List.copyOf(cores), counters,
-                latency(state.sortedLatencies()));
+                latency(state.sortedLatencies()), state.lastPlan, monitorHealth);
     }
 
-    private static DaemonStatus.Workload workload(ManagedGroup g) {
+    private static DaemonStatus.Workload workload(ManagedGroup g, List<String> partners) {
         DaemonStatus.Ipc ipc = g.lastCounters == null ? null : new DaemonStatus.Ipc(g.lastCounters.cycles(),
                 g.lastCounters.instructions(), Double.isNaN(g.ipc) ? null : g.ipc,
                 Double.isNaN(g.onCpuSeconds) ? null : g.onCpuSeconds);
         boolean failing = g.pinError != null;
         return new DaemonStatus.Workload(g.pgid, g.jobId, g.name, g.workers, g.profile != null,
                 g.slot >= 0 ? g.slot : null, orEmpty(g.pin.applied()), orEmpty(g.pin.wanted()),
-                g.pinError, failing ? g.pinFailures : null, ipc);
+                g.pinError, failing ? g.pinFailures : null, ipc, partners,
+                g.pinnedSince == null ? null : g.pinnedSince.toString(), orEmpty(g.originalCpus), g.command);
     }
 
     private static List<Integer> orEmpty(List<Integer> cpus) {
@@ -100,7 +117,9 @@ final class StatusAssembly {
         return new DaemonStatus(ProcessHandle.current().pid(), (System.nanoTime() - startedAt) / 1_000_000_000L,
                 options.dryRun(), monitor.describe(), model,
                 models.current().map(l -> l.model().format().label()).orElse(null), profiles.describe(), health.summary(),
-                replanner.topology().toString(), replanner.minGain(), configuration, state.workloads(),
+                replanner.topology().toString(), replanner.minGain(), options.threshold(),
+                options.interval().toMillis() / 1000.0, state.monitorHealth(), state.plan(), configuration,
+                state.workloads(),
                 state.leftAlone(), state.cores(), counters, state.eventToPinMs(), profiling);
     }
 }

@@ -51,6 +51,39 @@ public final class Replanner {
         return cores == 0 ? 0 : minGain * Math.abs(live.score(input)) / cores;
     }
 
+    /**
+     * The expected score of the same workloads without pinning, as a scheduler that knows no scores
+     * places them: threads go to idle cores first and share a core only when none is idle, and
+     * which threads share is left to chance (each pair of threads equally likely). Threads beyond
+     * the topology's hardware threads time-share and add nothing.
+     */
+    public static double unpinnedScore(PairingInput input, Topology topology) {
+        long threads = Math.min(input.threads(), topology.hardwareThreads());
+        int cores = topology.coreCount();
+        int sharable = 0;
+        for (int c = 0; c < cores; c++) {
+            sharable += topology.cpus(c).size() >= 2 ? 1 : 0;
+        }
+        long shared = Math.max(0, Math.min(threads - cores, sharable));
+        long alone = Math.min(threads, cores) - shared;
+        return alone * input.solo() + (shared == 0 ? 0 : shared * meanThreadPairScore(input));
+    }
+
+    /** The mean score over every pair of two different threads of the workloads. */
+    private static double meanThreadPairScore(PairingInput input) {
+        double sum = 0;
+        int n = input.size();
+        for (int i = 0; i < n; i++) {
+            long wi = input.workers()[i];
+            sum += wi * (wi - 1) / 2.0 * input.score(i, i);
+            for (int j = i + 1; j < n; j++) {
+                sum += wi * input.workers()[j] * input.score(i, j);
+            }
+        }
+        long t = input.threads();
+        return sum / (t * (t - 1) / 2.0);
+    }
+
     public Decision decide(PairingInput input, Placement current) {
         Placement live = current.retain(new HashSet<>(input.ids()));
         Planner.Result r = Planner.place(input, topology, PlanMode.AUTO, live, migrationCost(input, live));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.daemon.DaemonStatus;
+import io.smtcheck.sched.CoreTable;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -25,12 +26,16 @@ class StatusCommandTest {
         settings.put("min-gain", new DaemonStatus.Setting("0.05", "default",
                 new DaemonStatus.Pending("0.5", "/etc/smtcheck.conf:5")));
         return new DaemonStatus(4242, 3725, true, "userspace (/proc scan)", "/models/m.json", "original", "embedded",
-                "failing since 2026-01-01", "0,1;2,3", 0.0625,
+                "failing since 2026-01-01", "0,1;2,3", 0.0625, 600, 0.25, "ok",
+                new DaemonStatus.Plan("2026-11-30T10:00:01Z", "group 312 arrived", 1.875, 1.75, 1.9375, 1.625,
+                        0.0714, 0.1538, 2),
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
-                                "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, null)),
+                                "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, null),
+                                List.of("gzip [312]"), "2026-11-30T10:00:02Z", List.of(0, 1, 2, 3),
+                                "./stream-copy --size 64M"),
                         new DaemonStatus.Workload(312, 102, "gzip", 1, false, null, List.of(1), List.of(2), null,
-                                null, new DaemonStatus.Ipc(7001, 0, null, 4.5))),
+                                null, new DaemonStatus.Ipc(7001, 0, null, 4.5), List.of(), null, List.of(0, 1, 2, 3), null)),
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),

@@ -13,11 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.cli.Main;
+import io.smtcheck.control.ControlClient;
 import io.smtcheck.os.Signals;
 import io.smtcheck.proc.GroupLauncher;
 import io.smtcheck.proc.LaunchRegistry;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.profiles.StoreContents;
+import io.smtcheck.sched.CoreTable;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
 import java.io.PrintWriter;
@@ -122,6 +124,7 @@ class DaemonIntegrationTest {
             assertEquals(2, s.path("cores").get(0).path("workloads").size());
             assertTrue(s.path("counters").path("pins").asInt() >= 2);
             assertTrue(s.path("eventToPinMs").path("samples").asInt() >= 3);
+            explainsItself(s, sort, "sort " + fifo, original);
 
             // The sort group leaves: the one that was left over takes the free CPU; nobody else moves.
             JsonNode before = status();
@@ -175,6 +178,68 @@ class DaemonIntegrationTest {
             assertEquals(List.of(4242), requested);
         }
         assertFalse(Files.exists(options().socket()), "the socket is removed on stop");
+    }
+
+    /**
+     * What status says of each workload and of the plan, and the same status rendered by the daemon
+     * for a client that parses no JSON.
+     */
+    private void explainsItself(JsonNode s, int sortPgid, String sortCommand, String original) throws Exception {
+        assertEquals("ok", s.path("monitorHealth").asText(), s.toString());
+        assertEquals(1, s.path("thresholdSeconds").asInt());
+        assertEquals(0.2, s.path("intervalSeconds").asDouble());
+        JsonNode plan = s.path("plan");
+        assertTrue(plan.path("score").asDouble() > 0 && plan.path("unpinnedScore").asDouble() > 0, plan.toString());
+        assertEquals(plan.path("score").asDouble() / plan.path("unpinnedScore").asDouble() - 1,
+                plan.path("gainOverUnpinned").asDouble(), 1e-9);
+        Instant.parse(plan.path("at").asText());
+        assertEquals(sortCommand, workload(s, sortPgid).path("command").asText());
+        List<String> pinned = new ArrayList<>();
+        for (JsonNode w : s.path("workloads")) {
+            assertEquals(expanded(original), cpuText(w.path("originalCpus")), w.toString());
+            if (!w.path("cpus").isEmpty()) {
+                Instant.parse(w.path("pinnedSince").asText());
+                pinned.add(w.path("name").asText() + " [" + w.path("pgid").asInt() + "]");
+            } else {
+                assertFalse(w.has("pinnedSince"), w.toString());
+            }
+        }
+        for (JsonNode w : s.path("workloads")) {
+            String me = w.path("name").asText() + " [" + w.path("pgid").asInt() + "]";
+            List<String> partners = new ArrayList<>();
+            w.path("partners").forEach(p -> partners.add(p.asText()));
+            List<String> others = pinned.stream().filter(n -> !n.equals(me)).toList();
+            assertEquals(pinned.contains(me) ? others : List.of(), partners, "the one beside " + me);
+        }
+        Path socket = options().socket();
+        JsonNode text = ControlClient.request(socket, JSON.createObjectNode().put("command", "status").put("format", "text"));
+        assertTrue(text.path("ok").asBoolean(), text.toString());
+        assertTrue(text.path("result").asText().contains("command: " + sortCommand), text.toString());
+        JsonNode json = ControlClient.request(socket, JSON.createObjectNode().put("command", "status").put("format", "json"));
+        assertEquals(s.path("workloads"), JSON.readTree(json.path("result").asText()).path("workloads"));
+        JsonNode bad = ControlClient.request(socket, JSON.createObjectNode().put("command", "status").put("format", "xml"));
+        assertFalse(bad.path("ok").asBoolean());
+        assertTrue(bad.path("error").asText().startsWith("format: 'xml' is not one of"), bad.toString());
+    }
+
+    /** A Cpus_allowed_list such as 0-2,5 written out: 0,1,2,5. */
+    private static String expanded(String list) {
+        List<Integer> cpus = new ArrayList<>();
+        for (String part : list.split(",")) {
+            String[] range = part.split("-");
+            int from = Integer.parseInt(range[0].trim());
+            int to = Integer.parseInt(range[range.length - 1].trim());
+            for (int c = from; c <= to; c++) {
+                cpus.add(c);
+            }
+        }
+        return CoreTable.cpuList(cpus);
+    }
+
+    private static String cpuText(JsonNode cpus) {
+        List<Integer> list = new ArrayList<>();
+        cpus.forEach(c -> list.add(c.asInt()));
+        return CoreTable.cpuList(list);
     }
 
     @Test

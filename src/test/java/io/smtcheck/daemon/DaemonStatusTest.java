@@ -28,10 +28,13 @@ class DaemonStatusTest {
         settings.put("mongo-uri", new DaemonStatus.Setting(null, "default",
                 new DaemonStatus.Pending(null, "/etc/smtcheck.conf:7")));
         return new DaemonStatus(4242, 3725, true, "userspace (/proc scan)", "/models/m.json", "original", "embedded",
-                "ok", "0,1;2,3", 0.05,
+                "ok", "0,1;2,3", 0.05, 3600, 1.5, "failing since 2026-11-30T10:00:00Z: netlink: No buffer space available",
+                new DaemonStatus.Plan("2026-11-30T10:00:01Z", "group 311 arrived", 1.875, 1.75, 1.9375, 1.625,
+                        0.0714, 0.1538, 1),
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
-                        "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5))),
+                        "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5), List.of("gzip [312]"),
+                        "2026-11-30T10:00:02Z", List.of(0, 1, 2, 3), "./stream-copy --size 64M")),
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
@@ -64,12 +67,15 @@ class DaemonStatusTest {
     void serialisesTheKeysStatusHasAlwaysHad() {
         JsonNode s = JSON.valueToTree(full());
         assertEquals(new TreeSet<>(List.of("pid", "uptimeSeconds", "dryRun", "monitor", "model", "modelFormat", "store",
-                "storeHealth", "topology", "minGain", "config", "workloads", "leftAlone", "cores", "counters",
-                "eventToPinMs", "profiling")), names(s));
+                "storeHealth", "topology", "minGain", "thresholdSeconds", "intervalSeconds", "monitorHealth", "plan",
+                "config", "workloads", "leftAlone", "cores", "counters", "eventToPinMs", "profiling")), names(s));
+        assertEquals(new TreeSet<>(List.of("at", "why", "score", "keptScore", "optimalScore", "unpinnedScore",
+                "gainOverKeeping", "gainOverUnpinned", "moved")), names(s.path("plan")));
         assertEquals(new TreeSet<>(List.of("pgid", "job", "cpus", "done", "total", "current")),
                 names(s.path("profiling").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "job", "name", "workers", "profileKnown", "slot", "cpus",
-                "wantedCpus", "pinError", "pinFailures", "ipc")), names(s.path("workloads").get(0)));
+                "wantedCpus", "pinError", "pinFailures", "ipc", "partners", "pinnedSince", "originalCpus", "command")),
+                names(s.path("workloads").get(0)));
         assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),
                 names(s.path("workloads").get(0).path("ipc")));
         assertEquals(new TreeSet<>(List.of("events", "plans", "pins", "moves", "errors", "profileRuleErrors",
@@ -89,9 +95,10 @@ class DaemonStatusTest {
     @Test
     void leavesOutOptionalFieldsWithoutValue() {
         DaemonStatus.Workload w = new DaemonStatus.Workload(1, 2, "x", 1, false, null, List.of(), List.of(), null,
-                null, null);
+                null, null, List.of(), null, List.of(), null);
         JsonNode o = JSON.valueToTree(w);
-        assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures"), o.toString());
+        assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures") || o.has("pinnedSince")
+                || o.has("command"), o.toString());
         assertTrue(o.has("ipc") && o.path("ipc").isNull(), "ipc is null until counters were read: " + o);
         JsonNode lat = JSON.valueToTree(new DaemonStatus.Latency(0, null, null, null));
         assertEquals("{\"samples\":0}", lat.toString());

@@ -209,4 +209,27 @@ class ReplannerTest {
         assertEquals(5.01, free.score(), 1e-12);
         assertEquals(4, free.moved());
     }
+
+    @Test
+    void withoutPinningThreadsTakeIdleCoresFirstThenPairAtRandom() {
+        Topology t = Topology.shape(List.of(List.of(0, 1), List.of(2, 3)));
+        double[][] s = {{0, 1.2, 1.6}, {1.2, 0, 1.4}, {1.6, 1.4, 0}};
+        PairingInput three = input(new String[] {"a", "b", "c"}, s);
+        // Three threads on two cores: one alone (solo 0.5), one pair, each of the three pairs as likely.
+        assertEquals(0.5 + (1.2 + 1.6 + 1.4) / 3, Replanner.unpinnedScore(three, t), 1e-12);
+        PairingInput two = input(new String[] {"a", "b"}, new double[][] {{0, 1.2}, {1.2, 0}});
+        assertEquals(2 * 0.5, Replanner.unpinnedScore(two, t), 1e-12, "two threads, two idle cores: no sharing");
+        // A workload of two workers may share a core with itself: its diagonal counts for its own pair.
+        PairingInput wide = new PairingInput(List.of("w", "x", "y"), new int[] {2, 1, 1},
+                new double[][] {{1.8, 1.2, 1.0}, {1.2, 0, 1.4}, {1.0, 1.4, 0}}, 0.5);
+        double meanPair = (1.8 + 2 * 1.2 + 2 * 1.0 + 1.4) / 6; // threads w1 w2 x y: six pairs
+        assertEquals(2 * meanPair, Replanner.unpinnedScore(wide, t), 1e-12, "four threads on four: two pairs");
+    }
+
+    @Test
+    void threadsBeyondTheHardwareThreadsAddNothingWithoutPinning() {
+        Topology t = Topology.shape(List.of(List.of(0, 1)));
+        double[][] s = {{0, 1.2, 1.6}, {1.2, 0, 1.4}, {1.6, 1.4, 0}};
+        assertEquals((1.2 + 1.6 + 1.4) / 3, Replanner.unpinnedScore(input(new String[] {"a", "b", "c"}, s), t), 1e-12);
+    }
 }

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
-package io.smtcheck.cli;
+package io.smtcheck.sched;
 
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 
 /** The table of cores that `plan` and `status` print: each core's CPUs, who shares it, and its score. */
-final class CoreTable {
+public final class CoreTable {
     /** One core. */
-    record Row(int core, List<Integer> cpus, List<String> workloads, double score) {
+    public record Row(int core, List<Integer> cpus, List<String> workloads, double score) {
     }
 
     private CoreTable() {
     }
 
-    static void print(PrintWriter out, List<Row> rows) {
+    public static void print(PrintWriter out, List<Row> rows) {
         out.printf(Locale.ROOT, "%-5s %-10s %-40s %8s%n", "core", "cpus", "workloads", "score");
         for (Row r : rows) {
             String workloads = r.workloads().isEmpty() ? "-" : String.join(" + ", r.workloads());
@@ -23,7 +23,7 @@ final class CoreTable {
     }
 
     /** CPUs as a comma-separated list. */
-    static String cpuList(List<Integer> cpus) {
+    public static String cpuList(List<Integer> cpus) {
         StringBuilder s = new StringBuilder();
         for (int cpu : cpus) {
             s.append(s.length() == 0 ? "" : ",").append(cpu);
