@@ -35,7 +35,7 @@
  *     off 24  __u64 instructions  hardware mode: instructions retired;
  *                                 software mode: always 0
  *
- * This is the seed's layout (count was an atomic_t, active_mask an
+ * This is the original SMTcheck's layout (count was an atomic_t, active_mask an
  * unsigned long[64]; both are the same bytes on x86-64).  mmap() maps
  * IPCMON_MAP_SIZE bytes (the table rounded up to whole pages, 135168 with
  * 4 KiB pages).  A writable mapping is MAP_SHARED only and needs CAP_PERFMON

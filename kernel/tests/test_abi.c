@@ -12,7 +12,7 @@
 
 #include "ktest.h"
 
-/* The seed's layout, restated independently of the header's constants. */
+/* The original SMTcheck's layout, restated independently of the header's constants. */
 _Static_assert(sizeof(struct pgid_slot_user) == 32, "slot size");
 _Static_assert(_Alignof(struct pgid_slot_user) == 16, "slot align");
 _Static_assert(offsetof(struct pgid_slot_user, seq) == 0, "seq");
@@ -27,7 +27,7 @@ _Static_assert(sizeof(((struct ipc_shared *)0)->active_mask) == 512, "mask len")
 _Static_assert(offsetof(struct ipc_shared, slots) == 528, "slots");
 _Static_assert(sizeof(struct ipc_shared) == 528 + 4096 * 32, "table size");
 
-/* What the seed's own declaration (atomic_t, unsigned long[64]) gives. */
+/* What the original SMTcheck's own declaration (atomic_t, unsigned long[64]) gives. */
 struct seed_slot {
 	uint32_t seq;
 	int32_t pgid;

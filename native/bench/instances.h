@@ -10,7 +10,7 @@ namespace smtcheck::instances {
 
 enum class Scores {
 	Uniform,   // independent scores in [0, 2]
-	Profiles,  // scores from random resource profiles through the seed's formula, like real tables
+	Profiles,  // random resource profiles through the original SMTcheck's formula, like real tables
 };
 
 // `cores` cores of two CPUs each (CPUs c and c + cores, as Linux numbers siblings).

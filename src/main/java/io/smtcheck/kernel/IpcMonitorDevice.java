@@ -64,7 +64,7 @@ public final class IpcMonitorDevice implements AutoCloseable {
         ioctlReset(slot);
     }
 
-    /** Zeroes every slot's counters (the seed's {@code reset_counters()}). */
+    /** Zeroes every slot's counters (the original SMTcheck's {@code reset_counters()}). */
     public void resetAll() {
         ioctlReset(Uapi.RESET_ALL);
     }

@@ -65,7 +65,7 @@ public final class SharedTable implements AutoCloseable {
         }
     }
 
-    /** Every active slot, each read consistently (the seed's {@code active_slots}). */
+    /** Every active slot, each read consistently (the original SMTcheck's {@code active_slots}). */
     public List<Slot> activeSlots() {
         lock.readLock().lock();
         try {

@@ -46,7 +46,7 @@ public final class BundledData {
         }
     }
 
-    /** The shipped sample dataset (synthetic; see README.md). */
+    /** The shipped sample dataset (synthetic; see docs/scores-and-models.md). */
     public static Dataset sampleDataset() {
         Path file = modelDirectory().resolve(SAMPLE_DATASET);
         try {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The shipped {@code trained_model/}: the sample dataset is exactly the generator's output, and
  * the shipped model is what {@code smtcheck train} fits from it. Run with
- * {@code -Dsmtcheck.regenerate=true} to rewrite the dataset (then retrain, see README.md).
+ * {@code -Dsmtcheck.regenerate=true} to rewrite the dataset (then retrain, see docs/scores-and-models.md).
  */
 class ShippedDataTest {
     private static final Path DIR = Path.of("trained_model");
