@@ -39,21 +39,9 @@ opts=$(sed -n 's/^Environment="JAVA_TOOL_OPTIONS=\(.*\)"$/\1/p' scripts/smtcheck
 mkdir -p "$work/run/launched"
 # The groups: each a leader with one extra thread, sleeping; recorded as launched jobs of the
 # shipped sample profiles, so that the daemon scores them for real.
-jobs=(101 102 103 104 106 107 108 109 110 111)
-# start_group I: a sleeping group (leader + one thread), recorded as a launched job.
-start_group() {
-	local i=$1 fd pgid start
-	exec {fd}< <(exec sleep infinity 2>/dev/null)
-	"$tools/smtcheck-testproc" --threads 1 --children 0 <&$fd >"$work/ready.$i" &
-	pids+=($!)
-	until grep -q ready "$work/ready.$i" 2>/dev/null; do sleep 0.01; done
-	pgid=$(awk '{print $2}' "$work/ready.$i")
-	# The leader's start time (field 22 of stat, the 20th after the command name), as `smtcheck
-	# launch` records it: without it the daemon takes the record for one of a reused pgid.
-	start=$(sed 's/.*) //' "/proc/$pgid/stat" | awk '{print $20}')
-	printf '{"pgid":%d,"jobId":%d,"workers":1,"command":"bench","startedEpochSeconds":%d,"leaderStartTicks":%d}\n' \
-		"$pgid" "${jobs[$(( (i - 1) % ${#jobs[@]} ))]}" "$(date +%s)" "$start" >"$work/run/launched/$pgid.json"
-}
+# shellcheck source=lib/bench-groups.sh
+. scripts/lib/bench-groups.sh
+start_group() { start_launched_group "$tools" "$work/run/launched" "$1" 1; }
 for i in $(seq 1 "$groups"); do
 	start_group "$i"
 done

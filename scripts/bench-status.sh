@@ -4,7 +4,10 @@
 # `smtcheck` runs for it, asked in turn (Java, native, Java, ...) of one dry-run daemon that
 # manages G launched groups. Prints each one's median and the ratio of the medians.
 #
-#   scripts/bench-status.sh [CALLS] [GROUPS]      (defaults: 21 calls of each, 16 groups)
+#   scripts/bench-status.sh [CALLS] [GROUPS]      (defaults: 21 rounds, 16 groups)
+#
+# A round is one call of the Java command, then 50 of the native client in a row (timed together:
+# time(1) counts in 10 ms steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls=${1:-21}
@@ -20,26 +23,19 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
 	pkill -P $$ -x sleep 2>/dev/null || true # what kept each group's standard input open
-	[ -z "${daemon:-}" ] || { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; }
+	[ -z "${daemon:-}" ] || { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; }
 	rm -rf "$work"
+	return 0
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
 tools=target/native
 mkdir -p "$work/state/launched"
-jobs=(101 102 103 104 106 107 108 109 110 111)
-# The groups: sleeping leaders recorded as launched jobs of the shipped sample profiles, the way
-# `smtcheck launch` records them (scripts/bench-daemon.sh does the same).
+# shellcheck source=lib/bench-groups.sh
+. scripts/lib/bench-groups.sh
 for i in $(seq 1 "$groups"); do
-	exec {fd}< <(exec sleep infinity 2>/dev/null)
-	"$tools/smtcheck-testproc" --threads 0 --children 0 <&$fd >"$work/ready.$i" &
-	pids+=($!)
-	until grep -q ready "$work/ready.$i" 2>/dev/null; do sleep 0.01; done
-	pgid=$(awk '{print $2}' "$work/ready.$i")
-	start=$(sed 's/.*) //' "/proc/$pgid/stat" | awk '{print $20}')
-	printf '{"pgid":%d,"jobId":%d,"workers":1,"command":"bench","startedEpochSeconds":%d,"leaderStartTicks":%d}\n' \
-		"$pgid" "${jobs[$(( (i - 1) % ${#jobs[@]} ))]}" "$(date +%s)" "$start" >"$work/state/launched/$pgid.json"
+	start_launched_group "$tools" "$work/state/launched" "$i" 0
 done
 java -jar "$jar" run --dry-run --userspace --sample-profiles --threshold 1 --socket "$work/control.sock" \
 	--state-dir "$work/state" --data-dir "$work/data" >"$work/daemon.log" 2>&1 &
@@ -52,16 +48,17 @@ for _ in $(seq 1 240); do
 done
 echo "daemon manages $n groups; $calls calls of each, in turn; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# measure FILE COMMAND...: appends "cpu_seconds wall_seconds" of one call.
+# measure FILE REPEATS COMMAND...: appends "cpu_seconds wall_seconds" per call, of REPEATS calls in
+# a row (time(1) counts in 10 ms steps: a call that costs less is timed over many).
 measure() {
-	local file=$1
-	shift
-	/usr/bin/time -f "%U %S %e" -o "$work/t" "$@" >/dev/null
-	awk '{ printf "%.3f %.3f\n", $1 + $2, $3 }' "$work/t" >>"$file"
+	local file=$1 repeats=$2
+	shift 2
+	/usr/bin/time -f "%U %S %e" -o "$work/t" bash -c 'for _ in $(seq 1 "$0"); do "$@" >/dev/null; done' "$repeats" "$@"
+	awk -v n="$repeats" '{ printf "%.4f %.4f\n", ($1 + $2) / n, $3 / n }' "$work/t" >>"$file"
 }
 for _ in $(seq 1 "$calls"); do
-	measure "$work/java" java -jar "$jar" status --socket "$work/control.sock"
-	measure "$work/native" "$client" --socket "$work/control.sock"
+	measure "$work/java" 1 java -jar "$jar" status --socket "$work/control.sock"
+	measure "$work/native" 50 "$client" --socket "$work/control.sock"
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
@@ -71,5 +68,5 @@ for kind in java native; do
 done
 java_cpu=$(cut -d' ' -f1 "$work/java" | median)
 native_cpu=$(cut -d' ' -f1 "$work/native" | median)
-awk -v j="$java_cpu" -v n="$native_cpu" 'BEGIN { if (n > 0) printf "CPU ratio java/native: %.0f\n", j / n; else print "native CPU below the 10 ms resolution of time(1)" }'
+awk -v j="$java_cpu" -v n="$native_cpu" 'BEGIN { if (n > 0) printf "CPU ratio java/native: %.0f\n", j / n; else print "native CPU: under 0.2 ms a call" }'
 echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
