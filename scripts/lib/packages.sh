@@ -22,3 +22,7 @@ SERVICE_TEST_PACKAGES=(systemd)
 
 # What rendering the manual pages needs (groff, in jar-test.sh).
 MAN_TEST_PACKAGES=(groff-base)
+
+# What checking the Kubernetes manifest needs (the API's types from the Kubernetes Python client,
+# and yamllint; in k8s-test.sh).
+K8S_TEST_PACKAGES=(python3-kubernetes python3-yaml yamllint)
