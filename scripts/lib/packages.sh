@@ -22,3 +22,9 @@ SERVICE_TEST_PACKAGES=(systemd)
 
 # What rendering the manual pages needs (groff, in jar-test.sh).
 MAN_TEST_PACKAGES=(groff-base)
+
+# What building the Debian packages needs (scripts/build-debs.sh).
+DEB_BUILD_PACKAGES=(dpkg-dev debhelper dh-dkms fakeroot)
+
+# What checking them needs (scripts/deb-test.sh): a Debian root to install them in, and lintian.
+DEB_TEST_PACKAGES=(mmdebstrap lintian)
