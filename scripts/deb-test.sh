@@ -30,7 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	fail "setup (a chroot needs root)"
 	finish
 fi
-if ! ensure_packages "${DEB_BUILD_PACKAGES[@]}" "${DEB_TEST_PACKAGES[@]}"; then
+if ! ensure_packages "${DEB_BUILD_PACKAGES[@]}" "${DEB_TEST_PACKAGES[@]}" "${SERVICE_TEST_PACKAGES[@]}"; then
 	fail "setup (packages could not be installed)"
 	finish
 fi
@@ -83,7 +83,7 @@ for revision in 1 2; do
 done
 deb() { echo "target/debs/${1}_$version-$2_$3.deb"; }
 
-lintian --info "$(deb smtcheck 1 amd64)" "$(deb smtcheck-dkms 1 all)" >"$WORK/lintian.log" 2>&1
+lintian --info --display-info "$(deb smtcheck 1 amd64)" "$(deb smtcheck-dkms 1 all)" >"$WORK/lintian.log" 2>&1
 grep -v -e '^N:' -e '^running with root privileges' "$WORK/lintian.log" | grep . | sed 's/^/     lintian: /'
 if grep -q '^[EW]: ' "$WORK/lintian.log"; then
 	fail "lintian: no errors or warnings"
@@ -184,11 +184,24 @@ is_conffile() { in_root dpkg-query -W -f='${Conffiles}' smtcheck | grep -q "^ $c
 model_dir_holds_model() {
 	ls "$chroot_dir$(sed -n 's/^model-dir=//p' "$chroot_dir$conf")"/prediction_model_*.json
 }
+# systemd-analyze verify checks that the programs the unit runs exist and runs man(1) for its
+# Documentation= pages: verify it with its /usr paths pointed into the root. Any warning fails.
+unit_verifies() {
+	local out
+	mkdir -p "$WORK/unit"
+	sed "s#/usr/#$chroot_dir/usr/#g" "$chroot_dir$unit" >"$WORK/unit/smtcheck.service"
+	out=$(MANPATH="$chroot_dir/usr/share/man" systemd-analyze verify "$WORK/unit/smtcheck.service" 2>&1) &&
+		[ -z "$out" ] || {
+		echo "$out"
+		return 1
+	}
+}
 unit_names_installed_files() {
-	local lib
+	local lib doc
 	grep -qx 'ExecStart=/usr/bin/smtcheck run' "$chroot_dir$unit" &&
 		lib=$(sed -n 's/^Environment=SMTCHECK_NATIVE_LIBRARY=//p' "$chroot_dir$unit") &&
-		[ -f "$chroot_dir$lib" ] && ! grep -n /usr/local/ "$chroot_dir$unit"
+		doc=$(sed -n 's#^Documentation=file://##p' "$chroot_dir$unit") &&
+		ls "$chroot_dir$lib" "$chroot_dir$doc" && ! grep -n /usr/local/ "$chroot_dir$unit"
 }
 # Enabling would have linked it into /etc/systemd/system/*.wants.
 unit_disabled() { [ -z "$(find "$chroot_dir/etc/systemd" -name smtcheck.service)" ]; }
@@ -198,10 +211,7 @@ dkms_source_installed() {
 		grep -qx "PACKAGE_VERSION=\"$pom_version\"" "$chroot_dir$dkms_source/dkms.conf"
 }
 dkms_registered() { in_root dkms status smtcheck | tee /dev/stderr | grep -q "^smtcheck/$pom_version: added"; }
-dkms_gone() {
-	[ -z "$(in_root dkms status smtcheck)" ] && [ ! -e "$chroot_dir$dkms_source" ] &&
-		[ ! -e "$chroot_dir/var/lib/dkms/smtcheck" ]
-}
+dkms_gone() { [ -z "$(in_root dkms status smtcheck)" ] && absent "$dkms_source" /var/lib/dkms/smtcheck; }
 reads_edited_conf() { in_root smtcheck run --help | grep -q 'Default: 1234'; }
 import_profiles() {
 	in_root smtcheck profiles import /usr/share/smtcheck/trained_model/sample_dataset.json |
@@ -214,8 +224,17 @@ conf_kept_on_remove() {
 	[ "$(in_root dpkg-query -W -f='${Status}' smtcheck)" = 'deinstall ok config-files' ] &&
 		grep -qx threshold=1234 "$chroot_dir$conf"
 }
-files_gone() { ! ls -d "$chroot_dir/usr/bin/smtcheck" "$chroot_dir/usr/lib/smtcheck" "$chroot_dir$unit" 2>&1; }
-purged() { ! ls -d "$chroot_dir/etc/smtcheck" "$chroot_dir$store" 2>&1; }
+# absent PATH...: none of the PATHs is in the root.
+absent() {
+	local p there=
+	for p in "$@"; do
+		[ ! -e "$chroot_dir$p" ] || there="$there $p"
+	done
+	[ -z "$there" ] || {
+		echo "still there:$there"
+		return 1
+	}
+}
 dpkg_forgot() { ! in_root dpkg-query -W smtcheck smtcheck-dkms 2>/dev/null; }
 
 # ---- install revision 1 -----------------------------------------------------
@@ -226,7 +245,8 @@ check "smtcheck plan loads the installed native library" \
 	in_root smtcheck plan --scores /tmp/debs/scores.json --topology 0,1 --json
 check "$conf is a conffile" is_conffile
 check "the configured model directory holds the shipped model" model_dir_holds_model
-check "the unit runs the installed command with the installed library" unit_names_installed_files
+check "the unit names the installed command, library and README" unit_names_installed_files
+check "the installed unit passes systemd-analyze verify" unit_verifies
 check "the unit is installed disabled" unit_disabled
 check "group smtcheck and the store $store (mode 750)" group_and_store
 check "manual pages smtcheck(1) and smtcheck.conf(5)" \
@@ -254,12 +274,12 @@ check "no daemon started on the upgrade" no_daemon_started
 check "apt removes both" in_root apt-get remove -y smtcheck smtcheck-dkms
 check "smtcheck's configuration file stays, as edited" conf_kept_on_remove
 check "the store stays" store_unchanged
-check "the command, the jar and the unit are gone" files_gone
+check "the command, the jar and the unit are gone" absent /usr/bin/smtcheck /usr/lib/smtcheck "$unit"
 check "smtcheck-dkms: unregistered, its source gone" dkms_gone
 
 # ---- purge -------------------------------------------------------------------
 check "apt purges both" in_root apt-get purge -y smtcheck smtcheck-dkms
-check "the configuration and the store are gone" purged
+check "the configuration and the store are gone" absent /etc/smtcheck "$store"
 check "dpkg knows neither package any more" dpkg_forgot
 root_paths >"$WORK/paths-after"
 check "nothing else is left: the root holds the paths it held before" diff "$WORK/paths-before" "$WORK/paths-after"
