@@ -71,41 +71,16 @@ man_dir=$DESTDIR$PREFIX/share/man
 install -d -m 0755 "$man_dir/man1" "$man_dir/man5"
 install -m 0644 target/classes/META-INF/man/*.1 "$man_dir/man1/"
 install -m 0644 target/classes/META-INF/man/smtcheck.conf.5 "$man_dir/man5/"
-cat >"$bin/smtcheck" <<WRAPPER
-#!/bin/sh
-# smtcheck: the daemon and its commands (see smtcheck --help).
-SMTCHECK_NATIVE_LIBRARY=\${SMTCHECK_NATIVE_LIBRARY:-$PREFIX/lib/smtcheck/libsmtcheck.so}
-SMTCHECK_TOOLS_DIR=\${SMTCHECK_TOOLS_DIR:-$PREFIX/lib/smtcheck/bin}
-SMTCHECK_JAR=\${SMTCHECK_JAR:-$PREFIX/lib/smtcheck/smtcheck-daemon.jar}
-export SMTCHECK_NATIVE_LIBRARY SMTCHECK_TOOLS_DIR SMTCHECK_JAR
-# status is asked often: a native client answers it without a JVM, and hands the jar what it does not know.
-if [ "\${1:-}" = status ] && [ -x "\$SMTCHECK_TOOLS_DIR/smtcheck-status" ]; then
-	exec "\$SMTCHECK_TOOLS_DIR/smtcheck-status" "\$@"
-fi
-exec java -jar "\$SMTCHECK_JAR" "\$@"
-WRAPPER
+# The command (scripts/smtcheck.sh, written for PREFIX=/usr/local).
+sed "s#/usr/local/#$PREFIX/#g" scripts/smtcheck.sh >"$bin/smtcheck"
 chmod 0755 "$bin/smtcheck"
 install -m 0644 scripts/smtcheck.service "$unit_dir/smtcheck.service"
 if [ "$PREFIX" != /usr/local ]; then
 	sed -i "s#/usr/local/#$PREFIX/#g" "$unit_dir/smtcheck.service"
 fi
+# The default configuration (scripts/smtcheck.conf, written for PREFIX=/usr/local).
 if [ ! -f "$etc/smtcheck.conf" ]; then
-	cat >"$etc/smtcheck.conf" <<CONF
-# smtcheck daemon settings: name=value, one per line; names are the options of
-# \`smtcheck run --help\` without the leading dashes (an unknown name is an error).
-# The command line wins. \`systemctl reload smtcheck\` applies verbose and re-reads the
-# model directory; other changes take effect at the next restart.
-model-dir=$PREFIX/share/smtcheck/trained_model
-data-dir=/var/lib/smtcheck
-socket=/run/smtcheck/control.sock
-socket-group=smtcheck
-threshold=3600
-interval=1
-min-gain=0.02
-# mongo-uri=mongodb://db1,db2,db3/?replicaSet=rs0
-# topology=0,4;1,5;2,6;3,7
-# dry-run=true
-CONF
+	sed "s#/usr/local/#$PREFIX/#g" scripts/smtcheck.conf >"$etc/smtcheck.conf"
 	chmod 0644 "$etc/smtcheck.conf"
 fi
 

@@ -26,3 +26,9 @@ MAN_TEST_PACKAGES=(groff-base)
 # What checking the Kubernetes manifest needs (the API's types from the Kubernetes Python client,
 # and yamllint; in k8s-test.sh).
 K8S_TEST_PACKAGES=(python3-kubernetes python3-yaml yamllint)
+
+# What building the Debian packages needs (scripts/build-debs.sh).
+DEB_BUILD_PACKAGES=(dpkg-dev debhelper dh-dkms fakeroot)
+
+# What checking them needs (scripts/deb-test.sh): a Debian root to install them in, and lintian.
+DEB_TEST_PACKAGES=(mmdebstrap lintian)
