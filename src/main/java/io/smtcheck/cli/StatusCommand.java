@@ -38,14 +38,16 @@ final class StatusCommand extends DaemonClientCommand {
             printConfiguration(out, s.config());
         }
         out.println();
-        out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-8s %-5s %-14s %-14s %-14s %s%n", "pgid", "job", "name",
-                "workers", "profile", "slot", "ipc", "cycles", "instructions", "cpus");
+        out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-8s %-5s %-14s %-14s %-14s %-8s %-9s %-9s %s%n", "pgid", "job",
+                "name", "workers", "profile", "slot", "ipc", "cycles", "instructions", "beside", "predicted",
+                "observed", "cpus");
         for (DaemonStatus.Workload w : s.workloads()) {
             DaemonStatus.Ipc ipc = w.ipc();
-            out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-8s %-5s %-14s %-14s %-14s %s%n", w.pgid(), w.job(),
-                    w.name() == null ? "-" : w.name(), w.workers(), w.profileKnown() ? "known" : "unknown",
+            out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-8s %-5s %-14s %-14s %-14s %-8s %-9s %-9s %s%n", w.pgid(),
+                    w.job(), w.name() == null ? "-" : w.name(), w.workers(), w.profileKnown() ? "known" : "unknown",
                     w.slot() == null ? "-" : w.slot(), ipc(ipc), ipc == null ? "-" : ipc.cycles(),
-                    ipc == null ? "-" : ipc.instructions(), cpus(w));
+                    ipc == null ? "-" : ipc.instructions(), w.partner() == null ? "-" : w.partner(),
+                    slowdown(w.predictedSlowdown()), observed(w), cpus(w));
         }
         if (s.workloads().isEmpty()) {
             out.println("(no workloads)");
@@ -66,6 +68,8 @@ final class StatusCommand extends DaemonClientCommand {
         out.printf(Locale.ROOT, "events %d, plans %d, pins %d, moves %d, errors %d, changed by others %d%s%n",
                 k.events(), k.plans(), k.pins(), k.moves(), k.errors(), k.changedByOthers(),
                 k.profileRuleErrors() == null ? "" : ", process rules that failed " + k.profileRuleErrors());
+        out.printf(Locale.ROOT, "observed pairs: %d windows discarded, %d samples the store did not take%n",
+                k.windowsDiscarded(), k.observedUnwritten());
         DaemonStatus.Latency l = s.eventToPinMs();
         out.println(l.samples() == 0 || l.median() == null ? "event to pin: no arrivals measured yet"
                 : String.format(Locale.ROOT, "event to pin: median %s ms, p99 %s ms, max %s ms (%d arrivals)",
@@ -98,6 +102,17 @@ final class StatusCommand extends DaemonClientCommand {
         }
         return applied + " (wants " + wanted + ", " + (w.pinFailures() == null ? 0 : w.pinFailures())
                 + " failed pins: " + w.pinError() + ")";
+    }
+
+    /** A slowdown as a share, or "-". */
+    private static String slowdown(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    /** The observed slowdown and for how long, e.g. {@code 0.312/95s}. */
+    private static String observed(DaemonStatus.Workload w) {
+        return w.observedSlowdown() == null ? "-" : slowdown(w.observedSlowdown())
+                + String.format(Locale.ROOT, "/%.0fs", w.observedSeconds() == null ? 0 : w.observedSeconds());
     }
 
     private static String ipc(DaemonStatus.Ipc ipc) {

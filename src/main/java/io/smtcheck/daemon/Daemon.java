@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
+import io.smtcheck.model.ObservedSlowdowns;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
 import io.smtcheck.profiling.InSituProfiler;
@@ -64,6 +65,7 @@ public final class Daemon {
     private final Replanning replanning;
     private final StatusAssembly statusAssembly;
     private final InSitu inSitu;
+    private final Learning learning;
     /** Held through a restore's look and apply, so that two restores do not interleave; taken before the lock. */
     private final Object restoring = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -99,7 +101,9 @@ public final class Daemon {
         this.statusAssembly = new StatusAssembly(options, monitor, profiles, models, replanner);
         this.inSitu = new InSitu(this, state, monitor, profiles, pinning, replanner.topology(),
                 new HashSet<>(admission.usableWithoutCpuset()), options.stateDir().resolve("insitu"), inSitu);
-        this.snapshot = statusAssembly.snapshot(state, table);
+        this.learning = new Learning(replanner.topology(), profiles);
+        table.learnFrom(Learning.observations());
+        this.snapshot = statusAssembly.snapshot(state, table, learning);
     }
 
     /** The commands of the control socket. */
@@ -164,6 +168,7 @@ public final class Daemon {
             }
         } finally {
             inSitu.close();
+            learning.close();
             if (options.restoreOnExit()) {
                 int restored = restoreAll(true);
                 LOG.info("stopping: restored the original affinity of {} groups", restored);
@@ -291,7 +296,7 @@ public final class Daemon {
     private ManagedGroup admit(Monitor.Detected d, Observed seen) {
         ManagedGroup g = admission.admit(d, seen.arrivals().get(d.pgid()), state, monitor);
         if (g != null) {
-            table.put(g.key(), g.profile, g.workers);
+            table.put(g.key(), ObservedSlowdowns.workloadOf(g.jobId), g.profile, g.workers);
         }
         return g;
     }
@@ -343,6 +348,9 @@ public final class Daemon {
             lastCountersRead = now;
             for (ManagedGroup g : state.groups.values()) {
                 monitor.counters(g.pgid, g.slot).ifPresent(g::counted);
+            }
+            if (learning.observe(state, table, now, inSitu.running())) {
+                replanning.replan("observed slowdowns");
             }
             profileWithoutProfiles();
             replanning.checkPins(policy);
@@ -466,7 +474,7 @@ public final class Daemon {
                 ManagedGroup g = state.groups.get(pgid);
                 if (g != null && g.profile == null && g.jobId == waiting.get(pgid)) {
                     g.profile = p;
-                    table.put(g.key(), g.profile, g.workers);
+                    table.put(g.key(), ObservedSlowdowns.workloadOf(g.jobId), g.profile, g.workers);
                     names.add(g.name);
                 }
             });
@@ -565,7 +573,7 @@ public final class Daemon {
 
     /** Leaves a copy of the state for status; called under the lock after each change. */
     private void publish() {
-        snapshot = statusAssembly.snapshot(state, table);
+        snapshot = statusAssembly.snapshot(state, table, learning);
     }
 
     private static void sleep(long ms) {

@@ -88,7 +88,25 @@ public record DaemonStatus(
             @JsonPropertyDescription("why the last pin failed, while `cpus` lags behind `wantedCpus`") String pinError,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("failed pins in a row, with `pinError`") Integer pinFailures,
-            @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc) {
+            @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the group on the other CPU of its core, while it has one of one CPU")
+            Integer partner,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the model's slowdown of it beside `partner` (0.25: 75 % of its speed alone);"
+                    + " absent without a partner or a profile") Double predictedSlowdown,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("its slowdown beside `partner`'s job as observed here, the time-weighted mean;"
+                    + " absent until observed") Double observedSlowdown,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("seconds that slowdown was observed; its weight against the prediction is"
+                    + " t / (t + 300)") Double observedSeconds) {
+        /** A workload without a partner's slowdowns. */
+        public Workload(int pgid, int job, String name, int workers, boolean profileKnown, Integer slot,
+                List<Integer> cpus, List<Integer> wantedCpus, String pinError, Integer pinFailures, Ipc ipc) {
+            this(pgid, job, name, workers, profileKnown, slot, cpus, wantedCpus, pinError, pinFailures, ipc, null, null,
+                    null, null);
+        }
     }
 
     /** A group's counters as last read. */
@@ -130,7 +148,15 @@ public record DaemonStatus(
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("process rules that could not be evaluated (userspace monitor only)")
             Long profileRuleErrors,
-            @JsonPropertyDescription("groups whose affinity someone else changed under the daemon") long changedByOthers) {
+            @JsonPropertyDescription("groups whose affinity someone else changed under the daemon") long changedByOthers,
+            @JsonPropertyDescription("counter windows of pairs discarded: counts that stopped, did not advance, went"
+                    + " back, or ran faster than alone") long windowsDiscarded,
+            @JsonPropertyDescription("observed samples the profile store did not take") long observedUnwritten) {
+        /** Counters before anything was observed. */
+        public Counters(long events, long plans, long pins, long moves, long errors, Long profileRuleErrors,
+                long changedByOthers) {
+            this(events, plans, pins, moves, errors, profileRuleErrors, changedByOthers, 0, 0);
+        }
     }
 
     /** An in-situ profile that runs: whose, on which borrowed core, and how far it got. */

@@ -73,7 +73,7 @@ class DaemonStatusTest {
         assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),
                 names(s.path("workloads").get(0).path("ipc")));
         assertEquals(new TreeSet<>(List.of("events", "plans", "pins", "moves", "errors", "profileRuleErrors",
-                "changedByOthers")), names(s.path("counters")));
+                "changedByOthers", "windowsDiscarded", "observedUnwritten")), names(s.path("counters")));
         assertEquals(new TreeSet<>(List.of("samples", "median", "p99", "max")), names(s.path("eventToPinMs")));
         assertEquals(new TreeSet<>(List.of("core", "cpus", "workloads", "score")), names(s.path("cores").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "name", "reason")), names(s.path("leftAlone").get(0)));
@@ -92,6 +92,14 @@ class DaemonStatusTest {
                 null, null);
         JsonNode o = JSON.valueToTree(w);
         assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures"), o.toString());
+        assertFalse(o.has("partner") || o.has("predictedSlowdown") || o.has("observedSlowdown")
+                || o.has("observedSeconds"), o.toString());
+        JsonNode paired = JSON.valueToTree(new DaemonStatus.Workload(1, 2, "x", 1, true, null, List.of(0), List.of(0),
+                null, null, null, 7, 0.25, 0.5, 120.0));
+        assertEquals(7, paired.path("partner").asInt());
+        assertEquals(0.25, paired.path("predictedSlowdown").asDouble());
+        assertEquals(0.5, paired.path("observedSlowdown").asDouble());
+        assertEquals(120.0, paired.path("observedSeconds").asDouble());
         assertTrue(o.has("ipc") && o.path("ipc").isNull(), "ipc is null until counters were read: " + o);
         JsonNode lat = JSON.valueToTree(new DaemonStatus.Latency(0, null, null, null));
         assertEquals("{\"samples\":0}", lat.toString());
