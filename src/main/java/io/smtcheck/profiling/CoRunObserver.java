@@ -177,6 +177,9 @@ public final class CoRunObserver {
                 continue;
             }
             List<Integer> pair = List.of(p, q);
+            if (!tracks.containsKey(p) || !tracks.containsKey(q)) {
+                continue; // a side is no longer counted: the pair's run ends here
+            }
             continuing.add(pair);
             double[] a = windows.get(p);
             double[] b = windows.get(q);
