@@ -34,8 +34,9 @@ import java.util.Objects;
  *
  * <p><b>Observed pairs.</b> Given {@link ObservedSlowdowns} ({@link #learnFrom}), a pair of
  * instances whose workloads have been observed on one core is scored from each side's slowdown
- * blended by the observation's weight ({@link ObservedSlowdowns#blend}): a scored side's predicted
- * slowdown, an unscored side's neutral 0.5 (half speed) with a scale factor of 1. Instances are
+ * blended by the observation's weight ({@link ObservedSlowdowns#blend}) with its predicted
+ * slowdown; in a pair with an unscored side, each side's prediction is the neutral 0.5 (half
+ * speed) with a scale factor of 1. Instances are
  * matched to observations by their workload key ({@link #put(String, String, Profile, int)}; the
  * daemon's is the job id), so that a job's observations hold for each of its instances.
  *

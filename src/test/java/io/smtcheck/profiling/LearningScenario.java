@@ -55,7 +55,7 @@ final class LearningScenario {
         topology = Topology.shape(cores);
         List<Resource> resources = List.of(new Resource("seq", ResourceType.SEQUENTIAL),
                 new Resource("par", ResourceType.PARALLEL));
-        model = new PredictionModel(resources, new double[] {0.3, 0.5, 0.5}, 0.05,
+        model = new PredictionModel(resources, new double[] {0.3, 0.5, 0.5}, 0.3,
                 new Training(Instant.parse("2026-01-01T00:00:00Z"), "a model that errs", 1, 0, 0, 0, 0));
         Random r = new Random(seed);
         for (int i = 0; i < workloads; i++) {
