@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * nobody for a negligible gain. Counters are read every interval and the model directory is
  * watched. The control socket's reset runs here too, under the same lock (a restore's reads
  * before it); status reads the copy of the state the loop leaves after each change, and so never
- * waits for the loop.
+ * waits for the loop. Each interval's counts also correct the scores of the pairs that run, and
+ * re-plan when the corrections add up ({@link Learning}, docs/learning.md).
  *
  * <p>Nothing under the lock waits for /proc, the state directory or the store where it can be
  * avoided: what an arrival, an exit or a restore needs to read is read first, outside the lock,
