@@ -94,4 +94,46 @@ class CoRunObserverTest {
         assertEquals(s.truth.slowdown()[0][1], seen.slowdown(), 1e-6);
         assertEquals(490, seen.seconds(), 1e-6);
     }
+
+    @Test
+    void eachKindOfBadWindowIsCountedAsItsOwn() {
+        LearningScenario s = new LearningScenario(2, 0.0, 9);
+        io.smtcheck.model.ScoreTable table = new io.smtcheck.model.ScoreTable(s.model);
+        table.learnFrom(new ObservedSlowdowns(ObservedSlowdowns.DEFAULT_TRUST_SECONDS));
+        CoRunObserver observer = new CoRunObserver(s.topology, "m", 600, 60);
+        // Two groups on the two CPUs of one core, both with a profile IPC alone of 1; cycles advance 1e9 a round.
+        long[][] instructionsByRound = {
+            {0, 0}, {800_000_000, 900_000_000}, // a window: slowdowns 0.2 and 0.1
+            {1_600_000_000, 1_800_000_000}, // another
+            {1_600_000_000, 3_100_000_000L}, // a did not advance; b ran at 1.3: faster than alone
+            {1_500_000_000, 5_100_000_000L}, // a went back; b ran at 2: a jump
+            {2_300_000_000L, 6_000_000_000L}, // a window again
+        };
+        for (int round = 0; round < instructionsByRound.length; round++) {
+            long cycles = round * 1_000_000_000L;
+            java.util.List<CoRunObserver.Group> groups = java.util.List.of(
+                    new CoRunObserver.Group(1, 11, 0, 1.0, java.util.Optional.of(
+                            new CounterSource.Reading(instructionsByRound[round][0], cycles, cycles))),
+                    new CoRunObserver.Group(2, 12, 1, 1.0, java.util.Optional.of(
+                            new CounterSource.Reading(instructionsByRound[round][1], cycles, cycles))));
+            observer.observe(groups, table, java.time.Instant.ofEpochSecond(round));
+        }
+        assertEquals(new CoRunObserver.Discards(0, 1, 1, 1, 1), observer.discards());
+        var seen = table.observations().of("job:11", "job:12").orElseThrow();
+        assertEquals(3, seen.seconds(), 1e-9);
+        assertEquals(0.2, seen.slowdown(), 1e-9);
+        assertEquals(0.1, seen.partnerSlowdown(), 1e-9);
+        // b's counts stop: counted, and the pair's run goes out as one sample of 3 s.
+        CoRunObserver.Round last = observer.observe(java.util.List.of(
+                new CoRunObserver.Group(1, 11, 0, 1.0, java.util.Optional.of(
+                        new CounterSource.Reading(3_100_000_000L, 6_000_000_000L, 6_000_000_000L))),
+                new CoRunObserver.Group(2, 12, 1, 1.0, java.util.Optional.empty())), table, java.time.Instant.ofEpochSecond(6));
+        assertEquals(1, observer.discards().stopped());
+        assertEquals(1, last.samples().size(), last.toString());
+        io.smtcheck.model.ObservedSample out = last.samples().get(0);
+        assertEquals("m 11 12 3.0 " + java.time.Instant.ofEpochSecond(6),
+                out.machine() + " " + out.jobA() + " " + out.jobB() + " " + out.seconds() + " " + out.at());
+        assertEquals(0.2, out.slowdownA(), 1e-9);
+        assertEquals(0.1, out.slowdownB(), 1e-9);
+    }
 }
