@@ -5,6 +5,7 @@ import io.smtcheck.model.Baseline;
 import io.smtcheck.model.CoRunSample;
 import io.smtcheck.model.Dataset;
 import io.smtcheck.model.ModelJson;
+import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.PredictionModel;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.Resource;
@@ -33,6 +34,8 @@ import picocli.CommandLine.Option;
                 + " profiles. A seeded share of the samples is held out and the fit's R² and mean absolute error on"
                 + " them are printed and recorded in the model. Fit: least squares with ridge regularisation"
                 + " λ·n·Σγ² on standardised features (n training rows; the intercept is not penalised).",
+            "%nWith --with-observed, the co-run slowdowns the daemon observed where jobs ran (the store's observed"
+                + " samples, see docs/learning.md) are co-run samples too, one each, whatever their length.",
         })
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--samples", paramLabel = "FILE",
@@ -41,6 +44,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     StoreOptions store;
+
+    @Option(names = "--with-observed",
+            description = "Also train on the co-run slowdowns the daemon observed (from the store only).")
+    boolean withObserved;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "trained_model",
             description = "Where to write the model. Default: ${DEFAULT-VALUE}.")
@@ -66,6 +73,10 @@ final class TrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--samples cannot be combined with --mongo-uri or --data-dir");
         }
+        if (samplesFile != null && withObserved) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--with-observed reads the store's observed samples: it cannot be combined with --samples");
+        }
         Trainer.Options options;
         try {
             options = new Trainer.Options(ridge, holdOut, seed.seed);
@@ -85,12 +96,21 @@ final class TrainCommand implements Callable<Integer> {
                 ProfileStore.Loaded<Baseline> b = s.baselines();
                 ProfileStore.Loaded<Profile> p = s.readAllProfiles();
                 ProfileStore.Loaded<CoRunSample> c = s.samples();
+                ProfileStore.Loaded<ObservedSample> o = withObserved ? s.observedSamples()
+                        : new ProfileStore.Loaded<>(List.of(), List.of());
                 List<ProfileStore.Skipped> skipped = new ArrayList<>(b.skipped());
                 skipped.addAll(p.skipped());
                 skipped.addAll(c.skipped());
+                skipped.addAll(o.skipped());
                 DataFiles.warnSkipped(err, "train", skipped);
-                from = "co-run samples in " + s.where();
-                data = new Dataset(b.items(), p.items(), usable(err, c.items(), p.items(), b.items()));
+                List<CoRunSample> all = new ArrayList<>(c.items());
+                o.items().forEach(x -> all.add(x.toCoRunSample()));
+                from = "co-run samples in " + s.where() + (withObserved ? ", with " + o.items().size()
+                        + " observed" : "");
+                if (withObserved) {
+                    err.println("train: " + o.items().size() + " observed samples included");
+                }
+                data = new Dataset(b.items(), p.items(), usable(err, all, p.items(), b.items()));
                 requireSections(data, s.where());
             }
         }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.ModelLoader;
+import io.smtcheck.model.ObservedSlowdowns;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.ScoreTable;
 import io.smtcheck.profiling.InSituProfiler;
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * nobody for a negligible gain. Counters are read every interval and the model directory is
  * watched. The control socket's reset runs here too, under the same lock (a restore's reads
  * before it); status reads the copy of the state the loop leaves after each change, and so never
- * waits for the loop.
+ * waits for the loop. Each interval's counts also correct the scores of the pairs that run, and
+ * re-plan when the corrections add up ({@link Learning}, docs/learning.md).
  *
  * <p>Nothing under the lock waits for /proc, the state directory or the store where it can be
  * avoided: what an arrival, an exit or a restore needs to read is read first, outside the lock,
@@ -69,6 +71,7 @@ public final class Daemon {
     private final Replanning replanning;
     private final StatusAssembly statusAssembly;
     private final InSitu inSitu;
+    private final Learning learning;
     /** Held through a restore's look and apply, so that two restores do not interleave; taken before the lock. */
     private final Object restoring = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -104,7 +107,9 @@ public final class Daemon {
         this.statusAssembly = new StatusAssembly(options, monitor, profiles, models, replanner);
         this.inSitu = new InSitu(this, state, monitor, profiles, pinning, replanner.topology(),
                 new HashSet<>(admission.usableWithoutCpuset()), options.stateDir().resolve("insitu"), inSitu);
-        this.snapshot = statusAssembly.snapshot(state, table);
+        this.learning = new Learning(replanner.topology(), profiles);
+        table.learnFrom(Learning.observations());
+        this.snapshot = statusAssembly.snapshot(state, table, learning);
     }
 
     /** The commands of the control socket. */
@@ -192,6 +197,7 @@ public final class Daemon {
             }
         } finally {
             inSitu.close();
+            learning.close();
             if (options.restoreOnExit()) {
                 int restored = restoreAll(true);
                 LOG.info("stopping: restored the original affinity of {} groups", restored);
@@ -319,7 +325,7 @@ public final class Daemon {
     private ManagedGroup admit(Monitor.Detected d, Observed seen) {
         ManagedGroup g = admission.admit(d, seen.arrivals().get(d.pgid()), state, monitor);
         if (g != null) {
-            table.put(g.key(), g.profile, g.workers);
+            table.put(g.key(), ObservedSlowdowns.workloadOf(g.jobId), g.profile, g.workers);
         }
         return g;
     }
@@ -371,6 +377,9 @@ public final class Daemon {
             lastCountersRead = now;
             for (ManagedGroup g : state.groups.values()) {
                 monitor.counters(g.pgid, g.slot).ifPresent(g::counted);
+            }
+            if (learning.observe(state, table, now, inSitu.running())) {
+                replanning.replan("observed slowdowns");
             }
             profileWithoutProfiles();
             replanning.checkPins(policy);
@@ -494,7 +503,7 @@ public final class Daemon {
                 ManagedGroup g = state.groups.get(pgid);
                 if (g != null && g.profile == null && g.jobId == waiting.get(pgid)) {
                     g.profile = p;
-                    table.put(g.key(), g.profile, g.workers);
+                    table.put(g.key(), ObservedSlowdowns.workloadOf(g.jobId), g.profile, g.workers);
                     names.add(g.name);
                 }
             });
@@ -593,7 +602,7 @@ public final class Daemon {
 
     /** Leaves a copy of the state for status; called under the lock after each change. */
     private void publish() {
-        snapshot = statusAssembly.snapshot(state, table);
+        snapshot = statusAssembly.snapshot(state, table, learning);
     }
 
     private static void sleep(long ms) {

@@ -96,8 +96,18 @@ public record DaemonStatus(
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("failed pins in a row, with `pinError`") Integer pinFailures,
             @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc,
-            @JsonPropertyDescription("who shares its core in the plan, as `NAME [PGID]`; empty when none does")
-            List<String> partners,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the group on the other CPU of its core, while it has one of one CPU")
+            Integer partner,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the model's slowdown of it beside `partner` (0.25: 75 % of its speed alone);"
+                    + " absent without a partner or a profile") Double predictedSlowdown,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("its slowdown beside `partner`'s job as observed here, the time-weighted mean;"
+                    + " absent until observed") Double observedSlowdown,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("seconds that slowdown was observed; its weight against the prediction is"
+                    + " t / (t + 300)") Double observedSeconds,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("since when (UTC, ISO-8601) its applied CPUs are what they are; absent while"
                     + " unpinned. For a group found pinned by an earlier daemon: since this daemon took it in")
@@ -168,7 +178,10 @@ public record DaemonStatus(
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("process rules that could not be evaluated (userspace monitor only)")
             Long profileRuleErrors,
-            @JsonPropertyDescription("groups whose affinity someone else changed under the daemon") long changedByOthers) {
+            @JsonPropertyDescription("groups whose affinity someone else changed under the daemon") long changedByOthers,
+            @JsonPropertyDescription("counter windows of pairs discarded: counts that stopped, did not advance, went"
+                    + " back, or ran faster than alone") long windowsDiscarded,
+            @JsonPropertyDescription("observed samples the profile store did not take") long observedUnwritten) {
     }
 
     /** An in-situ profile that runs: whose, on which borrowed core, and how far it got. */

@@ -40,6 +40,8 @@ final class ManagedGroup {
     /** The group's IPC_monitor slot, once the kernel has assigned one; -1 before. */
     int slot = -1;
     Monitor.Counters lastCounters;
+    /** When (System.nanoTime) {@link #lastCounters} were read. */
+    long countedAt = System.nanoTime() - Long.MAX_VALUE / 2;
     /** Instructions per cycle over the last interval (hardware counters), or NaN. */
     double ipc = Double.NaN;
     /** On-CPU seconds so far (software counters), or NaN. */
@@ -81,6 +83,7 @@ final class ManagedGroup {
             onCpuSeconds = now.cycles() / 1e9;
         }
         lastCounters = now;
+        countedAt = System.nanoTime();
     }
 
     /** Forgets the counters, as after the monitor zeroed them. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.Profile;
 import io.smtcheck.profiles.StoreHealth;
 import java.io.IOException;
@@ -40,6 +41,16 @@ public interface ProfileSource extends AutoCloseable {
      */
     default void store(Profile profile) throws IOException {
         throw new IOException(describe() + " takes no profiles");
+    }
+
+    /**
+     * Writes co-run slowdowns observed here to the store, waiting for it: never called under the
+     * daemon's lock.
+     *
+     * @throws IOException when the store cannot take them now, or takes none
+     */
+    default void storeObserved(List<ObservedSample> samples) throws IOException {
+        throw new IOException(describe() + " takes no observed samples");
     }
 
     /** One line for logs and status. */

@@ -13,8 +13,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Builds the status answer in two parts: what the daemon's state says, copied under its lock when
@@ -46,9 +44,17 @@ final class StatusAssembly {
     }
 
     /** Copies what status shows of the state; called under the daemon's lock. */
-    Snapshot snapshot(DaemonState state, ScoreTable table) {
+    Snapshot snapshot(DaemonState state, ScoreTable table, Learning learning) {
+        List<DaemonStatus.Workload> workloads = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
+        Map<Integer, ManagedGroup> onCpu = new HashMap<>();
         for (ManagedGroup g : state.groups.values()) {
+            if (g.pin.applied() != null && g.pin.applied().size() == 1) {
+                onCpu.put(g.pin.applied().get(0), g);
+            }
+        }
+        for (ManagedGroup g : state.groups.values()) {
+            workloads.add(workload(g, partner(g, onCpu), table));
             names.put(g.key(), g.name + " [" + g.pgid + "]");
         }
         List<DaemonStatus.LeftAlone> alone = state.leftAlone.values().stream()
@@ -57,40 +63,57 @@ final class StatusAssembly {
         Placement placement = state.placement().retain(new HashSet<>(input.ids()));
         Topology topology = replanner.topology();
         List<DaemonStatus.Core> cores = new ArrayList<>();
-        Map<String, Set<String>> partners = new HashMap<>();
         for (int c = 0; c < topology.coreCount(); c++) {
-            List<String> keys = placement.occupants(c);
-            for (String k : keys) {
-                for (String other : keys) {
-                    if (!other.equals(k)) {
-                        partners.computeIfAbsent(k, x -> new TreeSet<>()).add(names.getOrDefault(other, other));
-                    }
-                }
-            }
-            List<String> on = keys.stream().map(k -> names.getOrDefault(k, k)).toList();
+            List<String> on = placement.occupants(c).stream().map(k -> names.getOrDefault(k, k)).toList();
             cores.add(new DaemonStatus.Core(c, topology.cpus(c), on, placement.coreScore(c, input)));
         }
-        List<DaemonStatus.Workload> workloads = new ArrayList<>();
-        for (ManagedGroup g : state.groups.values()) {
-            workloads.add(workload(g, List.copyOf(partners.getOrDefault(g.key(), Set.of()))));
-        }
         DaemonStatus.Counters counters = new DaemonStatus.Counters(state.events, state.plans, state.pins, state.moves,
-                state.errors, null, state.changedByOthers);
+                state.errors, null, state.changedByOthers, learning.discards().total(), learning.unwritten());
         String monitorHealth = state.monitorFailingSince == null ? "ok"
                 : "failing since " + state.monitorFailingSince + ": " + state.monitorError;
         return new Snapshot(List.copyOf(workloads), alone, List.copyOf(cores), counters,
                 latency(state.sortedLatencies()), state.lastPlan, monitorHealth);
     }
 
-    private static DaemonStatus.Workload workload(ManagedGroup g, List<String> partners) {
+    /** The group on the other CPU of {@code g}'s core, where both are pinned on one CPU each; else null. */
+    private ManagedGroup partner(ManagedGroup g, Map<Integer, ManagedGroup> onCpu) {
+        List<Integer> on = g.pin.applied();
+        if (on == null || on.size() != 1) {
+            return null;
+        }
+        Topology topology = replanner.topology();
+        for (int cpu : topology.cpus(topology.coreOf(on.get(0)))) {
+            ManagedGroup other = onCpu.get(cpu);
+            if (cpu != on.get(0) && other != null) {
+                return other;
+            }
+        }
+        return null;
+    }
+
+    private static DaemonStatus.Workload workload(ManagedGroup g, ManagedGroup partner, ScoreTable table) {
+        Double predicted = null;
+        Double observed = null;
+        Double seconds = null;
+        if (partner != null && table.contains(g.key()) && table.contains(partner.key())) {
+            double p = table.predictedSlowdown(g.key(), partner.key());
+            predicted = Double.isNaN(p) ? null : p;
+            var seen = table.observations() == null ? null
+                    : table.observations().of(table.workload(g.key()), table.workload(partner.key())).orElse(null);
+            if (seen != null) {
+                observed = seen.slowdown();
+                seconds = seen.seconds();
+            }
+        }
         DaemonStatus.Ipc ipc = g.lastCounters == null ? null : new DaemonStatus.Ipc(g.lastCounters.cycles(),
                 g.lastCounters.instructions(), Double.isNaN(g.ipc) ? null : g.ipc,
                 Double.isNaN(g.onCpuSeconds) ? null : g.onCpuSeconds);
         boolean failing = g.pinError != null;
         return new DaemonStatus.Workload(g.pgid, g.jobId, g.name, g.workers, g.profile != null,
                 g.slot >= 0 ? g.slot : null, orEmpty(g.pin.applied()), orEmpty(g.pin.wanted()),
-                g.pinError, failing ? g.pinFailures : null, ipc, partners,
-                g.pinnedSince == null ? null : g.pinnedSince.toString(), orEmpty(g.originalCpus), g.command);
+                g.pinError, failing ? g.pinFailures : null, ipc, partner == null ? null : partner.pgid, predicted,
+                observed, seconds, g.pinnedSince == null ? null : g.pinnedSince.toString(), orEmpty(g.originalCpus),
+                g.command);
     }
 
     private static List<Integer> orEmpty(List<Integer> cpus) {
@@ -111,7 +134,8 @@ final class StatusAssembly {
         StoreHealth health = profiles.health();
         DaemonStatus.Counters k = state.counters();
         DaemonStatus.Counters counters = new DaemonStatus.Counters(k.events(), k.plans(), k.pins(), k.moves(),
-                k.errors() + health.errors(), monitor.profileRuleErrors().orElse(null), k.changedByOthers());
+                k.errors() + health.errors(), monitor.profileRuleErrors().orElse(null), k.changedByOthers(),
+                k.windowsDiscarded(), k.observedUnwritten());
         String model = models.current().map(l -> l.file().toString()).orElse("none")
                 + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse("");
         return new DaemonStatus(ProcessHandle.current().pid(), (System.nanoTime() - startedAt) / 1_000_000_000L,

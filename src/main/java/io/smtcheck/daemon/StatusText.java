@@ -5,6 +5,7 @@ import io.smtcheck.sched.CoreTable;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.math.BigDecimal;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,13 +44,17 @@ public final class StatusText {
         out.println();
         out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-8s %-5s %-14s %-14s %-14s %s%n", "pgid", "job", "name",
                 "workers", "profile", "slot", "ipc", "cycles", "instructions", "cpus");
+        Map<Integer, String> names = new HashMap<>();
+        for (DaemonStatus.Workload w : s.workloads()) {
+            names.put(w.pgid(), w.name() + " [" + w.pgid() + "]");
+        }
         for (DaemonStatus.Workload w : s.workloads()) {
             DaemonStatus.Ipc ipc = w.ipc();
             out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-8s %-5s %-14s %-14s %-14s %s%n", w.pgid(), w.job(),
                     w.name() == null ? "-" : w.name(), w.workers(), w.profileKnown() ? "known" : "unknown",
                     w.slot() == null ? "-" : w.slot(), ipc(ipc), ipc == null ? "-" : ipc.cycles(),
                     ipc == null ? "-" : ipc.instructions(), cpus(w));
-            out.println("         " + details(w));
+            out.println("         " + details(w, names));
         }
         if (s.workloads().isEmpty()) {
             out.println("(no workloads)");
@@ -70,6 +75,8 @@ public final class StatusText {
         out.printf(Locale.ROOT, "events %d, plans %d, pins %d, moves %d, errors %d, changed by others %d%s%n",
                 k.events(), k.plans(), k.pins(), k.moves(), k.errors(), k.changedByOthers(),
                 k.profileRuleErrors() == null ? "" : ", process rules that failed " + k.profileRuleErrors());
+        out.printf(Locale.ROOT, "observed pairs: %d windows discarded, %d samples the store did not take%n",
+                k.windowsDiscarded(), k.observedUnwritten());
         DaemonStatus.Latency l = s.eventToPinMs();
         out.println(l.samples() == 0 || l.median() == null ? "event to pin: no arrivals measured yet"
                 : String.format(Locale.ROOT, "event to pin: median %s ms, p99 %s ms, max %s ms (%d arrivals)",
@@ -104,15 +111,29 @@ public final class StatusText {
         }
     }
 
-    /** The line under a workload's row: who shares its core, since when it is pinned, what a restore gives back. */
-    private static String details(DaemonStatus.Workload w) {
+    /**
+     * The line under a workload's row: who runs on its core's other CPU and how much each slows it
+     * (predicted, and observed here), since when it is pinned, what a restore gives back.
+     */
+    private static String details(DaemonStatus.Workload w, Map<Integer, String> names) {
         // A client of an older daemon reads none of these fields.
-        List<String> partners = w.partners() == null ? List.of() : w.partners();
-        String with = partners.isEmpty() ? "alone on its core" : "with " + String.join(", ", partners);
+        String with = w.partner() == null ? "no partner on its core"
+                : "beside " + names.getOrDefault(w.partner(), "group " + w.partner()) + slowdowns(w);
         String since = w.pinnedSince() == null ? "not pinned" : "pinned since " + w.pinnedSince();
         String original = w.originalCpus() == null || w.originalCpus().isEmpty() ? ""
                 : "; original CPUs " + CoreTable.cpuList(w.originalCpus());
         return with + "; " + since + original + (w.command() == null ? "" : "; command: " + w.command());
+    }
+
+    /** ": slowdown predicted 0.25, observed 0.3 over 95 s", as far as they are known. */
+    private static String slowdowns(DaemonStatus.Workload w) {
+        String predicted = w.predictedSlowdown() == null ? "" : "predicted " + number(w.predictedSlowdown());
+        String observed = w.observedSlowdown() == null ? "" : "observed " + number(w.observedSlowdown()) + " over "
+                + number(w.observedSeconds() == null ? 0 : w.observedSeconds()) + " s";
+        if (predicted.isEmpty() && observed.isEmpty()) {
+            return "";
+        }
+        return ": slowdown " + predicted + (predicted.isEmpty() || observed.isEmpty() ? "" : ", ") + observed;
     }
 
     /** The CPUs a workload is pinned to, and where the plan wants it while it is not there yet. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package io.smtcheck.daemon;
 
+import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.Profile;
 import io.smtcheck.profiles.MongoGateway;
 import io.smtcheck.profiles.OriginalProfileData;
@@ -134,6 +135,15 @@ final class StoreProfileSource implements ProfileSource {
         synchronized (this) {
             nextRefreshNanos = System.nanoTime();
             notifyAll();
+        }
+    }
+
+    @Override
+    public void storeObserved(List<ObservedSample> samples) throws IOException {
+        try {
+            store.addObservedSamples(samples);
+        } catch (RuntimeException e) {
+            throw new IOException(store.where() + ": " + e.getMessage(), e);
         }
     }
 

@@ -46,6 +46,8 @@ public final class DataJson {
     private static final Set<String> MATCH = Set.of("comm", "cmdline");
     private static final Set<String> RESOURCE = Set.of("sensitivity", "intensity", "usage", "base_slowdown");
     private static final Set<String> BASELINE = Set.of("resource", "type", "injector", "solo_ipc", "solo_rate");
+    private static final Set<String> OBSERVED = Set.of("machine", "job_a", "job_b", "slowdown_a", "slowdown_b",
+            "seconds", "at");
     private static final Set<String> SAMPLE = Set.of("job_a", "job_b", "slowdown_a", "slowdown_b");
 
     /** Measurements of this format named resources as smtcheck did before {@link Catalogue}. */
@@ -277,6 +279,32 @@ public final class DataJson {
         } catch (InvalidDataException e) {
             throw prefix(e, path);
         }
+    }
+
+    /** An observed sample's form: a co-run sample's with {@code machine}, {@code seconds} and {@code at} (ISO-8601). */
+    public static ObservedSample observed(JsonNode node, String path) {
+        JsonRead.object(node, path);
+        JsonRead.onlyFields(node, path, OBSERVED);
+        String machine = JsonRead.text(node, "machine", path);
+        int a = JsonRead.integer(node, "job_a", path);
+        int b = JsonRead.integer(node, "job_b", path);
+        double sa = JsonRead.number(node, "slowdown_a", path);
+        double sb = JsonRead.number(node, "slowdown_b", path);
+        double seconds = JsonRead.number(node, "seconds", path);
+        String at = JsonRead.text(node, "at", path);
+        try {
+            return new ObservedSample(machine, a, b, sa, sb, seconds, java.time.Instant.parse(at));
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new InvalidDataException(JsonRead.child(path, "at") + ": '" + at + "' is not an ISO-8601 instant");
+        } catch (InvalidDataException e) {
+            throw prefix(e, path);
+        }
+    }
+
+    public static ObjectNode toJson(ObservedSample s) {
+        return NODES.objectNode().put("machine", s.machine()).put("job_a", s.jobA()).put("job_b", s.jobB())
+                .put("slowdown_a", s.slowdownA()).put("slowdown_b", s.slowdownB()).put("seconds", s.seconds())
+                .put("at", s.at().toString());
     }
 
     private static InvalidDataException prefix(InvalidDataException e, String path) {

@@ -32,6 +32,14 @@ import java.util.Objects;
  * sides' alone scores, two solo cores are usually worth more than one shared core, and the
  * planner pairs threads only when there are more threads than cores.
  *
+ * <p><b>Observed pairs.</b> Given {@link ObservedSlowdowns} ({@link #learnFrom}), a pair of
+ * instances whose workloads have been observed on one core is scored from each side's slowdown
+ * blended by the observation's weight ({@link ObservedSlowdowns#blend}) with its predicted
+ * slowdown; in a pair with an unscored side, each side's prediction is the neutral 0.5 (half
+ * speed) with a scale factor of 1. Instances are
+ * matched to observations by their workload key ({@link #put(String, String, Profile, int)}; the
+ * daemon's is the job id), so that a job's observations hold for each of its instances.
+ *
  * <p>Not thread-safe: one thread owns a table.
  */
 public final class ScoreTable {
@@ -55,9 +63,14 @@ public final class ScoreTable {
         }
     }
 
+    /** The slowdown assumed for an unscored side when its observation is blended in: half speed. */
+    static final double NEUTRAL_SLOWDOWN = 0.5;
+
     private PredictionModel model;
+    private ObservedSlowdowns observed;
     private final Map<String, Integer> slotOf = new HashMap<>();
     private Entry[] entries = new Entry[16];
+    private String[] workloads = new String[16];
     private ScoreFormula.Operand[] operands = new ScoreFormula.Operand[16];
     private double[][] scores = new double[16][16];
     private int size;
@@ -85,6 +98,15 @@ public final class ScoreTable {
      * @throws IllegalArgumentException for a blank key or fewer than one worker
      */
     public void put(String key, Profile profile, int workers) {
+        put(key, key, profile, workers);
+    }
+
+    /**
+     * The same, naming the workload whose observations hold for this instance.
+     *
+     * @param workload the workload's key in {@link ObservedSlowdowns}
+     */
+    public void put(String key, String workload, Profile profile, int workers) {
         if (key == null || key.isBlank()) {
             throw new IllegalArgumentException("instance key is blank");
         }
@@ -100,8 +122,60 @@ public final class ScoreTable {
             slot = size++;
             slotOf.put(key, slot);
         }
+        workloads[slot] = workload == null ? key : workload;
         setEntry(slot, key, profile, workers);
         computeRow(slot);
+    }
+
+    /** Scores observed pairs from {@code observations} from now on, and rescores every pair: O(N²·R). */
+    public void learnFrom(ObservedSlowdowns observations) {
+        observed = Objects.requireNonNull(observations, "observations");
+        for (int i = 0; i < size; i++) {
+            computeRow(i);
+        }
+    }
+
+    /** The observations in use, or null. */
+    public ObservedSlowdowns observations() {
+        return observed;
+    }
+
+    /**
+     * Rescores the pairs of instances of workloads {@code a} and {@code b}, after their
+     * observation grew. O(N). Returns the largest change of a score.
+     */
+    public double rescore(String a, String b) {
+        double changed = 0;
+        for (int i = 0; i < size; i++) {
+            if (!workloads[i].equals(a) && !workloads[i].equals(b)) {
+                continue;
+            }
+            String other = workloads[i].equals(a) ? b : a;
+            for (int j = 0; j < size; j++) {
+                if (workloads[j].equals(other)) {
+                    double s = pairScore(i, j);
+                    changed = Math.max(changed, Math.abs(s - scores[i][j]));
+                    scores[i][j] = s;
+                    scores[j][i] = s;
+                }
+            }
+        }
+        return changed;
+    }
+
+    /** The workload key of an instance. */
+    public String workload(String key) {
+        return workloads[slot(key)];
+    }
+
+    /**
+     * The model's predicted slowdown of instance {@code a} beside {@code b}, without observations;
+     * NaN when either is unscored.
+     */
+    public double predictedSlowdown(String a, String b) {
+        ScoreFormula.Operand x = operands[slot(a)];
+        ScoreFormula.Operand y = operands[slot(b)];
+        return x == null || y == null ? Double.NaN : ScoreFormula.slowdown(model, x, y);
     }
 
     /** Removes an instance; O(N): the last slot moves into its place. */
@@ -114,6 +188,7 @@ public final class ScoreTable {
         if (slot != last) {
             entries[slot] = entries[last];
             operands[slot] = operands[last];
+            workloads[slot] = workloads[last];
             slotOf.put(entries[slot].key(), slot);
             // Row and column of `last` move to `slot`; the moved entry's self score goes to the diagonal.
             double self = scores[last][last];
@@ -125,6 +200,7 @@ public final class ScoreTable {
         }
         entries[last] = null;
         operands[last] = null;
+        workloads[last] = null;
         size--;
         return true;
     }
@@ -203,10 +279,28 @@ public final class ScoreTable {
         ScoreFormula.Operand a = operands[i];
         for (int j = 0; j < size; j++) {
             ScoreFormula.Operand b = operands[j];
-            double s = a == null || b == null ? NEUTRAL_SCORE : ScoreFormula.symbiotic(model, a, b);
+            double s = pairScore(i, j);
             scores[i][j] = s;
             scores[j][i] = s;
         }
+    }
+
+    private double pairScore(int i, int j) {
+        ScoreFormula.Operand a = operands[i];
+        ScoreFormula.Operand b = operands[j];
+        ObservedSlowdowns.Observed o = observed == null ? null : observed.of(workloads[i], workloads[j]).orElse(null);
+        if (o == null) {
+            return a == null || b == null ? NEUTRAL_SCORE : ScoreFormula.symbiotic(model, a, b);
+        }
+        return observedCompat(a, b, o.slowdown(), o.seconds()) + observedCompat(b, a, o.partnerSlowdown(), o.seconds());
+    }
+
+    /** A side's compatibility from its slowdown blended with what was observed (see the class comment). */
+    private double observedCompat(ScoreFormula.Operand a, ScoreFormula.Operand b, double seen, double seconds) {
+        boolean scored = a != null && b != null;
+        double predicted = scored ? ScoreFormula.slowdown(model, a, b) : NEUTRAL_SLOWDOWN;
+        double scale = scored ? a.scaleFactor() : 1.0;
+        return ScoreFormula.clamp01(scale * (1.0 - observed.blend(predicted, seen, seconds)));
     }
 
     private void ensureCapacity(int needed) {
@@ -216,6 +310,7 @@ public final class ScoreTable {
         int cap = Math.max(needed, entries.length * 2);
         entries = Arrays.copyOf(entries, cap);
         operands = Arrays.copyOf(operands, cap);
+        workloads = Arrays.copyOf(workloads, cap);
         double[][] grown = new double[cap][cap];
         for (int i = 0; i < size; i++) {
             System.arraycopy(scores[i], 0, grown[i], 0, size);

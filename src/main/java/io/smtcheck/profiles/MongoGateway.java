@@ -297,6 +297,7 @@ public final class MongoGateway implements AutoCloseable {
         RequestCollection.createIndexes(db);
         SampleCollection.createIndexes(db);
         MeasurementCollection.createIndexes(db);
+        ObservedCollection.createIndexes(db);
         commit();
         indexesReady = true;
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smtcheck.model.Baseline;
 import io.smtcheck.model.CoRunSample;
 import io.smtcheck.model.Dataset;
+import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.Profile;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import java.util.Optional;
 
 /**
  * The profile store as commands use it: workload profiles, injector baselines, profiling requests,
- * co-run samples and profiling's measurements in MongoDB (database {@value #DEFAULT_DATABASE}
+ * co-run samples, the daemon's observed samples and profiling's measurements in MongoDB (database {@value #DEFAULT_DATABASE}
  * unless the URI names one), one collection class each, all through one {@link MongoGateway},
  * which this store owns and {@link #close() closes}. Every method makes
  * {@link StoreSettings#attempts()} attempts, then throws {@link StoreUnavailableException}. A
@@ -61,6 +62,7 @@ public final class ProfileStore implements AutoCloseable {
     private final BaselineCollection baselines;
     private final SampleCollection samples;
     private final MeasurementCollection measurements;
+    private final ObservedCollection observed;
     /** The original SMTcheck's data, when the database is its; else null. */
     private final OriginalProfileData original;
     private final OriginalProfileData.Options originalOptions;
@@ -74,6 +76,7 @@ public final class ProfileStore implements AutoCloseable {
         this.baselines = new BaselineCollection(gateway, RETRY);
         this.samples = new SampleCollection(gateway, RETRY);
         this.measurements = new MeasurementCollection(gateway, RETRY);
+        this.observed = new ObservedCollection(gateway, RETRY);
     }
 
     /**
@@ -274,6 +277,20 @@ public final class ProfileStore implements AutoCloseable {
 
     public Loaded<CoRunSample> samples() {
         return original != null ? original.samples() : samples.readAll();
+    }
+
+    /**
+     * The co-run slowdowns the daemon observed where jobs ran. The original SMTcheck's store has
+     * none (it is never written): empty there.
+     */
+    public Loaded<ObservedSample> observedSamples() {
+        return original != null ? new Loaded<>(List.of(), List.of()) : observed.readAll();
+    }
+
+    /** Records observed samples, durably; returns how many were new. */
+    public int addObservedSamples(List<ObservedSample> samples) {
+        requireWritable("record observed co-run slowdowns");
+        return samples.isEmpty() ? 0 : observed.add(samples);
     }
 
     /**

@@ -21,6 +21,7 @@ import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.profiles.RequestCollection;
 import io.smtcheck.profiles.StoreContents;
 import io.smtcheck.profiling.Contention;
+import io.smtcheck.profiling.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,8 +60,20 @@ class ProfileCommandTest {
     private static ProfileStore store;
     private static String uri;
 
+    /**
+     * The profiling tools this class runs, copied into a directory of its own: a leftover process
+     * is one running from here, whatever else runs the tools on this machine at the same time.
+     */
+    private static Path tools;
+
     @BeforeAll
     static void startStore() throws IOException {
+        tools = Files.createDirectories(dir.resolve("tools"));
+        Path built = Path.of("target/classes/META-INF/native/linux-x86_64/bin");
+        for (String tool : List.of("smtcheck-inject", "smtcheck-runner")) {
+            Files.copy(built.resolve(tool), tools.resolve(tool), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        System.setProperty(Tools.DIR_PROPERTY, tools.toString());
         server = EmbeddedMongo.start(dir.resolve("store"));
         uri = server.connectionString();
         store = ProfileStore.connect(uri);
@@ -68,6 +81,7 @@ class ProfileCommandTest {
 
     @AfterAll
     static void stopStore() {
+        System.clearProperty(Tools.DIR_PROPERTY);
         store.close();
         server.close();
     }
@@ -307,7 +321,8 @@ class ProfileCommandTest {
     /** `profile` in a JVM of its own, so that it can be interrupted and killed for real. */
     private static Process childProfile(String job, String name) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "-D" + Tools.DIR_PROPERTY + "=" + tools, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
         cmd.addAll(profile("--job", job, "--name", name, "--", TESTLOAD.toString(), "stream"));
         return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
@@ -332,7 +347,7 @@ class ProfileCommandTest {
         throw new AssertionError("no line with '" + text + "' from the child: " + all);
     }
 
-    /** Processes of the profiling tools or the test programs still alive. */
+    /** Processes of this class's profiling tools or of the test programs still alive. */
     static List<String> leftovers() throws IOException {
         List<String> out = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
@@ -340,7 +355,7 @@ class ProfileCommandTest {
                 try {
                     String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
                             .replace('\0', ' ');
-                    if (cmdline.contains("/smtcheck-tools-") || cmdline.contains(TESTLOAD.toString())) {
+                    if (cmdline.contains(tools + "/") || cmdline.contains(TESTLOAD.toString())) {
                         out.add(p.getFileName() + ": " + cmdline.strip());
                     }
                 } catch (IOException e) {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.model.DataJson;
 import io.smtcheck.model.ModelFiles;
+import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.OversizedJson;
 import io.smtcheck.model.PredictionModel;
 import io.smtcheck.model.Profile;
@@ -190,6 +191,36 @@ class ScoreCommandsTest {
         assertEquals(0, scores.code(), scores.err());
         CliRun train = run("train", "--data-dir", db.toString(), "--out", dir.resolve("m").toString());
         assertEquals(0, train.code(), train.err());
+    }
+
+    @Test
+    void trainTakesTheObservedSamplesOnlyWhenAsked() throws Exception {
+        Path db = dir.resolve("db");
+        assertEquals(0, run("profiles", "import", dataset().toString(), "--data-dir", db.toString()).code());
+        List<Profile> profiles = SyntheticDataset.generate(SyntheticDataset.SEED).profiles();
+        List<ObservedSample> observed = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            observed.add(new ObservedSample("m", profiles.get(i % 16).jobId(), profiles.get((i + 3) % 16).jobId(), 0.9,
+                    0.9, 600, java.time.Instant.EPOCH.plusSeconds(i)));
+        }
+        try (ProfileStore s = ProfileStore.embedded(db)) {
+            assertEquals(40, s.addObservedSamples(observed));
+        }
+        CliRun without = run("train", "--data-dir", db.toString(), "--out", dir.resolve("a").toString(), "--hold-out", "0");
+        assertEquals(0, without.code(), without.err());
+        assertTrue(without.out().startsWith("trained on 272 co-run samples"), without.out());
+        CliRun with = run("train", "--data-dir", db.toString(), "--with-observed", "--out", dir.resolve("b").toString(),
+                "--hold-out", "0");
+        assertEquals(0, with.code(), with.err());
+        assertTrue(with.out().startsWith("trained on 312 co-run samples"), with.out());
+        assertTrue(with.err().contains("train: 40 observed samples included"), with.err());
+        // Slowdowns of 0.9 everywhere pull the intercept up.
+        PredictionModel a = ModelFiles.read(ModelFiles.list(dir.resolve("a")).get(0));
+        PredictionModel b = ModelFiles.read(ModelFiles.list(dir.resolve("b")).get(0));
+        assertTrue(b.intercept() > a.intercept(), a.intercept() + " then " + b.intercept());
+        CliRun both = run("train", "--samples", dataset().toString(), "--with-observed");
+        assertEquals(2, both.code(), both.err());
+        assertTrue(both.err().contains("--with-observed reads the store's observed samples"), both.err());
     }
 
     @Test

@@ -33,12 +33,12 @@ class DaemonStatusTest {
                         0.0714, 0.1538, 1),
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
-                        "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5), List.of("gzip [312]"),
-                        "2026-11-30T10:00:02Z", List.of(0, 1, 2, 3), "./stream-copy --size 64M")),
+                        "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5), 312, 0.3125, 0.25,
+                        95.0, "2026-11-30T10:00:02Z", List.of(0, 1, 2, 3), "./stream-copy --size 64M")),
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
-                new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57),
+                new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57, 59, 61),
                 new DaemonStatus.Latency(58, 1.5, 2.75, 3.125),
                 List.of(new DaemonStatus.Profiling(311, 101, List.of(2, 3), 5, 24, "with/l1_dcache/0.5000")));
     }
@@ -74,12 +74,13 @@ class DaemonStatusTest {
         assertEquals(new TreeSet<>(List.of("pgid", "job", "cpus", "done", "total", "current")),
                 names(s.path("profiling").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "job", "name", "workers", "profileKnown", "slot", "cpus",
-                "wantedCpus", "pinError", "pinFailures", "ipc", "partners", "pinnedSince", "originalCpus", "command")),
+                "wantedCpus", "pinError", "pinFailures", "ipc", "partner", "predictedSlowdown", "observedSlowdown",
+                "observedSeconds", "pinnedSince", "originalCpus", "command")),
                 names(s.path("workloads").get(0)));
         assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),
                 names(s.path("workloads").get(0).path("ipc")));
         assertEquals(new TreeSet<>(List.of("events", "plans", "pins", "moves", "errors", "profileRuleErrors",
-                "changedByOthers")), names(s.path("counters")));
+                "changedByOthers", "windowsDiscarded", "observedUnwritten")), names(s.path("counters")));
         assertEquals(new TreeSet<>(List.of("samples", "median", "p99", "max")), names(s.path("eventToPinMs")));
         assertEquals(new TreeSet<>(List.of("core", "cpus", "workloads", "score")), names(s.path("cores").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "name", "reason")), names(s.path("leftAlone").get(0)));
@@ -95,10 +96,18 @@ class DaemonStatusTest {
     @Test
     void leavesOutOptionalFieldsWithoutValue() {
         DaemonStatus.Workload w = new DaemonStatus.Workload(1, 2, "x", 1, false, null, List.of(), List.of(), null,
-                null, null, List.of(), null, List.of(), null);
+                null, null, null, null, null, null, null, List.of(), null);
         JsonNode o = JSON.valueToTree(w);
         assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures") || o.has("pinnedSince")
                 || o.has("command"), o.toString());
+        assertFalse(o.has("partner") || o.has("predictedSlowdown") || o.has("observedSlowdown")
+                || o.has("observedSeconds"), o.toString());
+        JsonNode paired = JSON.valueToTree(new DaemonStatus.Workload(1, 2, "x", 1, true, null, List.of(0), List.of(0),
+                null, null, null, 7, 0.25, 0.5, 120.0, null, List.of(0), null));
+        assertEquals(7, paired.path("partner").asInt());
+        assertEquals(0.25, paired.path("predictedSlowdown").asDouble());
+        assertEquals(0.5, paired.path("observedSlowdown").asDouble());
+        assertEquals(120.0, paired.path("observedSeconds").asDouble());
         assertTrue(o.has("ipc") && o.path("ipc").isNull(), "ipc is null until counters were read: " + o);
         JsonNode lat = JSON.valueToTree(new DaemonStatus.Latency(0, null, null, null));
         assertEquals("{\"samples\":0}", lat.toString());

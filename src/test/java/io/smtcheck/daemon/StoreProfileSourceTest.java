@@ -11,6 +11,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.smtcheck.model.Dataset;
+import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
 import io.smtcheck.profiles.EmbeddedMongo;
@@ -98,6 +99,21 @@ class StoreProfileSourceTest {
         await("the queued request filed", () -> requested().equals(List.of(77)));
         assertTrue(source.health().ok());
         assertEquals(16, source.all().size());
+    }
+
+    @Test
+    void observedSamplesReachTheStoreAndAnOutageIsOneLine() throws Exception {
+        startFilled();
+        List<ObservedSample> samples = List.of(new ObservedSample("m", 101, 102, 0.3, 0.1, 600,
+                java.time.Instant.parse("2026-03-01T10:00:00Z")));
+        source.storeObserved(samples);
+        try (ProfileStore look = ProfileStore.connect(server.connectionString(), FAST)) {
+            assertEquals(samples, look.observedSamples().items());
+        }
+        server.close();
+        IOException e = assertThrows(IOException.class, () -> source.storeObserved(samples));
+        assertTrue(e.getMessage().startsWith(server.connectionString() + ": MongoDB at ") && !e.getMessage().contains("\n"),
+                e.getMessage());
     }
 
     @Test

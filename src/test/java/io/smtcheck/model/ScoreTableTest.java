@@ -145,4 +145,42 @@ class ScoreTableTest {
         assertTrue(board.contains("solo (one thread, idle sibling): 0.967"), board);
         assertTrue(board.contains("neutral 1.000 for mystery: no profile"), board);
     }
+
+    @Test
+    void anObservedPairBlendsItsSlowdownsByTheTimeObserved() {
+        PredictionModel m = Fixtures.model();
+        Random r = new Random(5);
+        Profile a = Fixtures.random(r, 1, Fixtures.TWO);
+        Profile b = Fixtures.random(r, 2, Fixtures.TWO);
+        ScoreTable t = new ScoreTable(m);
+        ObservedSlowdowns seen = new ObservedSlowdowns(300);
+        t.learnFrom(seen);
+        t.put("pgid:10", "job:1", a, 1);
+        t.put("pgid:11", "job:2", b, 1);
+        t.put("pgid:12", "job:3", null, 1);
+        double predicted = t.score("pgid:10", "pgid:11");
+        assertEquals(ScoreFormula.symbiotic(m, ScoreFormula.prepare(m, a), ScoreFormula.prepare(m, b)), predicted);
+
+        seen.add("job:2", "job:1", 0.5, 0.25, 300); // b's slowdown first; 300 s: half observation
+        assertTrue(t.rescore("job:1", "job:2") > 0);
+        double pa = t.predictedSlowdown("pgid:10", "pgid:11");
+        double pb = t.predictedSlowdown("pgid:11", "pgid:10");
+        double expected = ScoreFormula.clamp01(a.scaleFactor() * (1 - (0.5 * pa + 0.5 * 0.25)))
+                + ScoreFormula.clamp01(b.scaleFactor() * (1 - (0.5 * pb + 0.5 * 0.5)));
+        assertEquals(expected, t.score("pgid:10", "pgid:11"), 1e-12);
+        assertEquals(t.score("pgid:10", "pgid:11"), t.score("pgid:11", "pgid:10"));
+
+        // Beside a workload without a profile, both sides are predicted at half speed; 2700 s weigh 0.9.
+        seen.add("job:1", "job:3", 0.1, 0.3, 2700);
+        t.rescore("job:1", "job:3");
+        double half = ScoreTable.NEUTRAL_SLOWDOWN;
+        assertEquals((1 - (0.1 * half + 0.9 * 0.1)) + (1 - (0.1 * half + 0.9 * 0.3)), t.score("pgid:10", "pgid:12"),
+                1e-12);
+        // Another instance of job 1 shares the job's observations; a pair never observed keeps its prediction.
+        t.put("pgid:13", "job:1", a, 1);
+        assertEquals(t.score("pgid:10", "pgid:11"), t.score("pgid:13", "pgid:11"));
+        assertEquals(ScoreTable.NEUTRAL_SCORE, t.score("pgid:11", "pgid:12"));
+        t.remove("pgid:10");
+        assertEquals(expected, t.score("pgid:13", "pgid:11"), 1e-12);
+    }
 }

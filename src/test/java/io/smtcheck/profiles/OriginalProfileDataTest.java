@@ -207,6 +207,10 @@ class OriginalProfileDataTest {
                 () -> s.importData(new Dataset(List.of(), List.of(), List.of())));
         assertTrue(e.getMessage().startsWith("the original SMTcheck's store at "), e.getMessage());
         assertThrows(StoreReadOnlyException.class, () -> s.measurements("x"));
+        StoreReadOnlyException observed = assertThrows(StoreReadOnlyException.class, () -> s.addObservedSamples(
+                List.of(new io.smtcheck.model.ObservedSample("m", 1, 2, 0.1, 0.2, 10, java.time.Instant.EPOCH))));
+        assertTrue(observed.getMessage().contains("record observed co-run slowdowns"), observed.getMessage());
+        assertTrue(s.observedSamples().items().isEmpty());
         assertThrows(IllegalArgumentException.class, () -> s.profilingRequests(MongoGateway.Patience.ONCE).file(4));
         s.readAllProfiles();
         Set<String> collections = new java.util.TreeSet<>();

@@ -13,6 +13,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import io.smtcheck.model.Dataset;
+import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.Profile;
 import io.smtcheck.model.SyntheticDataset;
 import java.io.IOException;
@@ -79,6 +80,28 @@ class ProfileStoreTest {
         assertEquals(0, again.samplesAdded());
         assertEquals(DATA.samples().size(), again.samplesAlreadyThere());
         assertEquals(DATA.samples().size(), store.samples().items().size());
+    }
+
+    @Test
+    void observedSamplesRoundTripAndAreWrittenOnce() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        java.time.Instant at = java.time.Instant.parse("2026-03-01T10:00:00Z");
+        List<ObservedSample> samples = List.of(new ObservedSample("m1", 101, 102, 0.25, 0.125, 600, at),
+                new ObservedSample("m1", 101, 101, 0.5, 0.5, 30.5, at.plusSeconds(1)));
+        assertEquals(2, store.addObservedSamples(samples));
+        assertEquals(0, store.addObservedSamples(samples)); // a retry adds nothing
+        assertEquals(Set.copyOf(samples), Set.copyOf(store.observedSamples().items()));
+        // A document that does not validate is skipped, naming its field.
+        try (MongoClient client = MongoClients.create(store.connectionString())) {
+            raw(client).getCollection("observed_samples").insertOne(new Document("machine", "m1")
+                    .append("job_a", 1).append("job_b", 2).append("slowdown_a", 3.0).append("slowdown_b", 0.1)
+                    .append("seconds", 5.0).append("at", at.toString()));
+        }
+        ProfileStore.Loaded<ObservedSample> loaded = store.observedSamples();
+        assertEquals(2, loaded.items().size());
+        assertEquals(1, loaded.skipped().size());
+        assertEquals("slowdown_a: 3.0 is not in [-1, 1]", loaded.skipped().get(0).reason());
+        assertTrue(loaded.skipped().get(0).id().startsWith("machine m1, _id "), loaded.skipped().get(0).id());
     }
 
     @Test
