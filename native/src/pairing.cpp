@@ -42,7 +42,7 @@ enum Kind : unsigned char { kThread, kForcedSolo, kFreeSolo, kDrop };
 // its last entry. Until the list is full every key gets in, and each entry costs mispredicted
 // branches: with the list starting empty, the entries cost more than the rest of the row. A bound
 // that a whole list's keys reach, from a loop that compiles to vector instructions, lets the list
-// start just below it: about 18 entries a row instead of 60 at 1024 threads. The keys below the
+// start just below it: about 23 entries a row instead of 60 at 1024 threads. The keys below the
 // bound could never stay, so the list comes out the same.
 constexpr int kLanes = 12;
 
