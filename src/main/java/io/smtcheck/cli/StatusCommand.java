@@ -38,13 +38,14 @@ final class StatusCommand extends DaemonClientCommand {
             printConfiguration(out, s.config());
         }
         out.println();
-        out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-8s %-5s %-14s %-14s %-14s %s%n", "pgid", "job", "name",
-                "workers", "profile", "slot", "ipc", "cycles", "instructions", "cpus");
+        out.printf(Locale.ROOT, "%-8s %-8s %-20s %-8s %-8s %-5s %-9s %-14s %-14s %-14s %s%n", "pgid", "job", "name",
+                "workers", "profile", "slot", "slowdown", "ipc", "cycles", "instructions", "cpus");
         for (DaemonStatus.Workload w : s.workloads()) {
             DaemonStatus.Ipc ipc = w.ipc();
-            out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-8s %-5s %-14s %-14s %-14s %s%n", w.pgid(), w.job(),
+            out.printf(Locale.ROOT, "%-8d %-8d %-20s %-8d %-8s %-5s %-9s %-14s %-14s %-14s %s%n", w.pgid(), w.job(),
                     w.name() == null ? "-" : w.name(), w.workers(), w.profileKnown() ? "known" : "unknown",
-                    w.slot() == null ? "-" : w.slot(), ipc(ipc), ipc == null ? "-" : ipc.cycles(),
+                    w.slot() == null ? "-" : w.slot(),
+                    w.predictedSlowdown() == null ? "-" : number(w.predictedSlowdown()), ipc(ipc), ipc == null ? "-" : ipc.cycles(),
                     ipc == null ? "-" : ipc.instructions(), cpus(w));
         }
         if (s.workloads().isEmpty()) {
@@ -63,8 +64,9 @@ final class StatusCommand extends DaemonClientCommand {
                 .map(c -> new CoreTable.Row(c.core(), c.cpus(), c.workloads(), c.score())).toList());
         out.println();
         DaemonStatus.Counters k = s.counters();
-        out.printf(Locale.ROOT, "events %d, plans %d, pins %d, moves %d, errors %d, changed by others %d%s%n",
-                k.events(), k.plans(), k.pins(), k.moves(), k.errors(), k.changedByOthers(),
+        out.printf(Locale.ROOT, "events %d, plans %d, pins %d (%d failed), moves %d, errors %d%s, changed by others"
+                + " %d%s%n", k.events(), k.plans(), k.pins(), k.pinFailures(), k.moves(), k.errors(), byKind(k),
+                k.changedByOthers(),
                 k.profileRuleErrors() == null ? "" : ", process rules that failed " + k.profileRuleErrors());
         DaemonStatus.Latency l = s.eventToPinMs();
         out.println(l.samples() == 0 || l.median() == null ? "event to pin: no arrivals measured yet"
@@ -98,6 +100,15 @@ final class StatusCommand extends DaemonClientCommand {
         }
         return applied + " (wants " + wanted + ", " + (w.pinFailures() == null ? 0 : w.pinFailures())
                 + " failed pins: " + w.pinError() + ")";
+    }
+
+    /** The kinds of error that occurred, e.g. {@code " (pin 2, store 1)"}; empty without errors. */
+    private static String byKind(DaemonStatus.Counters k) {
+        // A client of an older daemon reads no such field.
+        String kinds = k.errorsByKind() == null ? "" : k.errorsByKind().entrySet().stream()
+                .filter(e -> e.getValue() > 0).map(e -> e.getKey() + " " + e.getValue())
+                .collect(java.util.stream.Collectors.joining(", "));
+        return kinds.isEmpty() ? "" : " (" + kinds + ")";
     }
 
     private static String ipc(DaemonStatus.Ipc ipc) {

@@ -88,6 +88,10 @@ public record DaemonStatus(
             @JsonPropertyDescription("why the last pin failed, while `cpus` lags behind `wantedCpus`") String pinError,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("failed pins in a row, with `pinError`") Integer pinFailures,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the model's predicted slowdown beside the plan's partner on its core (0 with the"
+                    + " sibling idle; the largest over its cores); absent while it or its partner is unscored, or"
+                    + " the plan leaves it its original affinity") Double predictedSlowdown,
             @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc) {
     }
 
@@ -127,6 +131,9 @@ public record DaemonStatus(
             @JsonPropertyDescription("pins applied") long pins,
             @JsonPropertyDescription("planned groups moved to other CPUs") long moves,
             @JsonPropertyDescription("failures: monitor, planning, pins, restores and the profile store") long errors,
+            @JsonPropertyDescription("`errors` by kind: monitor, slot, planning, pin, restore, store")
+            Map<String, Long> errorsByKind,
+            @JsonPropertyDescription("pin attempts that failed (a pin tried again counts each time)") long pinFailures,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("process rules that could not be evaluated (userspace monitor only)")
             Long profileRuleErrors,

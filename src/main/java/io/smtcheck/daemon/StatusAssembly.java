@@ -11,8 +11,10 @@ import io.smtcheck.sched.Topology;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Builds the status answer in two parts: what the daemon's state says, copied under its lock when
@@ -23,7 +25,8 @@ import java.util.Map;
 final class StatusAssembly {
     /** The daemon's state as of its last change. */
     record Snapshot(List<DaemonStatus.Workload> workloads, List<DaemonStatus.LeftAlone> leftAlone,
-            List<DaemonStatus.Core> cores, DaemonStatus.Counters counters, DaemonStatus.Latency eventToPinMs) {
+            List<DaemonStatus.Core> cores, DaemonStatus.Counters counters, DaemonStatus.Latency eventToPinMs,
+            LatencyHistogram eventToPin) {
     }
 
     private final DaemonOptions options;
@@ -44,36 +47,59 @@ final class StatusAssembly {
 
     /** Copies what status shows of the state; called under the daemon's lock. */
     Snapshot snapshot(DaemonState state, ScoreTable table) {
+        PairingInput input = PairingInput.of(table);
+        Placement placement = state.placement().retain(new HashSet<>(input.ids()));
+        Topology topology = replanner.topology();
+        Map<String, Double> slowdowns = predictedSlowdowns(placement, table);
         List<DaemonStatus.Workload> workloads = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (ManagedGroup g : state.groups.values()) {
-            workloads.add(workload(g));
+            workloads.add(workload(g, slowdowns.get(g.key())));
             names.put(g.key(), g.name + " [" + g.pgid + "]");
         }
         List<DaemonStatus.LeftAlone> alone = state.leftAlone.values().stream()
                 .map(a -> new DaemonStatus.LeftAlone(a.pgid(), a.name(), a.reason())).toList();
-        PairingInput input = PairingInput.of(table);
-        Placement placement = state.placement().retain(new HashSet<>(input.ids()));
-        Topology topology = replanner.topology();
         List<DaemonStatus.Core> cores = new ArrayList<>();
         for (int c = 0; c < topology.coreCount(); c++) {
             List<String> on = placement.occupants(c).stream().map(k -> names.getOrDefault(k, k)).toList();
             cores.add(new DaemonStatus.Core(c, topology.cpus(c), on, placement.coreScore(c, input)));
         }
         DaemonStatus.Counters counters = new DaemonStatus.Counters(state.events, state.plans, state.pins, state.moves,
-                state.errors, null, state.changedByOthers);
+                state.errors(), state.errorsByKind(), state.pinFailures, null, state.changedByOthers);
         return new Snapshot(List.copyOf(workloads), alone, List.copyOf(cores), counters,
-                latency(state.sortedLatencies()));
+                latency(state.sortedLatencies()), state.histogram());
     }
 
-    private static DaemonStatus.Workload workload(ManagedGroup g) {
+    /**
+     * Each placed workload's predicted slowdown beside its core's other thread, the largest over its
+     * cores (0 for a thread with an idle sibling); none where an unscored workload shares its core.
+     */
+    private static Map<String, Double> predictedSlowdowns(Placement placement, ScoreTable table) {
+        Map<String, Double> worst = new HashMap<>();
+        Set<String> unknown = new HashSet<>();
+        for (int c = 0; c < placement.topology().coreCount(); c++) {
+            List<String> on = placement.occupants(c);
+            for (int i = 0; i < on.size(); i++) {
+                double s = on.size() == 1 ? 0 : table.slowdown(on.get(i), on.get(1 - i));
+                if (Double.isNaN(s)) {
+                    unknown.add(on.get(i));
+                } else {
+                    worst.merge(on.get(i), s, Math::max);
+                }
+            }
+        }
+        unknown.forEach(worst::remove);
+        return worst;
+    }
+
+    private static DaemonStatus.Workload workload(ManagedGroup g, Double predictedSlowdown) {
         DaemonStatus.Ipc ipc = g.lastCounters == null ? null : new DaemonStatus.Ipc(g.lastCounters.cycles(),
                 g.lastCounters.instructions(), Double.isNaN(g.ipc) ? null : g.ipc,
                 Double.isNaN(g.onCpuSeconds) ? null : g.onCpuSeconds);
         boolean failing = g.pinError != null;
         return new DaemonStatus.Workload(g.pgid, g.jobId, g.name, g.workers, g.profile != null,
                 g.slot >= 0 ? g.slot : null, orEmpty(g.pin.applied()), orEmpty(g.pin.wanted()),
-                g.pinError, failing ? g.pinFailures : null, ipc);
+                g.pinError, failing ? g.pinFailures : null, predictedSlowdown, ipc);
     }
 
     private static List<Integer> orEmpty(List<Integer> cpus) {
@@ -93,8 +119,11 @@ final class StatusAssembly {
     DaemonStatus status(Snapshot state, DaemonStatus.Configuration configuration, List<DaemonStatus.Profiling> profiling) {
         StoreHealth health = profiles.health();
         DaemonStatus.Counters k = state.counters();
+        Map<String, Long> errorsByKind = new LinkedHashMap<>(k.errorsByKind());
+        errorsByKind.put("store", health.errors());
         DaemonStatus.Counters counters = new DaemonStatus.Counters(k.events(), k.plans(), k.pins(), k.moves(),
-                k.errors() + health.errors(), monitor.profileRuleErrors().orElse(null), k.changedByOthers());
+                k.errors() + health.errors(), errorsByKind, k.pinFailures(), monitor.profileRuleErrors().orElse(null),
+                k.changedByOthers());
         String model = models.current().map(l -> l.file().toString()).orElse("none")
                 + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse("");
         return new DaemonStatus(ProcessHandle.current().pid(), (System.nanoTime() - startedAt) / 1_000_000_000L,

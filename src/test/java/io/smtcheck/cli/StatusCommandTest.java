@@ -28,13 +28,13 @@ class StatusCommandTest {
                 "failing since 2026-01-01", "0,1;2,3", 0.0625,
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
-                                "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, null)),
+                                "Device or resource busy", 3, 0.25, new DaemonStatus.Ipc(9001, 8002, 1.25, null)),
                         new DaemonStatus.Workload(312, 102, "gzip", 1, false, null, List.of(1), List.of(2), null,
-                                null, new DaemonStatus.Ipc(7001, 0, null, 4.5))),
+                                null, null, new DaemonStatus.Ipc(7001, 0, null, 4.5))),
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
-                new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57),
+                new DaemonStatus.Counters(51, 52, 53, 54, 55, Map.of("pin", 50L, "store", 5L), 59, 56L, 57),
                 new DaemonStatus.Latency(58, 1.5, 2.75, 3.125), List.of());
     }
 

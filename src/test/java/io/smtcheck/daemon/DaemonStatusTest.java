@@ -31,11 +31,11 @@ class DaemonStatusTest {
                 "ok", "0,1;2,3", 0.05,
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
-                        "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5))),
+                        "Device or resource busy", 3, 0.25, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5))),
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
-                new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57),
+                new DaemonStatus.Counters(51, 52, 53, 54, 55, Map.of("pin", 50L, "store", 5L), 59, 56L, 57),
                 new DaemonStatus.Latency(58, 1.5, 2.75, 3.125),
                 List.of(new DaemonStatus.Profiling(311, 101, List.of(2, 3), 5, 24, "with/l1_dcache/0.5000")));
     }
@@ -53,6 +53,9 @@ class DaemonStatusTest {
         String doc = StatusSchema.markdown();
         for (String key : keys(JSON.valueToTree(full()), "")) {
             String last = key.substring(key.lastIndexOf('.') + 1);
+            if (key.startsWith("counters.errorsByKind.")) {
+                continue; // the kinds are the map's keys, listed in the field's description
+            }
             if (!key.startsWith("config.settings.") || last.startsWith("atRestart") || last.equals("value")
                     || last.equals("from")) {
                 assertTrue(doc.contains("| `" + last + "` |"), key + " is not documented");
@@ -69,11 +72,11 @@ class DaemonStatusTest {
         assertEquals(new TreeSet<>(List.of("pgid", "job", "cpus", "done", "total", "current")),
                 names(s.path("profiling").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "job", "name", "workers", "profileKnown", "slot", "cpus",
-                "wantedCpus", "pinError", "pinFailures", "ipc")), names(s.path("workloads").get(0)));
+                "wantedCpus", "pinError", "pinFailures", "predictedSlowdown", "ipc")), names(s.path("workloads").get(0)));
         assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),
                 names(s.path("workloads").get(0).path("ipc")));
-        assertEquals(new TreeSet<>(List.of("events", "plans", "pins", "moves", "errors", "profileRuleErrors",
-                "changedByOthers")), names(s.path("counters")));
+        assertEquals(new TreeSet<>(List.of("events", "plans", "pins", "moves", "errors", "errorsByKind", "pinFailures",
+                "profileRuleErrors", "changedByOthers")), names(s.path("counters")));
         assertEquals(new TreeSet<>(List.of("samples", "median", "p99", "max")), names(s.path("eventToPinMs")));
         assertEquals(new TreeSet<>(List.of("core", "cpus", "workloads", "score")), names(s.path("cores").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "name", "reason")), names(s.path("leftAlone").get(0)));
@@ -89,9 +92,9 @@ class DaemonStatusTest {
     @Test
     void leavesOutOptionalFieldsWithoutValue() {
         DaemonStatus.Workload w = new DaemonStatus.Workload(1, 2, "x", 1, false, null, List.of(), List.of(), null,
-                null, null);
+                null, null, null);
         JsonNode o = JSON.valueToTree(w);
-        assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures"), o.toString());
+        assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures") || o.has("predictedSlowdown"), o.toString());
         assertTrue(o.has("ipc") && o.path("ipc").isNull(), "ipc is null until counters were read: " + o);
         JsonNode lat = JSON.valueToTree(new DaemonStatus.Latency(0, null, null, null));
         assertEquals("{\"samples\":0}", lat.toString());
