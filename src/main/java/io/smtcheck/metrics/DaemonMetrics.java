@@ -21,6 +21,7 @@ import io.smtcheck.daemon.LatencyHistogram;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The daemon's metrics, read at each scrape from its status ({@link Daemon#status()}, which takes
@@ -29,6 +30,10 @@ import java.util.Map;
  * number of series follows the number of managed groups. docs/metrics.md describes each metric.
  */
 final class DaemonMetrics implements MultiCollector {
+    /** The series that exist only while an in-situ profile runs (a family without series is not written). */
+    static final Set<String> WHILE_PROFILING = Set.of("smtcheck_insitu_windows_done",
+            "smtcheck_insitu_windows");
+
     private final Daemon daemon;
 
     DaemonMetrics(Daemon daemon) {

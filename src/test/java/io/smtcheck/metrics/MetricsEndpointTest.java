@@ -19,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -92,6 +94,14 @@ class MetricsEndpointTest {
                 assertEquals(count, m.get("smtcheck_event_to_pin_latency_seconds_bucket", "le", "+Inf"));
                 assertTrue(m.get("smtcheck_event_to_pin_latency_seconds_sum") > 0, m.text());
                 assertTrue(m.text().contains("# UNIT smtcheck_event_to_pin_latency_seconds seconds"), m.text());
+
+                // The dashboard shows only what is exposed.
+                Set<String> shown = Dashboard.read().metricNames();
+                assertTrue(shown.size() >= 15, shown.toString());
+                Set<String> missing = new TreeSet<>(shown);
+                missing.removeAll(m.seriesNames());
+                missing.removeAll(DaemonMetrics.WHILE_PROFILING);
+                assertEquals(Set.of(), missing, "the dashboard's metrics that the endpoint does not expose");
 
                 // The daemon's lock held here: a scrape from another thread still answers.
                 synchronized (daemon) {
