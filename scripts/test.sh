@@ -68,8 +68,9 @@ counted_stage() {
 
 if [ -f target/smtcheck-daemon.jar ]; then
 	counted_stage "command line of the built jar" "jar checks" scripts/jar-test.sh
+	counted_stage "the metrics endpoint scraped by a real Prometheus" "metrics" scripts/metrics-test.sh
 else
-	failed_stages+=("jar checks (no jar was built)")
+	failed_stages+=("jar checks and metrics (no jar was built)")
 fi
 counted_stage "deployment of the kernel modules: dkms and make install" dkms-test scripts/dkms-test.sh
 counted_stage "kernel modules in a QEMU guest" vm-test scripts/vm-test.sh

@@ -22,3 +22,6 @@ SERVICE_TEST_PACKAGES=(systemd)
 
 # What rendering the manual pages needs (groff, in jar-test.sh).
 MAN_TEST_PACKAGES=(groff-base)
+
+# What the metrics endpoint's test against a real Prometheus needs (scripts/metrics-test.sh).
+METRICS_TEST_PACKAGES=(prometheus curl jq)
