@@ -99,6 +99,8 @@ min-gain=0.02
 # mongo-uri=mongodb://db1,db2,db3/?replicaSet=rs0
 # topology=0,4;1,5;2,6;3,7
 # dry-run=true
+# metrics-port=9464
+# metrics-address=127.0.0.1
 CONF
 	chmod 0644 "$etc/smtcheck.conf"
 fi
