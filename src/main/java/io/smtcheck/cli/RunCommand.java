@@ -158,7 +158,7 @@ final class RunCommand implements Callable<Integer> {
                         server, store.dataDir(), modelDir, sampleProfiles)) {
             if (metrics != null) {
                 metrics.serve(runtime.daemon());
-                LOG.info("metrics: http://{}:{}/metrics", metricsAddress, metrics.port());
+                LOG.info("metrics: {}", metricsUrl(metrics.port()));
             }
             runtime.daemon().showConfiguration(describe());
             runtime.reloadOnHangup(this::reread);
@@ -183,10 +183,10 @@ final class RunCommand implements Callable<Integer> {
         if (!(minGain >= 0) || Double.isInfinite(minGain)) {
             throw usage(where("min-gain") + " must be 0 or more, not " + minGain);
         }
-        if (metricsPort != null && (metricsPort < 1 || metricsPort > 65535)) {
-            throw usage(where("metrics-port") + " must be between 1 and 65535, not " + metricsPort);
-        }
         if (metricsPort != null) {
+            if (metricsPort < 1 || metricsPort > 65535) {
+                throw usage(where("metrics-port") + " must be between 1 and 65535, not " + metricsPort);
+            }
             metricsAddress();
         }
         try {
@@ -213,18 +213,27 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** --metrics-address as an IP address; a host name is refused, so that no lookup happens at start. */
+    /**
+     * --metrics-address as an IP address. A host name is refused, so that starting never waits for
+     * a name lookup: only a dotted quad or an IPv6 literal (which InetAddress parses without one) is tried.
+     */
     private InetAddress metricsAddress() {
-        if (!metricsAddress.matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*")) {
-            throw usage(where("metrics-address") + " must be an IP address such as 127.0.0.1 or ::1, not "
-                    + metricsAddress);
+        if (metricsAddress.matches("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)")
+                || metricsAddress.contains(":")) {
+            try {
+                return InetAddress.getByName(metricsAddress);
+            } catch (UnknownHostException e) {
+                // a malformed IPv6 literal: refused below
+            }
         }
-        try {
-            return InetAddress.getByName(metricsAddress);
-        } catch (UnknownHostException e) {
-            throw usage(where("metrics-address") + " must be an IP address such as 127.0.0.1 or ::1, not "
-                    + metricsAddress);
-        }
+        throw usage(where("metrics-address") + " must be an IP address such as 127.0.0.1 or ::1, not "
+                + metricsAddress);
+    }
+
+    /** Where the endpoint answers, for the log: an IPv6 address in brackets. */
+    private String metricsUrl(int port) {
+        String host = metricsAddress.contains(":") ? "[" + metricsAddress + "]" : metricsAddress;
+        return "http://" + host + ":" + port + "/metrics";
     }
 
     private static OptionValueException usage(String message) {

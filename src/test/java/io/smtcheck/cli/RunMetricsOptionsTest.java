@@ -63,6 +63,8 @@ class RunMetricsOptionsTest {
                 oneErrorLine(run("--metrics-port", "9", "--metrics-address", "localhost"), ExitCodes.USAGE));
         assertEquals("run: --metrics-address must be an IP address such as 127.0.0.1 or ::1, not 300.1.2.3",
                 oneErrorLine(run("--metrics-port", "9", "--metrics-address", "300.1.2.3"), ExitCodes.USAGE));
+        assertEquals("run: --metrics-address must be an IP address such as 127.0.0.1 or ::1, not ::g",
+                oneErrorLine(run("--metrics-port", "9", "--metrics-address", "::g"), ExitCodes.USAGE));
         Path conf = dir.resolve("smtcheck.conf");
         Files.write(conf, List.of("metrics-port=9", "metrics-address=somewhere"));
         assertEquals("run: " + conf + ":2: metrics-address must be an IP address such as 127.0.0.1 or ::1, not somewhere",
