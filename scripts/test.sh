@@ -70,9 +70,10 @@ counted_stage() {
 if [ -f target/smtcheck-daemon.jar ]; then
 	counted_stage "command line of the built jar" "jar checks" scripts/jar-test.sh
 	counted_stage "the Kubernetes manifest and image definition" "kubernetes checks" scripts/k8s-test.sh
+	counted_stage "the metrics endpoint scraped by a real Prometheus" "metrics" scripts/metrics-test.sh
 	counted_stage "Debian packages: build, lintian, install, upgrade, remove, purge in a chroot" deb-test scripts/deb-test.sh
 else
-	failed_stages+=("jar checks, kubernetes checks and deb-test (no jar was built)")
+	failed_stages+=("jar checks, kubernetes checks, metrics and deb-test (no jar was built)")
 fi
 counted_stage "deployment of the kernel modules: dkms and make install" dkms-test scripts/dkms-test.sh
 counted_stage "kernel modules in a QEMU guest" vm-test scripts/vm-test.sh

@@ -32,3 +32,6 @@ DEB_BUILD_PACKAGES=(dpkg-dev debhelper dh-dkms fakeroot)
 
 # What checking them needs (scripts/deb-test.sh): a Debian root to install them in, and lintian.
 DEB_TEST_PACKAGES=(mmdebstrap lintian)
+
+# What the metrics endpoint's test against a real Prometheus needs (scripts/metrics-test.sh).
+METRICS_TEST_PACKAGES=(prometheus curl jq)

@@ -19,7 +19,7 @@ public final class ExitCodes {
     /**
      * The daemon answered with an error (for example: permission denied), this user may not use its
      * control socket, a measurement would use CPUs the daemon manages, another daemon already runs
-     * with the same state directory, or the profile store is not open to this user.
+     * with the same state directory or the metrics port is in use, or the profile store is not open to this user.
      */
     public static final int REFUSED = 5;
 
@@ -35,7 +35,7 @@ public final class ExitCodes {
         m.put(Integer.toString(NOT_RUNNING), "The daemon is not running (status, reset).");
         m.put(Integer.toString(REFUSED), "The daemon refused the request (status, reset), this user may not use its"
                 + " control socket, profile/corun would use CPUs the daemon manages, run found another daemon"
-                + " using its state directory, or the profile store belongs to another user; the reason is printed.");
+                + " using its state directory or its metrics port in use, or the profile store belongs to another user; the reason is printed.");
         return Collections.unmodifiableMap(m);
     }
 

@@ -6,9 +6,14 @@ import io.smtcheck.daemon.AffinityPolicy;
 import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
 import io.smtcheck.daemon.DaemonStatus;
+import io.smtcheck.metrics.MetricsServer;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.profiles.ProfilingServerClient;
 import io.smtcheck.sched.Topology;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,6 +119,16 @@ final class RunCommand implements Callable<Integer> {
                     + " back. Default: ${DEFAULT-VALUE}.")
     String narrowed;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve OpenMetrics for Prometheus at http://ADDR:PORT/metrics (docs/metrics.md)."
+                    + " Default: no endpoint.")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-address", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "The address the metrics endpoint listens on; another than loopback lets other machines"
+                    + " scrape it. Default: ${DEFAULT-VALUE}.")
+    String metricsAddress;
+
     @Mixin
     VerboseOption verbose;
 
@@ -137,8 +152,14 @@ final class RunCommand implements Callable<Integer> {
         DaemonOptions options = new DaemonOptions(threshold, Duration.ofMillis((long) (interval * 1000)), dryRun,
                 minGain, !noRestore, socket, socketGroup, stateDir, userspace,
                 AffinityPolicy.parse(include, exclude, narrowed));
-        try (DaemonRuntime runtime = DaemonRuntime.start(options, topo, store.mongoUri, store.original(),
-                profilingServer(), store.dataDir(), modelDir, sampleProfiles)) {
+        ProfilingServerClient.Address server = profilingServer();
+        try (MetricsServer metrics = metricsServer();
+                DaemonRuntime runtime = DaemonRuntime.start(options, topo, store.mongoUri, store.original(),
+                        server, store.dataDir(), modelDir, sampleProfiles)) {
+            if (metrics != null) {
+                metrics.serve(runtime.daemon());
+                LOG.info("metrics: {}", metricsUrl(metrics.port()));
+            }
             runtime.daemon().showConfiguration(describe());
             runtime.reloadOnHangup(this::reread);
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "smtcheck-stop"));
@@ -162,11 +183,57 @@ final class RunCommand implements Callable<Integer> {
         if (!(minGain >= 0) || Double.isInfinite(minGain)) {
             throw usage(where("min-gain") + " must be 0 or more, not " + minGain);
         }
+        if (metricsPort != null) {
+            if (metricsPort < 1 || metricsPort > 65535) {
+                throw usage(where("metrics-port") + " must be between 1 and 65535, not " + metricsPort);
+            }
+            metricsAddress();
+        }
         try {
             return topology.topology();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where("topology") + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Binds the metrics endpoint, before anything else starts; null without --metrics-port. A port
+     * in use refuses the command (exit 5) in one line.
+     */
+    private MetricsServer metricsServer() throws IOException {
+        if (metricsPort == null) {
+            return null;
+        }
+        InetAddress address = metricsAddress();
+        try {
+            return MetricsServer.start(address, metricsPort);
+        } catch (BindException e) {
+            throw new RefusedException(where("metrics-port") + ": cannot listen on " + metricsAddress + ":"
+                    + metricsPort + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * --metrics-address as an IP address. A host name is refused, so that starting never waits for
+     * a name lookup: only a dotted quad or an IPv6 literal (which InetAddress parses without one) is tried.
+     */
+    private InetAddress metricsAddress() {
+        if (metricsAddress.matches("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)")
+                || metricsAddress.contains(":")) {
+            try {
+                return InetAddress.getByName(metricsAddress);
+            } catch (UnknownHostException e) {
+                // a malformed IPv6 literal: refused below
+            }
+        }
+        throw usage(where("metrics-address") + " must be an IP address such as 127.0.0.1 or ::1, not "
+                + metricsAddress);
+    }
+
+    /** Where the endpoint answers, for the log: an IPv6 address in brackets. */
+    private String metricsUrl(int port) {
+        String host = metricsAddress.contains(":") ? "[" + metricsAddress + "]" : metricsAddress;
+        return "http://" + host + ":" + port + "/metrics";
     }
 
     private static OptionValueException usage(String message) {

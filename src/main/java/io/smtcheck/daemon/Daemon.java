@@ -169,7 +169,7 @@ public final class Daemon {
                     break;
                 } catch (Exception e) {
                     synchronized (this) {
-                        state.errors++;
+                        state.error(DaemonState.ErrorKind.MONITOR);
                         state.monitorFailed(String.valueOf(e.getMessage()));
                         publish();
                     }
@@ -346,7 +346,7 @@ public final class Daemon {
     private void slotAssigned(Monitor.SlotAssigned s) {
         ManagedGroup g = state.groups.get(s.pgid());
         if (s.slot() < 0) {
-            state.errors++;
+            state.error(DaemonState.ErrorKind.SLOT);
             LOG.warn("group {} got no IPC slot: error {}", s.pgid(), -s.slot());
         } else if (g != null) {
             g.slot = s.slot();
@@ -593,8 +593,13 @@ public final class Daemon {
         publish();
     }
 
+    /** Event-to-pin latencies since start, in buckets; takes no lock the loop holds. */
+    public LatencyHistogram eventToPinHistogram() {
+        return snapshot.eventToPin();
+    }
+
     /** What the daemon manages and has done; takes no lock the loop holds. */
-    DaemonStatus status() {
+    public DaemonStatus status() {
         return statusAssembly.status(snapshot, configuration, inSitu.active().stream()
                 .map(a -> new DaemonStatus.Profiling(a.pgid(), a.jobId(), a.cpus(), a.done().done(), a.done().total(),
                         a.done().current())).toList());

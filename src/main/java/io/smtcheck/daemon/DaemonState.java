@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -22,6 +23,15 @@ final class DaemonState {
     record LeftAlone(int pgid, long leaderStartTicks, String name, String reason, int jobId, int workers) {
     }
 
+    /** What failed, for the errors counted by kind. */
+    enum ErrorKind {
+        MONITOR, SLOT, PLANNING, PIN, RESTORE;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     static final int LATENCY_SAMPLES = 4096;
 
     private final Topology topology;
@@ -31,7 +41,9 @@ final class DaemonState {
     long plans;
     long pins;
     long moves;
-    long errors;
+    private final long[] errors = new long[ErrorKind.values().length];
+    /** Pin attempts that failed (each try of a pin that is tried again counts). */
+    long pinFailures;
     long changedByOthers;
     /** The last plan, for status; null before the first. */
     DaemonStatus.Plan lastPlan;
@@ -40,6 +52,8 @@ final class DaemonState {
     String monitorError;
     private final long[] latencies = new long[LATENCY_SAMPLES];
     private long latencyCount;
+    /** Every arrival's latency since start, never reset: the metrics' histogram must only grow. */
+    private final LatencyHistogram.Recorder histogram = new LatencyHistogram.Recorder();
     private Map<String, List<Integer>> placedFrom = Map.of();
     private Placement placement;
 
@@ -77,9 +91,31 @@ final class DaemonState {
         monitorError = null;
     }
 
+    void error(ErrorKind kind) {
+        errors[kind.ordinal()]++;
+    }
+
+    /** The failures by kind, since start. */
+    Map<String, Long> errorsByKind() {
+        Map<String, Long> byKind = new LinkedHashMap<>();
+        for (ErrorKind k : ErrorKind.values()) {
+            byKind.put(k.label(), errors[k.ordinal()]);
+        }
+        return byKind;
+    }
+
+    long errors() {
+        return Arrays.stream(errors).sum();
+    }
+
     /** One arrival's time from the monitor's report to its pins applied. */
     void recordLatency(long nanos) {
         latencies[(int) (latencyCount++ % LATENCY_SAMPLES)] = nanos;
+        histogram.record(nanos);
+    }
+
+    LatencyHistogram histogram() {
+        return histogram.snapshot();
     }
 
     void resetLatencies() {

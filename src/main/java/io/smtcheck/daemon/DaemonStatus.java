@@ -40,7 +40,8 @@ public record DaemonStatus(
         @JsonPropertyDescription("the groups the daemon manages") List<Workload> workloads,
         @JsonPropertyDescription("groups the daemon saw and does not manage, and why") List<LeftAlone> leftAlone,
         @JsonPropertyDescription("every core of the topology and who the plan puts on it") List<Core> cores,
-        @JsonPropertyDescription("what the daemon has done since it started or the last counter reset") Counters counters,
+        @JsonPropertyDescription("what the daemon has done since it started (`reset --counters` zeroes the groups' IPC"
+                + " counters and the event-to-pin samples, not these)") Counters counters,
         @JsonPropertyDescription("from a monitor's report to the group's pins applied, in ms") Latency eventToPinMs,
         @JsonInclude(JsonInclude.Include.NON_EMPTY)
         @JsonPropertyDescription("the in-situ profiles that run now; absent when none does") List<Profiling> profiling) {
@@ -175,6 +176,9 @@ public record DaemonStatus(
             @JsonPropertyDescription("pins applied") long pins,
             @JsonPropertyDescription("planned groups moved to other CPUs") long moves,
             @JsonPropertyDescription("failures: monitor, planning, pins, restores and the profile store") long errors,
+            @JsonPropertyDescription("`errors` by kind: monitor, slot, planning, pin, restore, store")
+            Map<String, Long> errorsByKind,
+            @JsonPropertyDescription("pin attempts that failed (a pin tried again counts each time)") long pinFailures,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("process rules that could not be evaluated (userspace monitor only)")
             Long profileRuleErrors,

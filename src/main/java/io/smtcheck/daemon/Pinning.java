@@ -70,7 +70,8 @@ final class Pinning {
             g.expected = groupAffinity(g.pgid).orElse(cpus);
             return Outcome.APPLIED;
         } catch (NativeCallException | IllegalArgumentException e) {
-            state.errors++;
+            state.error(DaemonState.ErrorKind.PIN);
+            state.pinFailures++;
             record.ifPresent(r -> originals.pinned(r, g.pin.applied()));
             g.pinFailures++;
             g.pinError = e.getMessage();
@@ -97,7 +98,7 @@ final class Pinning {
             GroupAffinity.pin(pgid, original);
             return true;
         } catch (NativeCallException | IllegalArgumentException e) {
-            state.errors++;
+            state.error(DaemonState.ErrorKind.RESTORE);
             LOG.warn("cannot restore group {}: {}", pgid, e.getMessage());
             return false;
         }

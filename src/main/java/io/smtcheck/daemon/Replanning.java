@@ -75,7 +75,7 @@ final class Replanning {
         try {
             d = replanner.decide(input, state.placement());
         } catch (RuntimeException e) {
-            state.errors++;
+            state.error(DaemonState.ErrorKind.PLANNING);
             LOG.error("planning failed ({}): {}", why, e.getMessage());
             return;
         }

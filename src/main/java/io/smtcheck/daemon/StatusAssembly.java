@@ -11,6 +11,7 @@ import io.smtcheck.sched.Topology;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,7 +25,7 @@ final class StatusAssembly {
     /** The daemon's state as of its last change. */
     record Snapshot(List<DaemonStatus.Workload> workloads, List<DaemonStatus.LeftAlone> leftAlone,
             List<DaemonStatus.Core> cores, DaemonStatus.Counters counters, DaemonStatus.Latency eventToPinMs,
-            DaemonStatus.Plan plan, String monitorHealth) {
+            DaemonStatus.Plan plan, String monitorHealth, LatencyHistogram eventToPin) {
     }
 
     private final DaemonOptions options;
@@ -68,11 +69,12 @@ final class StatusAssembly {
             cores.add(new DaemonStatus.Core(c, topology.cpus(c), on, placement.coreScore(c, input)));
         }
         DaemonStatus.Counters counters = new DaemonStatus.Counters(state.events, state.plans, state.pins, state.moves,
-                state.errors, null, state.changedByOthers, learning.discards().total(), learning.unwritten());
+                state.errors(), state.errorsByKind(), state.pinFailures, null, state.changedByOthers,
+                learning.discards().total(), learning.unwritten());
         String monitorHealth = state.monitorFailingSince == null ? "ok"
                 : "failing since " + state.monitorFailingSince + ": " + state.monitorError;
         return new Snapshot(List.copyOf(workloads), alone, List.copyOf(cores), counters,
-                latency(state.sortedLatencies()), state.lastPlan, monitorHealth);
+                latency(state.sortedLatencies()), state.lastPlan, monitorHealth, state.histogram());
     }
 
     /** The group on the other CPU of {@code g}'s core, where both are pinned on one CPU each; else null. */
@@ -133,9 +135,11 @@ final class StatusAssembly {
     DaemonStatus status(Snapshot state, DaemonStatus.Configuration configuration, List<DaemonStatus.Profiling> profiling) {
         StoreHealth health = profiles.health();
         DaemonStatus.Counters k = state.counters();
+        Map<String, Long> errorsByKind = new LinkedHashMap<>(k.errorsByKind());
+        errorsByKind.put("store", health.errors());
         DaemonStatus.Counters counters = new DaemonStatus.Counters(k.events(), k.plans(), k.pins(), k.moves(),
-                k.errors() + health.errors(), monitor.profileRuleErrors().orElse(null), k.changedByOthers(),
-                k.windowsDiscarded(), k.observedUnwritten());
+                k.errors() + health.errors(), errorsByKind, k.pinFailures(), monitor.profileRuleErrors().orElse(null),
+                k.changedByOthers(), k.windowsDiscarded(), k.observedUnwritten());
         String model = models.current().map(l -> l.file().toString()).orElse("none")
                 + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse("");
         return new DaemonStatus(ProcessHandle.current().pid(), (System.nanoTime() - startedAt) / 1_000_000_000L,

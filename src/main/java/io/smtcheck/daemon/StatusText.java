@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The status for people: every field of {@link DaemonStatus} has its place (docs/status.md says
@@ -72,8 +73,9 @@ public final class StatusText {
                 .map(c -> new CoreTable.Row(c.core(), c.cpus(), c.workloads(), c.score())).toList());
         out.println();
         DaemonStatus.Counters k = s.counters();
-        out.printf(Locale.ROOT, "events %d, plans %d, pins %d, moves %d, errors %d, changed by others %d%s%n",
-                k.events(), k.plans(), k.pins(), k.moves(), k.errors(), k.changedByOthers(),
+        out.printf(Locale.ROOT, "events %d, plans %d, pins %d (%d failed), moves %d, errors %d%s, changed by others"
+                + " %d%s%n", k.events(), k.plans(), k.pins(), k.pinFailures(), k.moves(), k.errors(), byKind(k),
+                k.changedByOthers(),
                 k.profileRuleErrors() == null ? "" : ", process rules that failed " + k.profileRuleErrors());
         out.printf(Locale.ROOT, "observed pairs: %d windows discarded, %d samples the store did not take%n",
                 k.windowsDiscarded(), k.observedUnwritten());
@@ -123,6 +125,15 @@ public final class StatusText {
         String original = w.originalCpus() == null || w.originalCpus().isEmpty() ? ""
                 : "; original CPUs " + CoreTable.cpuList(w.originalCpus());
         return with + "; " + since + original + (w.command() == null ? "" : "; command: " + w.command());
+    }
+
+    /** The errors' kinds that occurred, as " (pin 2, store 1)". */
+    private static String byKind(DaemonStatus.Counters k) {
+        // A client of an older daemon reads no such field.
+        String kinds = k.errorsByKind() == null ? "" : k.errorsByKind().entrySet().stream()
+                .filter(e -> e.getValue() > 0).map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", "));
+        return kinds.isEmpty() ? "" : " (" + kinds + ")";
     }
 
     /** ": slowdown predicted 0.25, observed 0.3 over 95 s", as far as they are known. */

@@ -40,7 +40,7 @@ class StatusCommandTest {
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
-                new DaemonStatus.Counters(51, 52, 53, 54, 55, 56L, 57, 59, 61),
+                new DaemonStatus.Counters(51, 52, 53, 54, 55, Map.of("pin", 50L, "store", 5L), 59, 56L, 57, 62, 63),
                 new DaemonStatus.Latency(58, 1.5, 2.75, 3.125), List.of());
     }
 
