@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,13 +51,42 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
     private boolean named;
     private Map<String, Setting> settings; // by name()
 
-    /** Takes the file from the command's {@code --config}, else from {@code $SMTCHECK_CONFIG}, else the default. */
-    ConfigFile() {
+    /**
+     * Takes the file from {@code --config} in the command line {@code args}, else from
+     * {@code $SMTCHECK_CONFIG}, else the default.
+     */
+    ConfigFile(String[] args) {
         this(System.getenv(ENV));
+        named(args).ifPresent(f -> {
+            file = Optional.of(f);
+            named = true;
+        });
     }
 
     ConfigFile(String environmentFile) {
         this.environmentFile = environmentFile == null || environmentFile.isBlank() ? null : environmentFile;
+    }
+
+    /**
+     * The file {@code --config} names in {@code run}'s arguments. Read from the arguments before
+     * picocli parses them, because picocli asks for defaults as soon as it matches the first
+     * option, which may come before {@code --config}.
+     */
+    static Optional<Path> named(String[] args) {
+        int run = Arrays.asList(args).indexOf("run");
+        for (int i = run + 1; run >= 0 && i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                break;
+            }
+            if (a.equals(OPTION) && i + 1 < args.length) {
+                return Optional.of(Path.of(args[i + 1]));
+            }
+            if (a.startsWith(OPTION + "=")) {
+                return Optional.of(Path.of(a.substring(OPTION.length() + 1)));
+            }
+        }
+        return Optional.empty();
     }
 
     /** The same file read afresh, for a reload; the default one counts if it has appeared since. */

@@ -40,7 +40,7 @@ public final class Main implements Runnable {
         cli.setErr(err);
         cli.setExitCodeExceptionMapper(Failures::exitCode);
         documentExitCodes(cli);
-        ConfigFile config = new ConfigFile();
+        ConfigFile config = new ConfigFile(args);
         cli.getSubcommands().get("run").setDefaultValueProvider(config);
         CommandLine.IParameterExceptionHandler usual = cli.getParameterExceptionHandler();
         cli.setParameterExceptionHandler((e, commandLine) -> {

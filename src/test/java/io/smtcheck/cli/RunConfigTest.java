@@ -49,6 +49,18 @@ class RunConfigTest {
     }
 
     @Test
+    void theFileCountsWhereverConfigStandsOnTheCommandLine() throws Exception {
+        Path f = config("threshold=600");
+        for (List<String> args : List.of(List.of("run", "--userspace", "--config", f.toString(), "--help"),
+                List.of("run", "--dry-run", "--config=" + f, "--userspace", "--help"),
+                List.of("run", "--config", f.toString(), "--userspace", "--help"))) {
+            CliRun o = run(args.toArray(String[]::new));
+            assertEquals(0, o.code(), o.err());
+            assertTrue(o.out().contains("Default: 600."), String.join(" ", args) + ":\n" + o.out());
+        }
+    }
+
+    @Test
     void anUnknownSettingIsAnErrorWithFileLineAndSuggestion() throws Exception {
         Path f = config("# daemon settings", "", "treshold=600");
         String line = oneErrorLine(run("run", "--config", f.toString()), ExitCodes.USAGE);
