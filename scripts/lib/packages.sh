@@ -22,3 +22,7 @@ SERVICE_TEST_PACKAGES=(systemd)
 
 # What rendering the manual pages needs (groff, in jar-test.sh).
 MAN_TEST_PACKAGES=(groff-base)
+
+# What the Slurm test needs (scripts/slurm-test.sh): a one-node cluster on this host, and python3
+# for reading the daemon's status.
+SLURM_TEST_PACKAGES=(slurm-wlm munge python3)

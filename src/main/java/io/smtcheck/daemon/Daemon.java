@@ -453,7 +453,7 @@ public final class Daemon {
         lastProfileCheck = now;
         Map<Integer, Integer> waiting = new HashMap<>(); // pgid to job id
         synchronized (this) {
-            state.groups.values().stream().filter(g -> g.profile == null).forEach(g -> waiting.put(g.pgid, g.jobId));
+            state.groups.values().stream().filter(g -> g.profile == null && g.profileName == null).forEach(g -> waiting.put(g.pgid, g.jobId));
         }
         Map<Integer, Profile> found = new HashMap<>();
         waiting.forEach((pgid, job) -> profiles.byJob(job).ifPresent(p -> found.put(pgid, p)));
