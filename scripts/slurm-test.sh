@@ -97,6 +97,7 @@ teardown() {
 	fi
 }
 trap teardown EXIT
+trap 'exit 1' INT TERM
 
 # ---- munge ---------------------------------------------------------------
 mkdir -p "$WORK/munge" "$WORK/munge-run" "$WORK/etc" "$WORK/run" "$WORK/state" "$WORK/spool" "$WORK/log"
@@ -273,10 +274,11 @@ for w in json.load(sys.stdin)[kind]:
 ' "$1" "$2"
 }
 
-# await_entry KIND PGID: entry KIND PGID once it has one (and, for a workload, its pins applied)
+# await_entry KIND PGID: entry KIND PGID once it has one (and, for a workload, its pins applied),
+# waiting up to 45 s (each status is a JVM started: counted in seconds, not in tries)
 await_entry() {
-	local e _
-	for _ in $(seq 1 90); do
+	local e end=$((SECONDS + 45))
+	while [ "$SECONDS" -lt "$end" ]; do
 		e=$(entry "$1" "$2")
 		if [ -n "$e" ] && { [ "$1" = leftAlone ] || grep -q '^cpus=.' <<<"$e"; }; then
 			echo "$e"
@@ -290,15 +292,16 @@ await_entry() {
 
 field() { sed -n "s/^$1=//p" <<<"$2"; }
 
-# check_managed HOW NAME ID PID: the daemon manages the job's group as a Slurm job, pinned within its allocation
+# check_managed HOW NAME ID PID: the daemon manages the job's group as a Slurm job, pinned within
+# its allocation; false when it does not manage it at all
 check_managed() {
 	local how=$1 name=$2 id=$3 pid=$4 alloc e cpus now
 	alloc=$(allocation "$id")
 	if ! e=$(await_entry workloads "$pid"); then
 		status >"$WORK/log/status-$id.json"
 		tail -n 20 "$WORK/log/daemon.log"
-		fail "$how job $id ($name): not managed after 45 s (status: $(head -c 2000 "$WORK/log/status-$id.json"))"
-		return
+		fail "$how job $id ($name): not managed after 45 s (status: $(tr -d '\n' <"$WORK/log/status-$id.json" | head -c 2000))"
+		return 1
 	fi
 	if [ "$(field job "$e")" = "$id" ]; then
 		pass "$how job $id ($name): its job id is the Slurm job id"
@@ -321,8 +324,8 @@ check_managed() {
 
 # await_gone PID: the group leaves the status once Slurm ended the job
 await_gone() {
-	local _
-	for _ in $(seq 1 60); do
+	local end=$((SECONDS + 30))
+	while [ "$SECONDS" -lt "$end" ]; do
 		[ -z "$(entry workloads "$1")" ] && return 0
 		sleep 0.5
 	done
@@ -333,13 +336,15 @@ await_gone() {
 srun --job-name=dgemm --exclusive -c "$CPUS" sleep 300 >"$WORK/log/srun-dgemm.out" 2>&1 &
 SRUNS+=($!)
 if id=$(job_id dgemm) && pid=$(job_task "$id"); then
-	check_managed srun dgemm "$id" "$pid"
-	scancel "$id"
-	if await_gone "$pid"; then
-		pass "srun job $id: leaves the status when cancelled"
-	else
-		fail "srun job $id: still in the status after scancel"
+	if check_managed srun dgemm "$id" "$pid"; then
+		scancel "$id"
+		if await_gone "$pid"; then
+			pass "srun job $id: leaves the status when cancelled"
+		else
+			fail "srun job $id: still in the status after scancel"
+		fi
 	fi
+	scancel "$id"
 else
 	fail "srun job dgemm did not start: $(cat "$WORK/log/srun-dgemm.out")"
 fi
@@ -347,9 +352,11 @@ fi
 # ---- a whole-node sbatch job: the batch step ---------------------------------
 if id=$(sbatch --parsable --job-name=stream-copy --exclusive -c "$CPUS" -o "$WORK/log/sbatch-%j.out" \
 	--wrap 'exec sleep 300') && pid=$(job_task "$id"); then
-	check_managed sbatch stream-copy "$id" "$pid"
+	if check_managed sbatch stream-copy "$id" "$pid"; then
+		scancel "$id"
+		await_gone "$pid" || fail "sbatch job $id: still in the status after scancel"
+	fi
 	scancel "$id"
-	await_gone "$pid" || fail "sbatch job $id: still in the status after scancel"
 else
 	fail "sbatch job stream-copy did not start"
 fi
@@ -366,7 +373,7 @@ else
 		if e=$(await_entry leftAlone "$pid") && grep -q "^reason=Slurm job $id (nbody) is allocated" <<<"$e"; then
 			pass "srun job $id with CPUs $alloc of $CPUS: left alone ($(field reason "$e"))"
 		else
-			fail "srun job $id with CPUs $alloc of $CPUS: not left alone for its allocation: $e"
+			fail "srun job $id with CPUs $alloc of $CPUS: not left alone for its allocation: $(tr '\n' ' ' <<<"$e")"
 		fi
 		sleep 2 # a few more scans: still not pinned
 		if [ "$(allowed "$pid")" = "$before" ] && within "$before" "$alloc"; then
