@@ -9,6 +9,7 @@ import io.smtcheck.sched.Topology;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -171,7 +172,7 @@ final class Admission {
         List<Integer> allocated = new ArrayList<>(original);
         leader.cpuset().ifPresent(allocated::retainAll);
         List<Integer> all = topology.allCpus();
-        if (!new java.util.HashSet<>(allocated).containsAll(all)) {
+        if (!new HashSet<>(allocated).containsAll(all)) {
             return Optional.of(job.label() + " is allocated CPUs " + AffinityPolicy.cpuList(allocated)
                     + ", not all of the topology's " + AffinityPolicy.cpuList(all)
                     + ": a job is placed only on a node it has whole");

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The monitor for machines without the kernel modules: every interval it scans /proc for process
  * groups that were started with {@code smtcheck launch}, run in a Slurm job (reported with the
- * Slurm job id, see {@link SlurmJob}), or match a profile's process rule, and reports those that have run past the threshold; groups whose processes are all gone are
- * reported as exited. Reported groups are counted with perf_event_open (hardware cycles and
+ * Slurm job id, see {@link SlurmJob}), or match a profile's process rule, and reports those that
+ * have run past the threshold; groups whose processes are all gone are reported as exited. Reported groups are counted with perf_event_open (hardware cycles and
  * instructions where the CPU has them, on-CPU time otherwise); without perf, IPC is unknown.
  *
  * <p>The leader of each long-running group not yet reported is read afresh on every scan (one small
