@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, then runs every test: the native library's C++ tests
 # (ctest) and the Java tests (JUnit), both from Maven; checks of the built jar's command line; the
-# Debian packages (built, linted, installed, upgraded, removed and purged in a chroot); the kernel
-# modules' deployment (dkms, make install); their tests inside a QEMU guest, on Debian's
-# kernels, on a debug kernel built from Debian's source (once, then cached) and on Debian's arm64
-# kernel in an emulated arm64 machine whose PMU counts (modules cross-built); and the whole
-# system (daemon jar + modules) end to end inside a QEMU guest. Ends with one line
-# "N passed, N failed" over all of them and exits non-zero when anything failed.
+# Kubernetes manifest; the metrics endpoint scraped by a real Prometheus; the Debian packages
+# (built, linted, installed, upgraded, removed and purged in a chroot); the daemon with a real
+# one-node Slurm on this host; the kernel modules' deployment (dkms, make install); their tests
+# inside a QEMU guest, on Debian's kernels, on a debug kernel built from Debian's source (once,
+# then cached) and on Debian's arm64 kernel in an emulated arm64 machine whose PMU counts (modules
+# cross-built); and the whole system (daemon jar + modules) end to end inside a QEMU guest. Ends
+# with one line "N passed, N failed" over all of them and exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
@@ -72,8 +73,10 @@ if [ -f target/smtcheck-daemon.jar ]; then
 	counted_stage "the Kubernetes manifest and image definition" "kubernetes checks" scripts/k8s-test.sh
 	counted_stage "the metrics endpoint scraped by a real Prometheus" "metrics" scripts/metrics-test.sh
 	counted_stage "Debian packages: build, lintian, install, upgrade, remove, purge in a chroot" deb-test scripts/deb-test.sh
+	counted_stage "the daemon with a real Slurm on this host: munged, slurmctld, slurmd" slurm-test \
+		scripts/slurm-test.sh
 else
-	failed_stages+=("jar checks, kubernetes checks, metrics and deb-test (no jar was built)")
+	failed_stages+=("jar checks, kubernetes checks, metrics, deb-test and slurm-test (no jar was built)")
 fi
 counted_stage "deployment of the kernel modules: dkms and make install" dkms-test scripts/dkms-test.sh
 counted_stage "kernel modules in a QEMU guest" vm-test scripts/vm-test.sh

@@ -35,3 +35,7 @@ DEB_TEST_PACKAGES=(mmdebstrap lintian)
 
 # What the metrics endpoint's test against a real Prometheus needs (scripts/metrics-test.sh).
 METRICS_TEST_PACKAGES=(prometheus curl jq)
+
+# What the Slurm test needs (scripts/slurm-test.sh): a one-node cluster on this host, and python3
+# for reading the daemon's status.
+SLURM_TEST_PACKAGES=(slurm-wlm munge python3)

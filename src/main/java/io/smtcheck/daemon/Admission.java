@@ -4,10 +4,12 @@ package io.smtcheck.daemon;
 import io.smtcheck.model.Profile;
 import io.smtcheck.proc.ProcessIdentity;
 import io.smtcheck.proc.ProcessTable;
+import io.smtcheck.proc.SlurmJob;
 import io.smtcheck.sched.Topology;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,9 +74,15 @@ final class Admission {
         Optional<OriginalAffinity.Entry> record = originals.recall(d.pgid());
         List<Integer> pinnedBefore = record.map(OriginalAffinity.Entry::pinned).filter(current::equals).orElse(null);
         List<Integer> original = pinnedBefore != null ? record.get().cpus() : current;
-        Optional<String> refusal = policy.refusal(leader.get(), original, usableWithoutCpuset(), topology.allCpus());
+        Optional<String> refusal = processes.slurmJob(leader.get().pid())
+                .flatMap(job -> outsideAllocation(job, leader.get(), original))
+                .or(() -> policy.refusal(leader.get(), original, usableWithoutCpuset(), topology.allCpus()));
         Optional<Profile> profile = Optional.empty();
-        if (refusal.isEmpty()) {
+        if (refusal.isEmpty() && d.profileName() != null) {
+            // A Slurm job: its id is new with every submission, so its profile goes by name, and a
+            // profile filed under this id would never be used again.
+            profile = profiles.all().stream().filter(p -> p.name().equals(d.profileName())).findFirst();
+        } else if (refusal.isEmpty()) {
             profile = profiles.byJob(d.jobId());
             if (profile.isEmpty()) {
                 profiles.requestProfile(d.jobId(), d.name().isEmpty() ? "job " + d.jobId() : d.name());
@@ -150,6 +158,7 @@ final class Admission {
         }
         ManagedGroup g = new ManagedGroup(d.pgid(), d.jobId(), workers, d.workers(), name, a.profile().orElse(null),
                 a.original(), a.current(), a.command());
+        g.profileName = d.profileName();
         g.pin(new Pin(null, a.pinnedBefore()));
         g.expected = a.current();
         state.groups.put(g.pgid, g);
@@ -162,6 +171,30 @@ final class Admission {
             return command;
         }
         return command.substring(0, COMMAND_LENGTH - 3) + "...";
+    }
+
+    /**
+     * Why a Slurm job's group must be left alone: the planner places a workload anywhere in the
+     * topology, so a job may be managed only when its allocation on this node holds every CPU of
+     * the topology; pins then lie within the allocation by construction. The allocation is what
+     * both its cgroup's cpuset (task/cgroup) and its affinity as Slurm bound it (task/affinity)
+     * allow, and no more CPUs than SLURM_CPUS_ON_NODE says (where no task plugin binds it).
+     */
+    private Optional<String> outsideAllocation(SlurmJob job, ProcessIdentity leader, List<Integer> original) {
+        List<Integer> allocated = new ArrayList<>(original);
+        leader.cpuset().ifPresent(allocated::retainAll);
+        List<Integer> all = topology.allCpus();
+        if (!new HashSet<>(allocated).containsAll(all)) {
+            return Optional.of(job.label() + " is allocated CPUs " + AffinityPolicy.cpuList(allocated)
+                    + ", not all of the topology's " + AffinityPolicy.cpuList(all)
+                    + ": a job is placed only on a node it has whole");
+        }
+        if (job.cpusOnNode().isPresent() && job.cpusOnNode().getAsInt() < all.size()) {
+            return Optional.of(job.label() + " is allocated " + job.cpusOnNode().getAsInt()
+                    + " CPUs on this node (SLURM_CPUS_ON_NODE), fewer than the topology's " + all.size()
+                    + ": a job is placed only on a node it has whole");
+        }
+        return Optional.empty();
     }
 
     /** Remembers a group as not the daemon's to manage, until it is gone or its pgid names another group. */

@@ -490,7 +490,9 @@ public final class Daemon {
         lastProfileCheck = now;
         Map<Integer, Integer> waiting = new HashMap<>(); // pgid to job id
         synchronized (this) {
-            state.groups.values().stream().filter(g -> g.profile == null).forEach(g -> waiting.put(g.pgid, g.jobId));
+            // A Slurm job's profile goes by name (profileName), never by its job id.
+            state.groups.values().stream().filter(g -> g.profile == null && g.profileName == null)
+                    .forEach(g -> waiting.put(g.pgid, g.jobId));
         }
         Map<Integer, Profile> found = new HashMap<>();
         waiting.forEach((pgid, job) -> profiles.byJob(job).ifPresent(p -> found.put(pgid, p)));

@@ -14,6 +14,8 @@ final class ManagedGroup {
     /** The workers as the monitor reported them (before {@link #workers} was bounded by the topology). */
     final int reportedWorkers;
     final String name;
+    /** The name its profile goes by instead of its job id (a Slurm job's), or null. */
+    String profileName;
     /** Null while the job has no profile (it then has neutral scores). */
     Profile profile;
     /** The CPUs the group's leader had before it was first pinned: what a restore puts back. */

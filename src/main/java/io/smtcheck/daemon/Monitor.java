@@ -19,8 +19,17 @@ public interface Monitor extends AutoCloseable {
     sealed interface Event permits Detected, Exited, SlotAssigned, Reattached {
     }
 
-    /** A group has run past the threshold (or was asked about): the daemon should place it. */
-    record Detected(int pgid, int jobId, int workers, long runtimeSeconds, String name) implements Event {
+    /**
+     * A group has run past the threshold (or was asked about): the daemon should place it. Its
+     * profile is the one of {@code jobId}, else, where {@code profileName} is set (a Slurm job, whose
+     * id is new with every submission), the one of that name.
+     */
+    record Detected(int pgid, int jobId, int workers, long runtimeSeconds, String name, String profileName)
+            implements Event {
+        /** A group whose profile is known by its job id alone. */
+        Detected(int pgid, int jobId, int workers, long runtimeSeconds, String name) {
+            this(pgid, jobId, workers, runtimeSeconds, name, null);
+        }
     }
 
     /** Every process of the group has exited (or the group was removed). */

@@ -9,6 +9,7 @@ import io.smtcheck.model.Profile;
 import io.smtcheck.proc.LaunchRegistry;
 import io.smtcheck.proc.ProcessGroup;
 import io.smtcheck.proc.ProcessTable;
+import io.smtcheck.proc.SlurmJob;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,9 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The monitor for machines without the kernel modules: every interval it scans /proc for process
- * groups that either were started with {@code smtcheck launch} or match a profile's process rule,
- * and reports those that have run past the threshold; groups whose processes are all gone are
- * reported as exited. Reported groups are counted with perf_event_open (hardware cycles and
+ * groups that were started with {@code smtcheck launch}, run in a Slurm job (reported with the
+ * Slurm job id, see {@link SlurmJob}), or match a profile's process rule, and reports those that
+ * have run past the threshold; groups whose processes are all gone are reported as exited. Reported groups are counted with perf_event_open (hardware cycles and
  * instructions where the CPU has them, on-CPU time otherwise); without perf, IPC is unknown.
  *
  * <p>The leader of each long-running group not yet reported is read afresh on every scan (one small
@@ -148,9 +149,6 @@ final class UserspaceMonitor implements Monitor {
                 known = profiles.all();
                 anyRule = known.stream().anyMatch(p -> p.match() != null);
             }
-            if (!anyRule) {
-                continue;
-            }
             // Read afresh: a leader that execs keeps its pid, and a cached name would hide the new program.
             ProcessTable.Program leader = processes.program(g.leaderPid());
             if (leader == null) {
@@ -160,7 +158,14 @@ final class UserspaceMonitor implements Monitor {
             if (before != null && before.profiles() == known && before.leader().equals(leader)) {
                 continue; // this very program was checked against these very profiles already
             }
-            Profile match = match(leader, known);
+            Optional<SlurmJob> job = processes.slurmJob(leader.pid()).filter(j -> j.isWorkload(leader.comm()));
+            if (job.isPresent()) {
+                events.add(slurmJob(g, job.get(), leader, known));
+                reported.add(g.pgid());
+                unmatched.remove(g.pgid());
+                continue;
+            }
+            Profile match = anyRule ? match(leader, known) : null;
             if (match == null) {
                 unmatched.put(g.pgid(), new Checked(known, leader));
             } else {
@@ -219,6 +224,25 @@ final class UserspaceMonitor implements Monitor {
         } catch (KernelCallException e) {
             // Counting is best effort: a group that cannot be counted is still placed.
         }
+    }
+
+    /**
+     * The report of a Slurm job's group: the Slurm job id as its job id, and as its profile the one
+     * named as the job, else one whose process rule matches, else none (never the profile whose job
+     * id happens to equal the Slurm one). Its workers: the profile's, else the CPUs per task asked for.
+     */
+    private Detected slurmJob(ProcessGroup g, SlurmJob job, ProcessTable.Program leader, List<Profile> known) {
+        Profile profile = job.name().isEmpty() ? null
+                : known.stream().filter(p -> p.name().equals(job.name())).findFirst().orElse(null);
+        if (profile == null) {
+            profile = match(leader, known);
+        }
+        int workers = profile != null ? profile.workers() : job.cpusPerTask().orElse(1);
+        String name = job.name().isEmpty() ? leader.comm() : job.name();
+        LOG.info("group {} is {}{}", g.pgid(), job.label(),
+                profile == null ? ", which matches no profile" : ", profile " + profile.label());
+        return new Detected(g.pgid(), job.jobId(), workers, (long) g.ageSeconds(), name,
+                profile == null ? "" : profile.name());
     }
 
     private Profile match(ProcessTable.Program leader, List<Profile> known) {

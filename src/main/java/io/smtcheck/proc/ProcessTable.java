@@ -200,6 +200,11 @@ public final class ProcessTable {
         return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.startTicks());
     }
 
+    /** The Slurm job a process runs in (see {@link SlurmJob}); empty when none, or when it is gone. */
+    public java.util.Optional<SlurmJob> slurmJob(int pid) {
+        return SlurmJob.of(proc, pid);
+    }
+
     /** The tasks (threads) of a process; empty when it is gone. */
     public List<Integer> tasks(int pid) {
         List<Integer> out = new ArrayList<>();

@@ -156,6 +156,34 @@ class UserspaceMonitorTest {
     }
 
     @Test
+    void slurmJobsAreReportedWithTheSlurmJobIdAndTheProfileOfTheirName() throws Exception {
+        // Started as Slurm's task plugins leave a task that cgroups do not track (proctrack/linuxproc): the
+        // environment names the job. Job 902 is also a profile's job id, which must not be taken for it.
+        int named = start("env", "SLURM_JOB_ID=902", "SLURM_JOB_NAME=dgemm", "sleep", "30");
+        int unnamed = start("env", "SLURM_JOB_ID=903", "SLURM_JOB_NAME=no-such-profile", "SLURM_CPUS_PER_TASK=3",
+                "sleep", "30");
+        int ruled = start("env", "SLURM_JOB_ID=904", "SLURM_JOB_NAME=interactive", "sh", "-c", "sleep 30; :");
+        for (int pgid : List.of(named, unnamed, ruled)) {
+            await("env to exec", () -> !"env".equals(comm(pgid)));
+        }
+        List<Profile> all = List.of(
+                profile(101, "dgemm", new ProcessMatch("dgemm", null)),
+                profile(902, "by-id-only", null),
+                profile(905, "shell", new ProcessMatch("sh", null)));
+        List<Monitor.Event> events = monitor(all).scan();
+        assertEquals(new Monitor.Detected(named, 902, 1, 0, "dgemm", "dgemm"), reportOf(events, named));
+        assertEquals(new Monitor.Detected(unnamed, 903, 3, 0, "no-such-profile", ""), reportOf(events, unnamed));
+        assertEquals(new Monitor.Detected(ruled, 904, 1, 0, "interactive", "shell"), reportOf(events, ruled));
+    }
+
+    /** The group's report, its runtime zeroed (it depends on when the scan ran). */
+    private static Monitor.Detected reportOf(List<Monitor.Event> events, int pgid) {
+        Monitor.Detected d = events.stream().filter(e -> e instanceof Monitor.Detected x && x.pgid() == pgid)
+                .map(e -> (Monitor.Detected) e).findFirst().orElseThrow(() -> new AssertionError(pgid + ": " + events));
+        return new Monitor.Detected(d.pgid(), d.jobId(), d.workers(), 0, d.name(), d.profileName());
+    }
+
+    @Test
     void aLeaderThatExecsAfterItsFirstScanIsDetected() throws Exception {
         // A job script that waits, then becomes the real program: a copy of sleep under a name of its own.
         Path program = dir.resolve("smtck-execd");
