@@ -65,7 +65,10 @@ install -m 0644 "$jar" "$lib/smtcheck-daemon.jar"
 install -m 0644 "$native" "$lib/libsmtcheck.so"
 install -m 0755 "$tools/smtcheck-inject" "$tools/smtcheck-runner" "$tools/smtcheck-status" "$lib/bin/"
 install -m 0644 trained_model/*.json "$share/trained_model/"
+# README's links point into docs/: the pages go beside it.
+install -d -m 0755 "$DESTDIR$PREFIX/share/doc/smtcheck/docs"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/smtcheck/README.md"
+install -m 0644 docs/*.md "$DESTDIR$PREFIX/share/doc/smtcheck/docs/"
 # The manual pages the build wrote from the commands themselves (smtcheck(1), smtcheck-run(1), ...).
 man_dir=$DESTDIR$PREFIX/share/man
 install -d -m 0755 "$man_dir/man1" "$man_dir/man5"

@@ -56,6 +56,8 @@ check "launch returns the command's exit code" 7 "runs as process group" \
 	java -jar "$jar" launch --job 1 --state-dir "$tmp/state" -- sh -c 'exit 7'
 check "staged install" 0 "installed smtcheck under $tmp/stage/usr/local" \
 	env DESTDIR="$tmp/stage" scripts/install.sh --no-build
+check "installed documentation: README and the pages it links" 0 "docs/operating.md" \
+	ls "$tmp/stage/usr/local/share/doc/smtcheck/README.md" "$tmp/stage/usr/local/share/doc/smtcheck/docs/operating.md"
 check "installed files" 0 "smtcheck-daemon.jar" ls "$tmp/stage/usr/local/lib/smtcheck" "$tmp/stage/etc/systemd/system/smtcheck.service" \
 	"$tmp/stage/etc/smtcheck/smtcheck.conf" "$tmp/stage/usr/local/bin/smtcheck"
 # A page renders without a troff warning; prints it.
