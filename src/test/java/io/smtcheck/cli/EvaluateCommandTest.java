@@ -99,6 +99,37 @@ class EvaluateCommandTest {
     }
 
     @Test
+    void everyPngHasAnSvgBesideItWithTheChartsText() throws Exception {
+        Path plots = Files.createDirectory(dir.resolve("plots"));
+        CliRun r = run("evaluate", "--replay", "sample", "--generate", "20", "--cores", "4", "--policy", "linux,smt-off",
+                "--plots", plots.toString());
+        assertEquals(0, r.code(), r.err());
+        String[][] expected = {
+            {"slowdown-cdf", "Slowdown CDF", "smt-off"},
+            {"stp", "System throughput (STP) per policy", "linux"},
+            {"timeline-linux", "Placements under linux", "dgemm"},
+            {"timeline-smt-off", "Placements under smt-off", "seconds"},
+        };
+        try (var pngs = Files.list(plots)) {
+            assertEquals(4, pngs.filter(p -> p.toString().endsWith(".png")).count());
+        }
+        for (String[] e : expected) {
+            Path svg = plots.resolve(e[0] + ".svg");
+            assertTrue(r.err().contains("wrote " + svg), r.err());
+            var factory = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+            factory.setNamespaceAware(true);
+            // Batik names the SVG 1.0 DTD; parsing must not reach out for it.
+            factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+            org.w3c.dom.Document doc = factory.newDocumentBuilder().parse(svg.toFile());
+            assertEquals("svg", doc.getDocumentElement().getLocalName(), e[0]);
+            assertEquals("http://www.w3.org/2000/svg", doc.getDocumentElement().getNamespaceURI(), e[0]);
+            String text = doc.getDocumentElement().getTextContent();
+            assertTrue(text.contains(e[1]), e[0] + ": title missing: " + text);
+            assertTrue(text.contains(e[2]), e[0] + ": '" + e[2] + "' missing: " + text);
+        }
+    }
+
+    @Test
     void aTableByDefault() {
         CliRun r = run("evaluate", "--replay", "sample", "--generate", "10", "--cores", "2");
         assertEquals(0, r.code(), r.err());
