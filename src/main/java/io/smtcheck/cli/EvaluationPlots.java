@@ -55,7 +55,7 @@ final class EvaluationPlots {
         save(dir, "slowdown-cdf", slowdownCdf(results), written);
         save(dir, "stp", stp(results), written);
         if (cpus.size() <= TIMELINE_MAX_CPUS) {
-            for (RunResult r : results) {
+            for (RunResult r : results.stream().filter(r -> !r.timeline().isEmpty()).toList()) {
                 save(dir, "timeline-" + r.policy().label(), timeline(r, cpus), written);
             }
         }
