@@ -103,7 +103,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Path writeTrace;
 
     @Option(names = "--plots", paramLabel = "DIR",
-            description = "Also draw PNG plots there: the slowdown CDF, STP per policy, each policy's placements over"
+            description = "Also draw plots there, each as PNG and SVG: the slowdown CDF, STP per policy, each policy's placements over"
                 + " time (hosts of up to " + EvaluationPlots.TIMELINE_MAX_CPUS + " hardware threads).")
     Path plots;
 
