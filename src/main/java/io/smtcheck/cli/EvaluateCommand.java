@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
         description = {
             "Compares placements of one load: Linux's own (no pinning), random pairing, smtcheck's planner,"
                 + " the oracle (planning on the true slowdowns) and one thread per core (SMT off).",
-            "%n--live runs the load for real on this machine, policy after policy (linux, random, smt-off): each"
+            "%n--live runs the load for real on this machine, policy after policy (linux, random, smtcheck with the"
+                + " real daemon, smt-off): each"
                 + " job a process group of its own, a built-in payload (an injector resource RESOURCE[@INTENSITY]) or"
                 + " the trace's own command; each job's time alone is measured first. --state FILE keeps each"
                 + " finished policy, so that an interrupted evaluation resumes.",
@@ -113,7 +114,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--policy", paramLabel = "NAME", split = ",",
             description = "Policies to run, in order. Default: linux,random,smtcheck,oracle,smt-off; with --live"
-                + " linux,random,smt-off.")
+                + " linux,random,smtcheck,smt-off.")
     List<String> policies;
 
     @Option(names = "--min-gain", paramLabel = "FRACTION", defaultValue = "0.02",
@@ -195,7 +196,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     private List<Policy> chosenPolicies() {
         List<String> names = policies != null ? policies
-                : mode.live ? List.of("linux", "random", "smt-off") : List.of("linux", "random", "smtcheck", "oracle", "smt-off");
+                : mode.live ? List.of("linux", "random", "smtcheck", "smt-off") : List.of("linux", "random", "smtcheck", "oracle", "smt-off");
         List<Policy> chosen = new ArrayList<>();
         for (String p : names) {
             try {
@@ -214,9 +215,6 @@ final class EvaluateCommand implements Callable<Integer> {
         for (Policy p : chosen) {
             if (p == Policy.ORACLE) {
                 throw usage("--policy oracle plans on the true slowdowns, which a live run does not know: use --replay");
-            }
-            if (p == Policy.SMTCHECK) {
-                throw usage("--policy smtcheck does not run live yet: --live runs linux, random and smt-off");
             }
         }
         if (mode.live && (spec.commandLine().getParseResult().hasMatchedOption("--cores") || profiles != null
@@ -239,7 +237,9 @@ final class EvaluateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String key = LiveState.keyOf(trace, "topology " + host.toString() + "; time limit " + timeLimit + "; seed " + seed.seed);
         LiveState saved = state != null ? LiveState.open(state, key, trace) : null;
-        LiveRun runner = new LiveRun(host, seed.seed, timeLimit, CALIBRATION_SECONDS);
+        List<String> smtcheck = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName());
+        LiveRun runner = new LiveRun(host, seed.seed, timeLimit, CALIBRATION_SECONDS, smtcheck, minGain);
         LiveRun.Prepared prepared = saved != null ? saved.prepared() : null;
         if (prepared == null) {
             err.println(spec.name() + ": measuring each job alone");
@@ -308,6 +308,12 @@ final class EvaluateCommand implements Callable<Integer> {
                 for (LiveResult.Failure f : r.failures()) {
                     out.printf(Locale.ROOT, "%s: job %s failed with exit status %d%s%n", r.run().policy().label(),
                             f.jobId(), f.exitStatus(), f.message().isEmpty() ? "" : ": " + f.message());
+                }
+            }
+            for (LiveResult r : results.values()) {
+                if (r.daemon() != null) {
+                    out.printf(Locale.ROOT, "%s: the daemon used %.2f s of CPU and at most %d KiB of memory%n",
+                            r.run().policy().label(), r.daemon().cpuSeconds(), r.daemon().maxRssKib());
                 }
             }
             if (!prepared.endless().isEmpty()) {
@@ -478,6 +484,10 @@ final class EvaluateCommand implements Callable<Integer> {
                     failed.add(Map.of("id", f.jobId(), "exit_status", f.exitStatus(), "message", f.message()));
                 }
                 run.put("failed", failed);
+                if (l.daemon() != null) {
+                    run.put("daemon_cpu_s", finite(l.daemon().cpuSeconds()));
+                    run.put("daemon_max_rss_kib", l.daemon().maxRssKib());
+                }
             } else {
                 run.put("plans", r.plans());
             }

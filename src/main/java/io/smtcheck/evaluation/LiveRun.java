@@ -3,6 +3,8 @@ package io.smtcheck.evaluation;
 
 import io.smtcheck.os.Signals;
 import io.smtcheck.proc.GroupLauncher;
+import io.smtcheck.proc.LaunchRegistry;
+import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.sched.GroupAffinity;
 import io.smtcheck.sched.Topology;
 import java.io.BufferedReader;
@@ -43,6 +45,8 @@ public final class LiveRun {
     private final long seed;
     private final double timeLimit;
     private final double calibrationSeconds;
+    private final List<String> smtcheck;
+    private final double minGain;
 
     /** What a run tells as it goes: for progress and for checks from outside. */
     public interface Listener {
@@ -67,6 +71,16 @@ public final class LiveRun {
      * @param calibrationSeconds how long a built-in payload runs alone to measure its rate of work
      */
     public LiveRun(Topology topology, long seed, double timeLimit, double calibrationSeconds) {
+        this(topology, seed, timeLimit, calibrationSeconds, List.of(), 0.02);
+    }
+
+    /**
+     * @param smtcheck the command that runs smtcheck ({@code java -cp ... io.smtcheck.cli.Main}), for
+     *                 the smtcheck policy's daemon
+     * @param minGain  the daemon's {@code --min-gain}
+     */
+    public LiveRun(Topology topology, long seed, double timeLimit, double calibrationSeconds, List<String> smtcheck,
+            double minGain) {
         if (!(timeLimit > 0)) {
             throw new IllegalArgumentException("time limit: " + timeLimit + " is not more than 0 seconds");
         }
@@ -74,6 +88,8 @@ public final class LiveRun {
         this.seed = seed;
         this.timeLimit = timeLimit;
         this.calibrationSeconds = calibrationSeconds;
+        this.smtcheck = List.copyOf(smtcheck);
+        this.minGain = minGain;
     }
 
     /**
@@ -223,10 +239,30 @@ public final class LiveRun {
         return new Started(p, begin, stderr);
     }
 
-    /** Runs the prepared load under {@code policy}: linux, random or smt-off. */
+    /** Runs the prepared load under {@code policy}: linux, random, smt-off or smtcheck. */
     public LiveResult run(Prepared load, Policy policy, Listener listener) throws IOException, InterruptedException {
+        if (policy == Policy.SMTCHECK) {
+            Path dir = Files.createTempDirectory("smtcheck-live-daemon-");
+            Daemon daemon = null;
+            LiveResult r;
+            try {
+                daemon = Daemon.start(smtcheck, topology, minGain, dir);
+                r = run(load, policy, listener, daemon);
+            } finally {
+                if (daemon != null) {
+                    daemon.close();
+                }
+                deleteTree(dir);
+            }
+            return new LiveResult(r.run(), r.killed(), r.failures(), daemon.usage());
+        }
+        return run(load, policy, listener, null);
+    }
+
+    private LiveResult run(Prepared load, Policy policy, Listener listener, Daemon daemon)
+            throws IOException, InterruptedException {
         List<Integer> usable = switch (policy) {
-            case LINUX, RANDOM -> topology.allCpus();
+            case LINUX, RANDOM, SMTCHECK -> topology.allCpus();
             case SMT_OFF -> firstThreads();
             default -> throw new IllegalArgumentException("policy " + policy.label() + " does not run live");
         };
@@ -252,7 +288,7 @@ public final class LiveRun {
                 for (var it = waiting.iterator(); it.hasNext();) {
                     Trace.Job j = it.next();
                     List<Integer> cpus = List.of();
-                    if (policy != Policy.LINUX) {
+                    if (policy == Policy.RANDOM || policy == Policy.SMT_OFF) {
                         if (free.isEmpty()) {
                             break;
                         }
@@ -264,6 +300,10 @@ public final class LiveRun {
                         s.cpus = cpus;
                         pins++;
                     }
+                    if (daemon != null) {
+                        daemon.launch(s, j, jobs.indexOf(j) + 1);
+                        s.cpus = allowed(s.pgid);
+                    }
                     running.put(j.id(), s);
                     it.remove();
                     listener.started(j, s.pgid, cpus);
@@ -273,6 +313,14 @@ public final class LiveRun {
                     Started s = e.getValue();
                     if (s.process.isAlive()) {
                         s.migrations = Math.max(s.migrations, migrationsOf(s.pgid));
+                        if (daemon != null) {
+                            // The daemon pins; a change of the leader's affinity is one of its pins.
+                            List<Integer> now2 = allowed(s.pgid);
+                            if (!now2.isEmpty() && !now2.equals(s.cpus)) {
+                                pins++;
+                                s.cpus = now2;
+                            }
+                        }
                         continue;
                     }
                     s.exited.join();
@@ -283,7 +331,9 @@ public final class LiveRun {
                         failures.add(new LiveResult.Failure(e.getKey(), status, s.lastErrorLine()));
                     }
                     migrations += s.migrations;
-                    free.addAll(s.cpus);
+                    if (daemon == null) {
+                        free.addAll(s.cpus);
+                    }
                     s.stop();
                     it.remove();
                     listener.ended(++ended);
@@ -324,6 +374,139 @@ public final class LiveRun {
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (GroupAffinity.pin(s.pgid, cpus).tasks() == 0 && s.process.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(1);
+        }
+    }
+
+    /** The CPUs the leader of {@code pgid} may run on; empty once it is gone. */
+    private static List<Integer> allowed(int pid) {
+        try {
+            return GroupAffinity.of(pid);
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // a temporary directory left behind is harmless
+        }
+    }
+
+    /**
+     * The real daemon ({@code smtcheck run}) with its userspace monitor, as a process of its own,
+     * on the run's topology: it places the groups recorded as {@code smtcheck launch} records them
+     * when the kernel modules are absent, once they have run its shortest threshold (1 s).
+     */
+    private static final class Daemon implements AutoCloseable {
+        private static final double TICKS_PER_SECOND = 100; // USER_HZ, fixed by the kernel's ABI for /proc
+        private final Process process;
+        private final LaunchRegistry launched;
+        private final ProcessTable table = new ProcessTable();
+        private long maxRssKib;
+        /** Its CPU ticks once it was up: its own start is not part of the run. */
+        private long startTicks;
+
+        private Daemon(Process process, Path stateDir) {
+            this.process = process;
+            this.launched = new LaunchRegistry(stateDir.resolve("launched"));
+        }
+
+        static Daemon start(List<String> smtcheck, Topology topology, double minGain, Path dir)
+                throws IOException, InterruptedException {
+            if (smtcheck.isEmpty()) {
+                throw new IllegalStateException("no smtcheck command to start the daemon with");
+            }
+            List<String> argv = new ArrayList<>(List.of("setsid"));
+            argv.addAll(smtcheck);
+            Path socket = dir.resolve("control.sock");
+            argv.addAll(List.of("run", "--userspace", "--threshold", "1", "--interval", "0.2", "--min-gain",
+                    Double.toString(minGain), "--topology", topology.toString(), "--state-dir", dir.toString(),
+                    "--socket", socket.toString(), "--data-dir", dir.resolve("data").toString()));
+            Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(dir.resolve("daemon.log").toFile()).start();
+            LIVE_GROUPS.add((int) p.pid());
+            Daemon d = new Daemon(p, dir);
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.exists(socket)) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    d.close();
+                    List<String> log = Files.readAllLines(dir.resolve("daemon.log"));
+                    throw new IllegalStateException("the daemon did not start: "
+                            + (log.isEmpty() ? "no output" : log.get(log.size() - 1)));
+                }
+                Thread.sleep(20);
+            }
+            long[] f = stat((int) p.pid());
+            d.startTicks = f.length > 0 ? f[1] + f[2] : 0;
+            return d;
+        }
+
+        /** Records the job's group for the daemon's userspace monitor, as {@code smtcheck launch} does. */
+        void launch(Started s, Trace.Job job, int jobId) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (!leadsItsGroup(s.pgid) && s.process.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            long start = table.startTicks(s.pgid).orElse(-1);
+            launched.add(new LaunchRegistry.Entry(s.pgid, jobId, job.workers(), job.payload(),
+                    java.time.Instant.now().getEpochSecond(), start));
+            sampleRss();
+        }
+
+        private static boolean leadsItsGroup(int pid) {
+            long[] f = stat(pid);
+            return f.length > 0 && f[0] == pid;
+        }
+
+        /** From /proc/PID/stat: pgrp, utime and stime in ticks; empty when it cannot be read. */
+        private static long[] stat(int pid) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return new long[] {Long.parseLong(f[2]), Long.parseLong(f[11]), Long.parseLong(f[12])};
+            } catch (IOException | RuntimeException e) {
+                return new long[0];
+            }
+        }
+
+        private void sampleRss() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+                    if (line.startsWith("VmHWM:")) {
+                        maxRssKib = Math.max(maxRssKib, Long.parseLong(line.replaceAll("[^0-9]", "")));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone: keep what was seen
+            }
+        }
+
+        /** Its CPU time over the run (from the moment its socket was up) and its peak resident memory. */
+        LiveResult.DaemonUsage usage() {
+            return usage;
+        }
+
+        private LiveResult.DaemonUsage usage = new LiveResult.DaemonUsage(Double.NaN, 0);
+
+        @Override
+        public void close() {
+            sampleRss();
+            long[] f = stat((int) process.pid());
+            if (f.length > 0) {
+                usage = new LiveResult.DaemonUsage((f[1] + f[2] - startTicks) / TICKS_PER_SECOND, maxRssKib);
+            }
+            process.destroy(); // SIGTERM: it stops cleanly
+            try {
+                if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    GroupLauncher.signal((int) process.pid(), Signals.SIGKILL);
+                    process.waitFor();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            LIVE_GROUPS.remove((int) process.pid());
         }
     }
 
