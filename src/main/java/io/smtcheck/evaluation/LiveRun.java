@@ -315,10 +315,10 @@ public final class LiveRun {
                         s.migrations = Math.max(s.migrations, migrationsOf(s.pgid));
                         if (daemon != null) {
                             // The daemon pins; a change of the leader's affinity is one of its pins.
-                            List<Integer> now2 = allowed(s.pgid);
-                            if (!now2.isEmpty() && !now2.equals(s.cpus)) {
+                            List<Integer> affinity = allowed(s.pgid);
+                            if (!affinity.isEmpty() && !affinity.equals(s.cpus)) {
                                 pins++;
-                                s.cpus = now2;
+                                s.cpus = affinity;
                             }
                         }
                         continue;
