@@ -34,7 +34,7 @@ class PackageDependenciesTest {
             Map.entry("control", Set.of("proc")),
             Map.entry("profiling", Set.of("model", "profiles", "sched")),
             Map.entry("profiles", Set.of("model")),
-            Map.entry("evaluation", Set.of("model", "sched")),
+            Map.entry("evaluation", Set.of("model", "os", "proc", "profiling", "sched")),
             Map.entry("kernel", Set.of("os")),
             Map.entry("proc", Set.of("os")),
             Map.entry("sched", Set.of("model", "os")),

@@ -2,6 +2,10 @@
 package io.smtcheck.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.smtcheck.evaluation.LiveResult;
+import io.smtcheck.evaluation.LiveRun;
+import io.smtcheck.evaluation.LivePayloads;
+import io.smtcheck.evaluation.LiveState;
 import io.smtcheck.evaluation.LoadGenerator;
 import io.smtcheck.evaluation.Policy;
 import io.smtcheck.evaluation.Replay;
@@ -37,6 +41,11 @@ import picocli.CommandLine.Option;
         description = {
             "Compares placements of one load: Linux's own (no pinning), random pairing, smtcheck's planner,"
                 + " the oracle (planning on the true slowdowns) and one thread per core (SMT off).",
+            "%n--live runs the load for real on this machine, policy after policy (linux, random, smtcheck with the"
+                + " real daemon, smt-off): each"
+                + " job a process group of its own, a built-in payload (an injector resource RESOURCE[@INTENSITY]) or"
+                + " the trace's own command; each job's time alone is measured first. --state FILE keeps each"
+                + " finished policy, so that an interrupted evaluation resumes.",
             "%n--replay simulates the load on a pairwise slowdown matrix: deterministic, the same seed gives"
                 + " the same output. The matrix is a file {\"workloads\":[...],\"slowdown\":[[...]]} (slowdown[i][j]:"
                 + " of workload i beside j), a data file whose co-run samples give it (and whose profiles smtcheck"
@@ -55,9 +64,25 @@ final class EvaluateCommand implements Callable<Integer> {
         Integer generate;
     }
 
-    @Option(names = "--replay", required = true, paramLabel = "MATRIX|sample",
-            description = "Simulate on this slowdown matrix, data file, or 'sample' (the shipped data).")
-    String replay;
+    /** Exactly one way to run. */
+    static final class Mode {
+        @Option(names = "--replay", required = true, paramLabel = "MATRIX|sample",
+                description = "Simulate on this slowdown matrix, data file, or 'sample' (the shipped data).")
+        String replay;
+
+        @Option(names = "--live", required = true, description = "Run the jobs for real on this machine.")
+        boolean live;
+    }
+
+    @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    Mode mode;
+
+    @Option(names = "--state", paramLabel = "FILE",
+            description = "With --live: keep each finished policy's result here and skip those already there.")
+    Path state;
+
+    @Mixin
+    TopologyOption topology;
 
     @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
     Load load;
@@ -67,7 +92,8 @@ final class EvaluateCommand implements Callable<Integer> {
     double rate;
 
     @Option(names = "--mix", paramLabel = "NAME", split = ",",
-            description = "With --generate: the payloads drawn from. Default: every workload of the matrix.")
+            description = "With --generate: the payloads drawn from. Default: every workload of the matrix, or with"
+                + " --live every built-in payload.")
     List<String> mix;
 
     @Option(names = "--work", paramLabel = "MIN:MAX", defaultValue = "10:60",
@@ -78,7 +104,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Path writeTrace;
 
     @Option(names = "--plots", paramLabel = "DIR",
-            description = "Also draw PNG plots there: the slowdown CDF, STP per policy, each policy's placements over"
+            description = "Also draw plots there, each as PNG and SVG: the slowdown CDF, STP per policy, each policy's placements over"
                 + " time (hosts of up to " + EvaluationPlots.TIMELINE_MAX_CPUS + " hardware threads).")
     Path plots;
 
@@ -87,8 +113,8 @@ final class EvaluateCommand implements Callable<Integer> {
     int cores;
 
     @Option(names = "--policy", paramLabel = "NAME", split = ",",
-            defaultValue = "linux,random,smtcheck,oracle,smt-off",
-            description = "Policies to run, in order. Default: ${DEFAULT-VALUE}.")
+            description = "Policies to run, in order. Default: linux,random,smtcheck,oracle,smt-off; with --live"
+                + " linux,random,smtcheck,smt-off.")
     List<String> policies;
 
     @Option(names = "--min-gain", paramLabel = "FRACTION", defaultValue = "0.02",
@@ -96,7 +122,8 @@ final class EvaluateCommand implements Callable<Integer> {
     double minGain;
 
     @Option(names = "--time-limit", paramLabel = "SECONDS", defaultValue = "86400",
-            description = "Per run: jobs not ended by then count as unfinished. Default: ${DEFAULT-VALUE}.")
+            description = "Per run: jobs not ended by then count as unfinished (with --live: are killed)."
+                + " Default: ${DEFAULT-VALUE}.")
     double timeLimit;
 
     @Option(names = "--profiles", paramLabel = "FILE",
@@ -123,16 +150,15 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         checkOptions();
-        List<Policy> chosen = new ArrayList<>();
-        for (String p : policies) {
-            try {
-                chosen.add(Policy.ofLabel(p));
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--policy: " + e.getMessage());
-            }
+        List<Policy> chosen = chosenPolicies();
+        if (mode.live) {
+            return live(chosen);
+        }
+        if (state != null || topology.spec != null) {
+            throw usage("--state and --topology need --live");
         }
         Inputs inputs = readInputs();
-        Trace trace = load.trace != null ? readTrace(load.trace) : generate(inputs.truth());
+        Trace trace = load.trace != null ? readTrace(load.trace) : generate(inputs.truth().workloads());
         String traceSource = load.trace != null ? load.trace.toString()
                 : "generated: " + load.generate + " jobs, seed " + seed.seed + ", " + rate + " per second";
         trace.requirePayloads(new java.util.HashSet<>(inputs.truth().workloads()),
@@ -168,6 +194,147 @@ final class EvaluateCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    private List<Policy> chosenPolicies() {
+        List<String> names = policies != null ? policies
+                : mode.live ? List.of("linux", "random", "smtcheck", "smt-off") : List.of("linux", "random", "smtcheck", "oracle", "smt-off");
+        List<Policy> chosen = new ArrayList<>();
+        for (String p : names) {
+            try {
+                chosen.add(Policy.ofLabel(p));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--policy: " + e.getMessage());
+            }
+        }
+        return chosen;
+    }
+
+    /** How long a built-in payload runs alone to measure its rate of work. */
+    private static final double CALIBRATION_SECONDS = 0.5;
+
+    private int live(List<Policy> chosen) throws Exception {
+        for (Policy p : chosen) {
+            if (p == Policy.ORACLE) {
+                throw usage("--policy oracle plans on the true slowdowns, which a live run does not know: use --replay");
+            }
+        }
+        if (mode.live && (spec.commandLine().getParseResult().hasMatchedOption("--cores") || profiles != null
+                || model != null)) {
+            throw usage("--cores, --profiles and --model apply to --replay; --live runs on --topology");
+        }
+        Topology host;
+        try {
+            host = topology.topology();
+        } catch (IllegalArgumentException e) {
+            throw usage("--topology: " + e.getMessage());
+        }
+        Trace trace = load.trace != null ? readTrace(load.trace) : generate(LivePayloads.RESOURCES);
+        String traceSource = load.trace != null ? load.trace.toString()
+                : "generated: " + load.generate + " jobs, seed " + seed.seed + ", " + rate + " per second";
+        LivePayloads.requireRunnable(trace, load.trace != null ? load.trace.toString() : "--mix");
+        if (writeTrace != null) {
+            writeText(writeTrace, trace.format());
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        String key = LiveState.keyOf(trace, "topology " + host.toString() + "; time limit " + timeLimit + "; seed " + seed.seed);
+        LiveState saved = state != null ? LiveState.open(state, key, trace) : null;
+        List<String> smtcheck = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName());
+        LiveRun runner = new LiveRun(host, seed.seed, timeLimit, CALIBRATION_SECONDS, smtcheck, minGain);
+        LiveRun.Prepared prepared = saved != null ? saved.prepared() : null;
+        if (prepared == null) {
+            err.println(spec.name() + ": measuring each job alone");
+            prepared = runner.prepare(trace, new LiveRun.Listener() {
+                @Override
+                public void started(Trace.Job job, int pgid, List<Integer> cpus) {
+                    err.println(spec.name() + ": alone: " + job.id() + " runs as process group " + pgid);
+                    err.flush();
+                }
+            });
+            if (saved != null) {
+                saved.setPrepared(prepared);
+            }
+        }
+        boolean terminal = System.console() != null;
+        Map<Policy, LiveResult> results = new LinkedHashMap<>();
+        for (Policy p : chosen) {
+            LiveResult r = saved != null ? saved.done(p) : null;
+            if (r != null) {
+                err.println(spec.name() + ": " + p.label() + ": done before, from " + state);
+            } else {
+                ProgressBar bar = new ProgressBar(err, p.label(), trace.jobs().size(), terminal);
+                r = runner.run(prepared, p, new LiveRun.Listener() {
+                    @Override
+                    public void started(Trace.Job job, int pgid, List<Integer> cpus) {
+                        if (!terminal) {
+                            err.println(spec.name() + ": " + p.label() + ": " + job.id() + " runs as process group "
+                                    + pgid + (cpus.isEmpty() ? "" : " on CPUs " + cpus));
+                            err.flush();
+                        }
+                    }
+
+                    @Override
+                    public void ended(int count) {
+                        bar.update(count);
+                    }
+                });
+                bar.clear();
+                if (saved != null) {
+                    saved.add(r);
+                }
+            }
+            results.put(p, r);
+        }
+        List<RunResult> runs = results.values().stream().map(LiveResult::run).toList();
+        boolean smt = false;
+        try {
+            Topology here = Topology.ofThisMachine();
+            for (int c = 0; c < here.coreCount(); c++) {
+                smt |= here.cpus(c).size() > 1;
+            }
+        } catch (RuntimeException e) {
+            smt = true; // unknown: say nothing
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json.json) {
+            Map<String, Object> m = toJson(traceSource, trace, runs, results);
+            m.put("topology", host.toString());
+            m.put("smt_siblings", smt);
+            out.println(JsonOutput.MAPPER.writeValueAsString(m));
+        } else {
+            out.printf(Locale.ROOT, "live run of %d jobs (%s) on CPUs %s (topology %s)%n", trace.jobs().size(),
+                    traceSource, host.allCpus(), host.toString());
+            printRows(out, runs, results);
+            for (LiveResult r : results.values()) {
+                for (LiveResult.Failure f : r.failures()) {
+                    out.printf(Locale.ROOT, "%s: job %s failed with exit status %d%s%n", r.run().policy().label(),
+                            f.jobId(), f.exitStatus(), f.message().isEmpty() ? "" : ": " + f.message());
+                }
+            }
+            for (LiveResult r : results.values()) {
+                if (r.daemon() != null) {
+                    out.printf(Locale.ROOT, "%s: the daemon used %.2f s of CPU and at most %d KiB of memory%n",
+                            r.run().policy().label(), r.daemon().cpuSeconds(), r.daemon().maxRssKib());
+                }
+            }
+            if (!prepared.endless().isEmpty()) {
+                out.println("did not end alone within the time limit, so left out of every policy's metrics: "
+                        + String.join(", ", prepared.endless()));
+            }
+            if (!smt) {
+                out.println("this machine has no SMT siblings: its \"siblings\" are separate cores, so these numbers"
+                        + " mean little about pairing");
+            }
+            printLegend(out);
+            out.println("killed: jobs still running at --time-limit; failed: exited with a status other than 0");
+        }
+        if (plots != null) {
+            for (Path written : EvaluationPlots.write(plots, runs, host.allCpus())) {
+                err.println(spec.name() + ": wrote " + written);
+            }
+        }
+        return ExitCodes.OK;
+    }
+
     private void checkOptions() {
         if (cores < 1) {
             throw usage("--cores must be at least 1, not " + cores);
@@ -198,11 +365,11 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private Inputs readInputs() {
-        if (replay.equals("sample")) {
+        if (mode.replay.equals("sample")) {
             Dataset data = BundledData.sampleDataset();
             return new Inputs(SlowdownMatrix.of(data, "the shipped sample data"), data.profiles(), "the shipped sample data");
         }
-        Path file = Path.of(replay);
+        Path file = Path.of(mode.replay);
         byte[] content = readBytes(file);
         JsonNode root = JsonRead.document(content, file.toString());
         SlowdownMatrix truth;
@@ -231,7 +398,7 @@ final class EvaluateCommand implements Callable<Integer> {
         return () -> Scores.predicted(m, byName);
     }
 
-    private Trace generate(SlowdownMatrix truth) {
+    private Trace generate(List<String> payloads) {
         String[] range = work.split(":", -1);
         double lo;
         double hi;
@@ -242,7 +409,7 @@ final class EvaluateCommand implements Callable<Integer> {
             throw usage("--work '" + work + "': expected MIN:MAX in seconds, such as 10:60");
         }
         try {
-            return LoadGenerator.generate(seed.seed, load.generate, rate, mix != null ? mix : truth.workloads(), lo, hi);
+            return LoadGenerator.generate(seed.seed, load.generate, rate, mix != null ? mix : payloads, lo, hi);
         } catch (IllegalArgumentException e) {
             throw usage("--generate: " + e.getMessage());
         }
@@ -277,6 +444,24 @@ final class EvaluateCommand implements Callable<Integer> {
         m.put("threads_per_core", 2);
         m.put("min_gain", minGain);
         m.put("time_limit_s", timeLimit);
+        m.put("policies", runsJson(results, Map.of()));
+        return m;
+    }
+
+    /** The live form: the replay's fields that apply, and per policy the jobs killed and failed. */
+    private Map<String, Object> toJson(String traceSource, Trace trace, List<RunResult> results,
+            Map<Policy, LiveResult> live) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mode", "live");
+        m.put("trace", traceSource);
+        m.put("jobs", trace.jobs().size());
+        m.put("seed", seed.seed);
+        m.put("time_limit_s", timeLimit);
+        m.put("policies", runsJson(results, live));
+        return m;
+    }
+
+    private List<Map<String, Object>> runsJson(List<RunResult> results, Map<Policy, LiveResult> live) {
         List<Map<String, Object>> runs = new ArrayList<>();
         for (RunResult r : results) {
             Map<String, Object> run = new LinkedHashMap<>();
@@ -291,14 +476,28 @@ final class EvaluateCommand implements Callable<Integer> {
             run.put("turnaround_p95", finite(r.turnaroundQuantile(0.95)));
             run.put("migrations", r.migrations());
             run.put("pins", r.pins());
-            run.put("plans", r.plans());
+            LiveResult l = live.get(r.policy());
+            if (l != null) {
+                run.put("killed", l.killed());
+                List<Map<String, Object>> failed = new ArrayList<>();
+                for (LiveResult.Failure f : l.failures()) {
+                    failed.add(Map.of("id", f.jobId(), "exit_status", f.exitStatus(), "message", f.message()));
+                }
+                run.put("failed", failed);
+                if (l.daemon() != null) {
+                    run.put("daemon_cpu_s", finite(l.daemon().cpuSeconds()));
+                    run.put("daemon_max_rss_kib", l.daemon().maxRssKib());
+                }
+            } else {
+                run.put("plans", r.plans());
+            }
             List<Map<String, Object>> jobs = new ArrayList<>();
             for (RunResult.JobOutcome o : r.jobs()) {
                 Map<String, Object> j = new LinkedHashMap<>();
                 j.put("id", o.job().id());
                 j.put("payload", o.job().payload());
                 j.put("arrival_s", o.job().arrival());
-                j.put("work_s", o.job().work());
+                j.put(live.isEmpty() ? "work_s" : "alone_s", o.job().work());
                 j.put("workers", o.job().workers());
                 j.put("end_s", o.finished() ? o.end() : null);
                 j.put("turnaround_s", o.finished() ? o.turnaround() : null);
@@ -309,8 +508,7 @@ final class EvaluateCommand implements Callable<Integer> {
             run.put("jobs", jobs);
             runs.add(run);
         }
-        m.put("policies", runs);
-        return m;
+        return runs;
     }
 
     private static Double finite(double d) {
@@ -320,16 +518,28 @@ final class EvaluateCommand implements Callable<Integer> {
     private void printTable(PrintWriter out, Inputs inputs, String traceSource, Trace trace, List<RunResult> results) {
         out.printf(Locale.ROOT, "replay of %d jobs (%s) on %d cores of 2 threads; slowdowns from %s%n",
                 trace.jobs().size(), traceSource, cores, inputs.source());
-        out.printf(Locale.ROOT, "%-9s %9s %11s %10s %7s %8s %6s %6s %10s %7s%n", "policy", "finished", "makespan_s",
-                "STP", "ANTT", "work/s", "p50", "p95", "migrations", "pins");
-        for (RunResult r : results) {
-            out.printf(Locale.ROOT, "%-9s %9s %11.1f %10.3f %7.3f %8.3f %6.3f %6.3f %10d %7d%n", r.policy().label(),
-                    r.finishedJobs().size() + "/" + r.jobs().size(), r.makespan(), r.stp(), r.antt(), r.workRate(),
-                    r.turnaroundQuantile(0.5), r.turnaroundQuantile(0.95), r.migrations(), r.pins());
-        }
-        if (replay.equals("sample")) {
+        printRows(out, results, Map.of());
+        if (mode.replay.equals("sample")) {
             out.println("the shipped sample data is synthetic (README.md): these figures show the method, not a host");
         }
+        printLegend(out);
+    }
+
+    /** One row per policy; a live run adds the jobs killed and failed. */
+    private static void printRows(PrintWriter out, List<RunResult> results, Map<Policy, LiveResult> live) {
+        String extra = live.isEmpty() ? "" : String.format(Locale.ROOT, " %6s %6s", "killed", "failed");
+        out.printf(Locale.ROOT, "%-9s %9s %11s %10s %7s %8s %6s %6s %10s %7s%s%n", "policy", "finished", "makespan_s",
+                "STP", "ANTT", "work/s", "p50", "p95", "migrations", "pins", extra);
+        for (RunResult r : results) {
+            LiveResult l = live.get(r.policy());
+            out.printf(Locale.ROOT, "%-9s %9s %11.1f %10.3f %7.3f %8.3f %6.3f %6.3f %10d %7d%s%n", r.policy().label(),
+                    r.finishedJobs().size() + "/" + r.jobs().size(), r.makespan(), r.stp(), r.antt(), r.workRate(),
+                    r.turnaroundQuantile(0.5), r.turnaroundQuantile(0.95), r.migrations(), r.pins(),
+                    l == null ? "" : String.format(Locale.ROOT, " %6d %6d", l.killed(), l.failures().size()));
+        }
+    }
+
+    private static void printLegend(PrintWriter out) {
         out.println("STP: sum of the jobs' normalised progress (time alone / turnaround); ANTT: mean turnaround / time"
                 + " alone; work/s: thread-seconds of work alone done per second; p50, p95: of turnaround / time alone");
     }

@@ -3,13 +3,19 @@ package io.smtcheck.cli;
 
 import io.smtcheck.evaluation.RunResult;
 import io.smtcheck.evaluation.Trace;
+import java.awt.Rectangle;
 import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.batik.dom.GenericDOMImplementation;
+import org.apache.batik.svggen.SVGGeneratorContext;
+import org.apache.batik.svggen.SVGGraphics2D;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -25,9 +31,10 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * The plots of {@code smtcheck evaluate --plots DIR}, drawn with JFreeChart as PNG: the slowdown
- * CDF of every policy, STP per policy, and for each policy a timeline of which payload ran on which
- * hardware thread.
+ * The plots of {@code smtcheck evaluate --plots DIR}, drawn with JFreeChart as PNG and as SVG: the
+ * slowdown CDF of every policy, STP per policy, and for each policy a timeline of which payload ran
+ * on which hardware thread. The SVG is the same chart drawn onto Batik's SVGGraphics2D (Apache-2.0;
+ * JFreeChart's own SVG back end, JFreeSVG, is GPL-3.0, which a GPL-2.0-only jar cannot include).
  */
 final class EvaluationPlots {
     private static final int WIDTH = 1000;
@@ -38,26 +45,43 @@ final class EvaluationPlots {
     private EvaluationPlots() {
     }
 
-    /** Writes the plots into {@code dir} (which must exist) and returns the files written. */
+    /** Writes the plots into {@code dir} (which must exist) and returns the files written: each PNG, then its SVG. */
     static List<Path> write(Path dir, List<RunResult> results, List<Integer> cpus) throws IOException {
         System.setProperty("java.awt.headless", "true");
         if (!Files.isDirectory(dir)) {
             throw new InputException(dir + ": --plots: not a directory");
         }
         List<Path> written = new ArrayList<>();
-        written.add(save(dir.resolve("slowdown-cdf.png"), slowdownCdf(results)));
-        written.add(save(dir.resolve("stp.png"), stp(results)));
+        save(dir, "slowdown-cdf", slowdownCdf(results), written);
+        save(dir, "stp", stp(results), written);
         if (cpus.size() <= TIMELINE_MAX_CPUS) {
-            for (RunResult r : results) {
-                written.add(save(dir.resolve("timeline-" + r.policy().label() + ".png"), timeline(r, cpus)));
+            for (RunResult r : results.stream().filter(r -> !r.timeline().isEmpty()).toList()) {
+                save(dir, "timeline-" + r.policy().label(), timeline(r, cpus), written);
             }
         }
         return written;
     }
 
-    private static Path save(Path file, JFreeChart chart) throws IOException {
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
-        return file;
+    private static void save(Path dir, String name, JFreeChart chart, List<Path> written) throws IOException {
+        Path png = dir.resolve(name + ".png");
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
+        written.add(png);
+        Path svg = dir.resolve(name + ".svg");
+        writeSvg(svg, chart);
+        written.add(svg);
+    }
+
+    private static void writeSvg(Path file, JFreeChart chart) throws IOException {
+        var document = GenericDOMImplementation.getDOMImplementation()
+                .createDocument("http://www.w3.org/2000/svg", "svg", null);
+        SVGGraphics2D g = new SVGGraphics2D(SVGGeneratorContext.createDefault(document), false);
+        g.setSVGCanvasSize(new java.awt.Dimension(WIDTH, HEIGHT));
+        chart.draw(g, new Rectangle(0, 0, WIDTH, HEIGHT));
+        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            g.stream(out, true);
+        } finally {
+            g.dispose();
+        }
     }
 
     private static JFreeChart slowdownCdf(List<RunResult> results) {

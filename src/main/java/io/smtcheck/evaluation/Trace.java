@@ -16,7 +16,9 @@ import java.util.Locale;
  * 2.5          12.5    2        stream-copy
  * </pre>
  * {@code work_s} is the job's duration alone: every worker thread on a core of its own with the
- * sibling idle. A line that is empty or starts with {@code #} is skipped.
+ * sibling idle. A line that is empty or starts with {@code #} is skipped. Words after the payload
+ * are the job's own command, which a live run starts ({@code 0 5 1 build make -j1}); the payload
+ * then only names it.
  *
  * @param jobs in order of arrival (jobs arriving together keep their order in the file)
  */
@@ -30,9 +32,15 @@ public record Trace(List<Job> jobs) {
      * @param work    seconds alone, more than 0
      * @param workers worker threads, at least 1
      * @param payload what runs: a workload of the slowdown matrix in a replay
+     * @param command   the job's own command for a live run, or empty
      */
-    public record Job(String id, double arrival, double work, int workers, String payload) {
+    public record Job(String id, double arrival, double work, int workers, String payload, List<String> command) {
+        public Job(String id, double arrival, double work, int workers, String payload) {
+            this(id, arrival, work, workers, payload, List.of());
+        }
+
         public Job {
+            command = List.copyOf(command);
             if (!(arrival >= 0) || Double.isInfinite(arrival)) {
                 throw new IllegalArgumentException("job " + id + ": arrival: " + arrival + " is not a time of 0 or more");
             }
@@ -64,8 +72,9 @@ public record Trace(List<Job> jobs) {
             }
             String where = source + ": line " + n + ": ";
             String[] f = line.split("\\s+");
-            if (f.length != 4) {
-                throw new InvalidDataException(where + f.length + " fields; expected 4: arrival_s work_s workers payload");
+            if (f.length < 4) {
+                throw new InvalidDataException(where + f.length + " fields; expected 4: arrival_s work_s workers payload"
+                        + " [command...]");
             }
             double arrival = number(f[0], where + "arrival_s");
             if (arrival < 0) {
@@ -84,7 +93,7 @@ public record Trace(List<Job> jobs) {
             if (workers < 1) {
                 throw new InvalidDataException(where + "workers: " + workers + " is fewer than 1");
             }
-            jobs.add(new Job("j" + n, arrival, work, workers, f[3]));
+            jobs.add(new Job("j" + n, arrival, work, workers, f[3], List.of(f).subList(4, f.length)));
         }
         if (jobs.isEmpty()) {
             throw new InvalidDataException(source + ": no jobs");
@@ -126,8 +135,8 @@ public record Trace(List<Job> jobs) {
     public String format() {
         StringBuilder b = new StringBuilder("# arrival_s work_s workers payload\n");
         for (Job j : jobs) {
-            b.append(String.format(Locale.ROOT, "%s %s %d %s%n", plain(j.arrival()), plain(j.work()), j.workers(),
-                    j.payload()));
+            b.append(String.format(Locale.ROOT, "%s %s %d %s%s%n", plain(j.arrival()), plain(j.work()), j.workers(),
+                    j.payload(), j.command().isEmpty() ? "" : " " + String.join(" ", j.command())));
         }
         return b.toString();
     }

@@ -2,6 +2,7 @@
 package io.smtcheck.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -99,6 +100,37 @@ class EvaluateCommandTest {
     }
 
     @Test
+    void everyPngHasAnSvgBesideItWithTheChartsText() throws Exception {
+        Path plots = Files.createDirectory(dir.resolve("plots"));
+        CliRun r = run("evaluate", "--replay", "sample", "--generate", "20", "--cores", "4", "--policy", "linux,smt-off",
+                "--plots", plots.toString());
+        assertEquals(0, r.code(), r.err());
+        String[][] expected = {
+            {"slowdown-cdf", "Slowdown CDF", "smt-off"},
+            {"stp", "System throughput (STP) per policy", "linux"},
+            {"timeline-linux", "Placements under linux", "dgemm"},
+            {"timeline-smt-off", "Placements under smt-off", "seconds"},
+        };
+        try (var pngs = Files.list(plots)) {
+            assertEquals(4, pngs.filter(p -> p.toString().endsWith(".png")).count());
+        }
+        for (String[] e : expected) {
+            Path svg = plots.resolve(e[0] + ".svg");
+            assertTrue(r.err().contains("wrote " + svg), r.err());
+            var factory = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+            factory.setNamespaceAware(true);
+            // Batik names the SVG 1.0 DTD; parsing must not reach out for it.
+            factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+            org.w3c.dom.Document doc = factory.newDocumentBuilder().parse(svg.toFile());
+            assertEquals("svg", doc.getDocumentElement().getLocalName(), e[0]);
+            assertEquals("http://www.w3.org/2000/svg", doc.getDocumentElement().getNamespaceURI(), e[0]);
+            String text = doc.getDocumentElement().getTextContent();
+            assertTrue(text.contains(e[1]), e[0] + ": title missing: " + text);
+            assertTrue(text.contains(e[2]), e[0] + ": '" + e[2] + "' missing: " + text);
+        }
+    }
+
+    @Test
     void aTableByDefault() {
         CliRun r = run("evaluate", "--replay", "sample", "--generate", "10", "--cores", "2");
         assertEquals(0, r.code(), r.err());
@@ -145,5 +177,117 @@ class EvaluateCommandTest {
                 .code());
         assertEquals(ExitCodes.BAD_INPUT, run("evaluate", "--replay", dir.resolve("absent.json").toString(),
                 "--generate", "3").code());
+    }
+
+    /** The process groups that jobs of a live run ran as, from its stderr. */
+    private static java.util.Set<Integer> jobGroups(String err) {
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("runs as process group (\\d+)").matcher(err);
+        while (m.find()) {
+            out.add(Integer.parseInt(m.group(1)));
+        }
+        return out;
+    }
+
+    /** Processes of this machine in any of {@code groups}, from /proc/PID/stat. */
+    private static java.util.List<String> processesIn(java.util.Set<Integer> groups) throws Exception {
+        java.util.List<String> found = new java.util.ArrayList<>();
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String stat = Files.readString(p.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    if (groups.contains(Integer.parseInt(f[2]))) {
+                        found.add(p.getFileName() + " " + stat);
+                    }
+                } catch (java.io.IOException e) {
+                    // ended meanwhile
+                }
+            }
+        }
+        return found;
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(180)
+    void anInterruptedLiveEvaluationLeavesNoProcessAndResumesFromItsState() throws Exception {
+        Path trace = file("live.trace", "0 1.5 1 a sleep 1.5\n0 1.5 1 b sleep 1.5\n");
+        Path state = dir.resolve("state.json");
+        Path err = dir.resolve("child.err");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "io.smtcheck.cli.Main", "evaluate", "--live", "--trace",
+                trace.toString(), "--topology", "0,1", "--policy", "linux,smt-off", "--state", state.toString())
+                .redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.readString(err).contains("smt-off: j1 runs as process group") && child.isAlive()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(child.isAlive(), Files.readString(err));
+        java.util.Set<Integer> groups = jobGroups(Files.readString(err));
+        assertEquals(4, groups.size(), Files.readString(err)); // one alone (both jobs are the same command), two under linux, one so far
+        child.destroy(); // SIGTERM
+        child.waitFor();
+        assertEquals(java.util.List.of(), processesIn(groups), "jobs left behind by the interrupted evaluation");
+        JsonNode saved = new ObjectMapper().readTree(state.toFile());
+        assertEquals(1, saved.get("runs").size(), saved.toString());
+        assertEquals("linux", saved.get("runs").get(0).get("policy").asText());
+
+        CliRun resumed = run("evaluate", "--live", "--trace", trace.toString(), "--topology", "0,1", "--policy",
+                "linux,smt-off", "--state", state.toString(), "--json");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("linux: done before, from " + state), resumed.err());
+        assertFalse(resumed.err().contains("measuring each job alone"), resumed.err());
+        assertFalse(resumed.err().contains("linux: j1 runs"), resumed.err());
+        JsonNode out = new ObjectMapper().readTree(resumed.out());
+        assertEquals("live", out.get("mode").asText());
+        assertEquals(2, out.get("policies").size());
+        for (JsonNode p : out.get("policies")) {
+            assertEquals(2, p.get("finished").asInt(), p.toString());
+            assertTrue(p.get("stp").asDouble() > 0, p.toString());
+            for (JsonNode j : p.get("jobs")) {
+                assertTrue(j.get("turnaround_s").asDouble() >= 0.9 * j.get("alone_s").asDouble(), j.toString());
+            }
+        }
+        JsonNode smtOff = out.get("policies").get(1);
+        assertEquals(2, smtOff.get("pins").asInt());
+        // One CPU under smt-off on this topology: the second job waited for the first.
+        assertTrue(smtOff.get("makespan_s").asDouble() >= 2.7, smtOff.toString());
+
+        Path other = file("other.trace", "0 1 1 a sleep 1\n");
+        CliRun refused = run("evaluate", "--live", "--trace", other.toString(), "--topology", "0,1", "--state",
+                state.toString());
+        assertEquals(ExitCodes.BAD_INPUT, refused.code(), refused.err());
+        assertTrue(refused.err().contains(state + ": made for another trace or other options"), refused.err());
+    }
+
+    @Test
+    void liveRefusesWhatItCannotRun() throws Exception {
+        Path trace = file("m.trace", "0 1 1 dgemm\n");
+        CliRun r = run("evaluate", "--live", "--trace", trace.toString(), "--topology", "0,1");
+        assertEquals(ExitCodes.BAD_INPUT, r.code());
+        assertTrue(r.err().contains(trace + ": line 1: payload: 'dgemm' has no program to run live"), r.err());
+        r = run("evaluate", "--live", "--trace", trace.toString(), "--policy", "oracle");
+        assertEquals(ExitCodes.USAGE, r.code());
+        assertTrue(r.err().contains("oracle plans on the true slowdowns"), r.err());
+        r = run("evaluate", "--replay", "sample", "--generate", "3", "--state", dir.resolve("s").toString());
+        assertEquals(ExitCodes.USAGE, r.code());
+        assertTrue(r.err().contains("--state and --topology need --live"), r.err());
+    }
+
+    @Test
+    void aLiveTableSaysWhenTheMachineHasNoSmtSiblings() throws Exception {
+        Path trace = file("s.trace", "0 0.3 1 int_alu@0.5\n");
+        CliRun r = run("evaluate", "--live", "--trace", trace.toString(), "--topology", "0,1", "--policy", "random");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("random          1/1"), r.out());
+        boolean smt = false;
+        try (var cores = Files.list(Path.of("/sys/devices/system/cpu"))) {
+            for (Path c : cores.filter(p -> p.getFileName().toString().matches("cpu\\d+")).toList()) {
+                Path list = c.resolve("topology/thread_siblings_list");
+                smt |= Files.exists(list) && Files.readString(list).strip().matches(".*[,-].*");
+            }
+        }
+        assertEquals(!smt, r.out().contains("this machine has no SMT siblings"), r.out());
     }
 }

@@ -28,7 +28,7 @@ class TraceTest {
         "0 -3 1 a   | t: line 2: work_s: -3 is not more than 0",
         "0 10 0 a   | t: line 2: workers: 0 is fewer than 1",
         "0 10 1.5 a | t: line 2: workers: '1.5' is not a whole number",
-        "0 10 1     | t: line 2: 3 fields; expected 4: arrival_s work_s workers payload",
+        "0 10 1     | t: line 2: 3 fields; expected 4: arrival_s work_s workers payload [command...]",
     })
     void aBadLineIsRefusedNamingTheLineAndTheField(String line, String message) {
         InvalidDataException e = assertThrows(InvalidDataException.class,
