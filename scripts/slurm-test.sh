@@ -2,8 +2,8 @@
 # The daemon on a Slurm node: a real munged, slurmctld and slurmd on this host (a one-node cluster
 # of its own, in a temporary directory, on ports of its own), jobs started with srun and sbatch,
 # and the daemon (the built jar, userspace monitor, real pinning) recognising them: the Slurm job
-# id as the group's job id, the profile of the job's name, pins inside the job's allocation, and a
-# job that has only part of the node left alone with a reason that says so.
+# id as the group's job id, the profile of the job's name, and pins inside the job's allocation,
+# for whole-node jobs and for a job that has only part of the node.
 #
 # Slurm tracks jobs with its cgroup plugins where cgroups allow (cgroup v1 with a cpuset
 # hierarchy, or v2 where slurmd can use systemd), else with proctrack/linuxproc and
@@ -361,7 +361,7 @@ else
 	fail "sbatch job stream-copy did not start"
 fi
 
-# ---- a job with part of the node: left alone -------------------------------
+# ---- a job with part of the node: placed within its allocation ----------------
 if [ "$CPUS" -lt 2 ]; then
 	log "one CPU: no job can have part of this node; that check is not run"
 else
@@ -369,17 +369,14 @@ else
 	SRUNS+=($!)
 	if id=$(job_id nbody) && pid=$(job_task "$id"); then
 		alloc=$(allocation "$id")
-		before=$(allowed "$pid")
-		if e=$(await_entry leftAlone "$pid") && grep -q "^reason=Slurm job $id (nbody) is allocated" <<<"$e"; then
-			pass "srun job $id with CPUs $alloc of $CPUS: left alone ($(field reason "$e"))"
-		else
-			fail "srun job $id with CPUs $alloc of $CPUS: not left alone for its allocation: $(tr '\n' ' ' <<<"$e")"
-		fi
-		sleep 2 # a few more scans: still not pinned
-		if [ "$(allowed "$pid")" = "$before" ] && within "$before" "$alloc"; then
-			pass "srun job $id: its affinity stays $before, within its allocation $alloc"
-		else
-			fail "srun job $id: affinity $(allowed "$pid") (was $before, allocation $alloc)"
+		if check_managed "srun (CPUs $alloc of $CPUS)" nbody "$id" "$pid"; then
+			sleep 2 # a few more scans: still where it was pinned, on one CPU
+			now=$(allowed "$pid")
+			if [ "$(expand_cpus "$now" | wc -l)" -eq 1 ] && within "$now" "$alloc"; then
+				pass "srun job $id: stays on CPU $now, within its allocation $alloc"
+			else
+				fail "srun job $id: affinity $now (allocation $alloc)"
+			fi
 		fi
 	else
 		fail "srun job nbody did not start: $(cat "$WORK/log/srun-nbody.out")"

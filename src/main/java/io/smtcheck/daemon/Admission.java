@@ -28,8 +28,8 @@ final class Admission {
 
     /** What was seen of a reported group, before the daemon's state is consulted. */
     record Arrival(Monitor.Detected report, long leaderStartTicks, ProcessIdentity leader, List<Integer> current,
-            List<Integer> original, List<Integer> pinnedBefore, Optional<String> refusal, Optional<Profile> profile,
-            String command) {
+            List<Integer> original, List<Integer> pinnedBefore, List<Integer> allocation, Optional<String> refusal,
+            Optional<Profile> profile, String command) {
         int pgid() {
             return report.pgid();
         }
@@ -67,16 +67,18 @@ final class Admission {
         Optional<ProcessIdentity> leader = ProcessIdentity.ofGroup(d.pgid());
         List<Integer> current = leader.flatMap(p -> Pinning.affinityOf(p.pid())).orElse(null);
         if (current == null) {
-            return new Arrival(d, start, null, null, null, null, Optional.empty(), Optional.empty(), null);
+            return new Arrival(d, start, null, null, null, null, null, Optional.empty(), Optional.empty(), null);
         }
         // A group pinned by an earlier daemon that died keeps the original it recorded then; it is
         // that daemon's pin only while the group is still where it was pinned.
         Optional<OriginalAffinity.Entry> record = originals.recall(d.pgid());
         List<Integer> pinnedBefore = record.map(OriginalAffinity.Entry::pinned).filter(current::equals).orElse(null);
         List<Integer> original = pinnedBefore != null ? record.get().cpus() : current;
-        Optional<String> refusal = processes.slurmJob(leader.get().pid())
-                .flatMap(job -> outsideAllocation(job, leader.get(), original))
-                .or(() -> policy.refusal(leader.get(), original, usableWithoutCpuset(), topology.allCpus()));
+        Allocation allocation = processes.slurmJob(leader.get().pid())
+                .map(job -> allocation(job, leader.get(), original)).orElse(Allocation.WHOLE);
+        Optional<String> refusal = allocation.refusal().isPresent() ? allocation.refusal()
+                : allocation.cpus() != null ? policy.ruleRefusal(leader.get()) // Slurm chose its CPUs
+                : policy.refusal(leader.get(), original, usableWithoutCpuset(), topology.allCpus());
         Optional<Profile> profile = Optional.empty();
         if (refusal.isEmpty() && d.profileName() != null) {
             // A Slurm job: its id is new with every submission, so its profile goes by name, and a
@@ -88,8 +90,8 @@ final class Admission {
                 profiles.requestProfile(d.jobId(), d.name().isEmpty() ? "job " + d.jobId() : d.name());
             }
         }
-        return new Arrival(d, start, leader.get(), current, original, pinnedBefore, refusal, profile,
-                shortened(processes.cmdline(d.pgid())));
+        return new Arrival(d, start, leader.get(), current, original, pinnedBefore, allocation.cpus(), refusal,
+                profile, shortened(processes.cmdline(d.pgid())));
     }
 
     /**
@@ -135,12 +137,13 @@ final class Admission {
             LOG.info("group {} (job {}) is gone before it could be placed", d.pgid(), d.jobId());
             return null;
         }
-        if (a.refusal().isPresent()) {
+        Optional<String> refusal = a.refusal().isPresent() ? a.refusal() : sharedAllocation(d, a.allocation(), state);
+        if (refusal.isPresent()) {
             if (a.pinnedBefore() != null) {
                 pinning.unpin(d.pgid(), a.original());
             }
             originals.forget(d.pgid());
-            leaveAlone(state, d, a.shownName(), a.refusal().get());
+            leaveAlone(state, d, a.shownName(), refusal.get());
             return null;
         }
         originals.remember(d.pgid(), a.original(), a.pinnedBefore());
@@ -150,14 +153,19 @@ final class Admission {
                     d.jobId());
         }
         int workers = Math.max(1, d.workers());
-        if (workers > topology.hardwareThreads()) {
+        int room = a.allocation() != null ? a.allocation().size() : topology.hardwareThreads();
+        if (workers > room) {
             // More could never be placed, and would only slow every plan down.
-            LOG.warn("group {} ({}) reports {} workers; counted as the topology's {} hardware threads", d.pgid(), name,
-                    workers, topology.hardwareThreads());
-            workers = topology.hardwareThreads();
+            LOG.warn("group {} ({}) reports {} workers; counted as the {} hardware threads of {}", d.pgid(), name,
+                    workers, room, a.allocation() != null ? "its allocation" : "the topology");
+            workers = room;
+        }
+        if (a.allocation() != null) {
+            LOG.info("group {} ({}) is placed only on its Slurm allocation's CPUs {}", d.pgid(), name,
+                    AffinityPolicy.cpuList(a.allocation()));
         }
         ManagedGroup g = new ManagedGroup(d.pgid(), d.jobId(), workers, d.workers(), name, a.profile().orElse(null),
-                a.original(), a.current(), a.command());
+                a.original(), a.current(), a.allocation(), a.command());
         g.profileName = d.profileName();
         g.pin(new Pin(null, a.pinnedBefore()));
         g.expected = a.current();
@@ -174,25 +182,69 @@ final class Admission {
     }
 
     /**
-     * Why a Slurm job's group must be left alone: the planner places a workload anywhere in the
-     * topology, so a job may be managed only when its allocation on this node holds every CPU of
-     * the topology; pins then lie within the allocation by construction. The allocation is what
-     * both its cgroup's cpuset (task/cgroup) and its affinity as Slurm bound it (task/affinity)
-     * allow, and no more CPUs than SLURM_CPUS_ON_NODE says (where no task plugin binds it).
+     * Where a Slurm job's group may be placed: {@code cpus} the CPUs of the topology its allocation
+     * on this node holds (null when it holds them all: a whole-node job, placed anywhere), or why it
+     * must be left alone.
      */
-    private Optional<String> outsideAllocation(SlurmJob job, ProcessIdentity leader, List<Integer> original) {
+    record Allocation(List<Integer> cpus, Optional<String> refusal) {
+        static final Allocation WHOLE = new Allocation(null, Optional.empty());
+
+        static Allocation refused(String reason) {
+            return new Allocation(null, Optional.of(reason));
+        }
+    }
+
+    /**
+     * A Slurm job's allocation on this node: what both its cgroup's cpuset (task/cgroup) and its
+     * affinity as Slurm bound it (task/affinity) allow. Where those allow more CPUs than
+     * SLURM_CPUS_ON_NODE says the job has (no task plugin binds it), which of them are its own is
+     * unknown and the job is left alone; so is a step of several tasks that Slurm bound each to CPUs
+     * of its own (the leader shows only its own task's).
+     */
+    private Allocation allocation(SlurmJob job, ProcessIdentity leader, List<Integer> original) {
         List<Integer> allocated = new ArrayList<>(original);
         leader.cpuset().ifPresent(allocated::retainAll);
         List<Integer> all = topology.allCpus();
-        if (!new HashSet<>(allocated).containsAll(all)) {
-            return Optional.of(job.label() + " is allocated CPUs " + AffinityPolicy.cpuList(allocated)
-                    + ", not all of the topology's " + AffinityPolicy.cpuList(all)
-                    + ": a job is placed only on a node it has whole");
+        if (job.cpusOnNode().isPresent() && job.cpusOnNode().getAsInt() < allocated.size()) {
+            return Allocation.refused(job.label() + " is allocated " + job.cpusOnNode().getAsInt()
+                    + " CPUs on this node (SLURM_CPUS_ON_NODE), but its cpuset and affinity allow "
+                    + allocated.size() + " (" + AffinityPolicy.cpuList(allocated)
+                    + "): which are its own is unknown (no task plugin binds it)");
         }
-        if (job.cpusOnNode().isPresent() && job.cpusOnNode().getAsInt() < all.size()) {
-            return Optional.of(job.label() + " is allocated " + job.cpusOnNode().getAsInt()
-                    + " CPUs on this node (SLURM_CPUS_ON_NODE), fewer than the topology's " + all.size()
-                    + ": a job is placed only on a node it has whole");
+        if (new HashSet<>(allocated).containsAll(all)) {
+            return Allocation.WHOLE;
+        }
+        List<Integer> inTopology = all.stream().filter(allocated::contains).sorted().toList();
+        if (inTopology.isEmpty()) {
+            return Allocation.refused(job.label() + " is allocated CPUs " + AffinityPolicy.cpuList(allocated)
+                    + ", none of the topology's " + AffinityPolicy.cpuList(all));
+        }
+        List<Integer> cpuset = leader.cpuset().orElse(null);
+        if (job.stepTasks().orElse(1) > 1 && (cpuset == null || !new HashSet<>(original).containsAll(cpuset))) {
+            return Allocation.refused(job.label() + " runs a step of " + job.stepTasks().getAsInt()
+                    + " tasks that Slurm bound to CPUs each: its leader shows only its own task's, CPUs "
+                    + AffinityPolicy.cpuList(original));
+        }
+        return new Allocation(inTopology, Optional.empty());
+    }
+
+    /**
+     * Why a group whose allocation shares CPUs with another managed group's must be left alone:
+     * each allocation is planned apart, on CPUs of its own. Groups of one job with the same
+     * allocation (the steps of a job) share it.
+     */
+    private static Optional<String> sharedAllocation(Monitor.Detected d, List<Integer> allocation, DaemonState state) {
+        for (ManagedGroup g : state.groups.values()) {
+            List<Integer> theirs = g.allowedCpus;
+            if (allocation == null || theirs == null || g.jobId == d.jobId() && theirs.equals(allocation)) {
+                continue;
+            }
+            List<Integer> shared = allocation.stream().filter(theirs::contains).toList();
+            if (!shared.isEmpty()) {
+                return Optional.of("its allocation, CPUs " + AffinityPolicy.cpuList(allocation) + ", shares CPUs "
+                        + AffinityPolicy.cpuList(shared) + " with that of group " + g.pgid + " (" + g.name
+                        + ", CPUs " + AffinityPolicy.cpuList(theirs) + "), managed already");
+            }
         }
         return Optional.empty();
     }

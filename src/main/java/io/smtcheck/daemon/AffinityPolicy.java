@@ -133,13 +133,9 @@ public final class AffinityPolicy {
      */
     public Optional<String> refusal(ProcessIdentity leader, List<Integer> original, List<Integer> usable,
             List<Integer> topology) {
-        for (Rule r : exclude) {
-            if (r.matches(leader)) {
-                return Optional.of("excluded by " + r);
-            }
-        }
-        if (!include.isEmpty() && include.stream().noneMatch(r -> r.matches(leader))) {
-            return Optional.of("matches no --include rule");
+        Optional<String> byRules = ruleRefusal(leader);
+        if (byRules.isPresent()) {
+            return byRules;
         }
         List<Integer> allowed = leader.cpuset().orElse(usable);
         if (leader.cpuset().isPresent() && !new HashSet<>(allowed).containsAll(topology)) {
@@ -148,6 +144,22 @@ public final class AffinityPolicy {
         if (narrowed == Narrowed.SKIP && !new HashSet<>(original).containsAll(allowed)) {
             return Optional.of("its affinity " + cpuList(original) + " was narrowed by someone else (it may use "
                     + cpuList(allowed) + ")");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why the include and exclude rules leave this group alone, or empty when they do not: all the
+     * policy asks of a group whose CPUs its Slurm allocation chose.
+     */
+    public Optional<String> ruleRefusal(ProcessIdentity leader) {
+        for (Rule r : exclude) {
+            if (r.matches(leader)) {
+                return Optional.of("excluded by " + r);
+            }
+        }
+        if (!include.isEmpty() && include.stream().noneMatch(r -> r.matches(leader))) {
+            return Optional.of("matches no --include rule");
         }
         return Optional.empty();
     }

@@ -111,6 +111,11 @@ final class InSitu implements AutoCloseable {
             return Optional.of("group " + g.pgid + " has " + g.workers + " workers: in-situ profiling measures a job"
                     + " of one hardware thread; measure it with smtcheck profile -- CMD instead");
         }
+        if (g.allowedCpus != null) {
+            return Optional.of("group " + g.pgid + " may use only its Slurm allocation, CPUs "
+                    + AffinityPolicy.cpuList(g.allowedCpus) + ": in-situ profiling borrows a core of its own choosing;"
+                    + " measure the job with smtcheck profile -- CMD instead");
+        }
         Optional<String> unusable = Optional.ofNullable(unprepared);
         if (unusable.isPresent() || injectors == null) {
             return Optional.of(unusable.orElse("the injectors are not loaded yet; ask again"));
@@ -119,6 +124,9 @@ final class InSitu implements AutoCloseable {
         state.groups.values().forEach(o -> {
             if (o.pgid != g.pgid && o.pin.applied() != null) {
                 busy.addAll(o.pin.applied());
+            }
+            if (o.allowedCpus != null) {
+                busy.addAll(o.allowedCpus); // another job's CPUs, all of them
             }
         });
         // /proc is read only once a core is found: a start refused every interval costs nothing.

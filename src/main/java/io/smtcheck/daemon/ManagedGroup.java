@@ -26,6 +26,8 @@ final class ManagedGroup {
     Pin pin = Pin.ORIGINAL;
     /** Since when its applied CPUs are what they are; null while it has its original affinity. */
     Instant pinnedSince;
+    /** The only CPUs it may be pinned to (a Slurm job's allocation), or null: anywhere in the topology. */
+    final List<Integer> allowedCpus;
     /** Its leader's command line as it arrived, shortened; null when it could not be read. */
     final String command;
     /**
@@ -50,7 +52,7 @@ final class ManagedGroup {
     double onCpuSeconds = Double.NaN;
 
     ManagedGroup(int pgid, int jobId, int workers, int reportedWorkers, String name, Profile profile,
-            List<Integer> originalCpus, List<Integer> cpusAtArrival, String command) {
+            List<Integer> originalCpus, List<Integer> cpusAtArrival, List<Integer> allowedCpus, String command) {
         this.pgid = pgid;
         this.jobId = jobId;
         this.workers = workers;
@@ -59,6 +61,7 @@ final class ManagedGroup {
         this.profile = profile;
         this.originalCpus = originalCpus;
         this.cpusAtArrival = cpusAtArrival;
+        this.allowedCpus = allowedCpus;
         this.command = command;
     }
 

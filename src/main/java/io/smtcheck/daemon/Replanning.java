@@ -7,18 +7,21 @@ import io.smtcheck.sched.Placement;
 import io.smtcheck.sched.Replanner;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Plans the managed groups and carries the plan out, under the daemon's lock: one native call
- * decides where every group goes, {@link Pinning} pins those whose place changed, and groups found
+ * decides where every group goes (one for each Slurm allocation with part of the node, and one
+ * for the cores in none), {@link Pinning} pins those whose place changed, and groups found
  * empty, given up or changed by someone else are let go and the rest planned again. It also takes
  * the groups it lets go out of the score table.
  */
@@ -71,16 +74,17 @@ final class Replanning {
             return;
         }
         PairingInput input = PairingInput.of(table);
+        Map<String, Set<Integer>> allowed = allocations();
         Replanner.Decision d;
         try {
-            d = replanner.decide(input, state.placement());
+            d = replanner.decide(input, state.placement(), allowed);
         } catch (RuntimeException e) {
             state.error(DaemonState.ErrorKind.PLANNING);
             LOG.error("planning failed ({}): {}", why, e.getMessage());
             return;
         }
         state.plans++;
-        double unpinned = Replanner.unpinnedScore(input, replanner.topology());
+        double unpinned = Replanner.unpinnedScore(input, replanner.topology(), allowed);
         state.lastPlan = new DaemonStatus.Plan(Instant.now().toString(), why, d.score(), d.keptScore(),
                 d.optimalScore(), unpinned, gain(d.score(), d.keptScore()), gain(d.score(), unpinned), d.moved());
         Map<String, List<Integer>> target = d.placement().cpusByWorkload();
@@ -103,6 +107,17 @@ final class Replanning {
             }
         }
         applyAll(due);
+    }
+
+    /** The allocation of each managed group that may use only part of the topology (a Slurm job's), by its key. */
+    private Map<String, Set<Integer>> allocations() {
+        Map<String, Set<Integer>> allowed = new HashMap<>();
+        for (ManagedGroup g : state.groups.values()) {
+            if (g.allowedCpus != null) {
+                allowed.put(g.key(), Set.copyOf(g.allowedCpus));
+            }
+        }
+        return allowed;
     }
 
     /**

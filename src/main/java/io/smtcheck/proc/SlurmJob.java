@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  * job in a cgroup of its own: {@code /system.slice/slurmstepd.scope/job_ID/step_N/user/task_T} on
  * cgroup v2, {@code /slurm/uid_U/job_ID/step_N} (or {@code /slurm_NODE/...}) in the v1 hierarchies.
  * That path names the job whoever reads it; the environment ({@code SLURM_JOB_ID},
- * {@code SLURM_JOB_NAME}, {@code SLURM_CPUS_PER_TASK}, {@code SLURM_CPUS_ON_NODE}), readable by root
- * and the job's owner, gives its name and sizes, and its id where Slurm tracks processes without
+ * {@code SLURM_JOB_NAME}, {@code SLURM_CPUS_PER_TASK}, {@code SLURM_CPUS_ON_NODE},
+ * {@code SLURM_STEP_NUM_TASKS}), readable by root and the job's owner, gives its name and sizes, and its id where Slurm tracks processes without
  * cgroups (proctrack/linuxproc or pgid). Where both name a job, the cgroup's wins: a process can
  * set its own environment, not its cgroup.
  *
@@ -29,9 +29,10 @@ import java.util.regex.Pattern;
  * @param name        the job name ({@code SLURM_JOB_NAME}), or empty when the environment cannot be read
  * @param cpusPerTask {@code SLURM_CPUS_PER_TASK}, when set
  * @param cpusOnNode  {@code SLURM_CPUS_ON_NODE}: how many CPUs the job has on this node, when set
+ * @param stepTasks   {@code SLURM_STEP_NUM_TASKS}: how many tasks the step runs, when set
  */
 public record SlurmJob(int jobId, Optional<String> step, Optional<String> cgroup, String name,
-        OptionalInt cpusPerTask, OptionalInt cpusOnNode) {
+        OptionalInt cpusPerTask, OptionalInt cpusOnNode, OptionalInt stepTasks) {
     /** A cgroup path below one of Slurm's (a component starting with "slurm"), naming the job and maybe the step. */
     private static final Pattern CGROUP = Pattern.compile("/slurm[^/]*(?:/.*)?/job_([0-9]+)(?:/step_([^/]+))?(?:/|$)");
 
@@ -95,7 +96,8 @@ public record SlurmJob(int jobId, Optional<String> step, Optional<String> cgroup
         String name = sameJob ? env.getOrDefault("SLURM_JOB_NAME", "") : "";
         return Optional.of(new SlurmJob(jobId, Optional.ofNullable(step), Optional.ofNullable(cgroup), name,
                 sameJob ? number(env.get("SLURM_CPUS_PER_TASK")) : OptionalInt.empty(),
-                sameJob ? number(env.get("SLURM_CPUS_ON_NODE")) : OptionalInt.empty()));
+                sameJob ? number(env.get("SLURM_CPUS_ON_NODE")) : OptionalInt.empty(),
+                sameJob ? number(env.get("SLURM_STEP_NUM_TASKS")) : OptionalInt.empty()));
     }
 
     /** /proc/PID/environ: NUL-separated NAME=VALUE entries, only the SLURM_ ones kept. */

@@ -3,6 +3,7 @@ package io.smtcheck.sched;
 
 import io.smtcheck.model.ScoreTable;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -76,6 +77,39 @@ public record PairingInput(List<String> ids, int[] workers, double[][] scores, d
             workers[i] = entries.get(i).workers();
         }
         return new PairingInput(ids, workers, table.matrix(), table.solo());
+    }
+
+    /**
+     * The input of the workloads {@code keep} alone, in this input's order, for planning them apart
+     * from the rest.
+     *
+     * @throws IllegalArgumentException naming a workload of {@code keep} that this input does not have
+     */
+    public PairingInput subset(Collection<String> keep) {
+        Set<String> wanted = new HashSet<>(keep);
+        for (String id : wanted) {
+            if (!ids.contains(id)) {
+                throw new IllegalArgumentException("workload id '" + id + "' is not one of the input's");
+            }
+        }
+        List<Integer> at = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (wanted.contains(ids.get(i))) {
+                at.add(i);
+            }
+        }
+        int n = at.size();
+        List<String> subIds = new ArrayList<>(n);
+        int[] subWorkers = new int[n];
+        double[][] subScores = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            subIds.add(ids.get(at.get(i)));
+            subWorkers[i] = workers[at.get(i)];
+            for (int j = 0; j < n; j++) {
+                subScores[i][j] = scores[at.get(i)][at.get(j)];
+            }
+        }
+        return new PairingInput(subIds, subWorkers, subScores, solo);
     }
 
     public int size() {

@@ -36,10 +36,10 @@ class SlurmJobTest {
     void aCgroupV2StepNamesTheJobAndTheEnvironmentItsNameAndSizes() throws Exception {
         process(40, "0::/system.slice/slurmstepd.scope/job_1234/step_0/user/task_0\n", "PATH=/usr/bin",
                 "SLURM_JOB_ID=1234", "SLURM_JOB_NAME=dgemm", "SLURM_CPUS_PER_TASK=2", "SLURM_CPUS_ON_NODE=4",
-                "HOME=/root");
+                "SLURM_STEP_NUM_TASKS=1", "HOME=/root");
         SlurmJob j = job(40);
         assertEquals(new SlurmJob(1234, Optional.of("0"), Optional.of("/system.slice/slurmstepd.scope/job_1234/step_0/user/task_0"),
-                "dgemm", OptionalInt.of(2), OptionalInt.of(4)), j);
+                "dgemm", OptionalInt.of(2), OptionalInt.of(4), OptionalInt.of(1)), j);
         assertTrue(j.isWorkload("dgemm"));
         assertEquals("Slurm job 1234 (dgemm)", j.label());
     }
