@@ -7,26 +7,10 @@ cd "$(dirname "$0")/.."
 . scripts/lib/packages.sh
 ensure_packages "${SERVICE_TEST_PACKAGES[@]}" "${MAN_TEST_PACKAGES[@]}" || exit 1
 jar=target/smtcheck-daemon.jar
-passed=0
-failed=0
+# shellcheck source=lib/check.sh
+. scripts/lib/check.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-check() {
-	local name=$1 expected_rc=$2 pattern=$3
-	shift 3
-	local out rc
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$expected_rc" ] && grep -qE -- "$pattern" <<<"$out"; then
-		passed=$((passed + 1))
-		echo "ok   $name"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name (exit $rc, expected $expected_rc; wanted /$pattern/)"
-		sed 's/^/     /' <<<"$out"
-	fi
-}
 
 examples=scripts/examples/scores.json
 check "--version names the build's version" 0 '^smtcheck [0-9]+\.[0-9]+\.[0-9]+' java -jar "$jar" --version

@@ -14,26 +14,10 @@ jar=target/smtcheck-daemon.jar
 manifest=deploy/kubernetes/smtcheck.yaml
 containerfile=deploy/container/Containerfile
 python=/usr/bin/python3 # Debian's, where python3-kubernetes is
-passed=0
-failed=0
+# shellcheck source=lib/check.sh
+. scripts/lib/check.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-check() {
-	local name=$1 expected_rc=$2 pattern=$3
-	shift 3
-	local out rc
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$expected_rc" ] && grep -qE -- "$pattern" <<<"$out"; then
-		passed=$((passed + 1))
-		echo "ok   $name"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name (exit $rc, expected $expected_rc; wanted /$pattern/)"
-		sed 's/^/     /' <<<"$out"
-	fi
-}
 
 check "yamllint" 0 '^clean$' sh -c \
 	"yamllint -d '{extends: default, rules: {line-length: {max: 100}}}' '$manifest' && echo clean"
