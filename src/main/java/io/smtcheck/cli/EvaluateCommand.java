@@ -150,6 +150,9 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         checkOptions();
+        if (plots != null) {
+            EvaluationPlots.prepare(plots); // before the runs: a wrong directory must not cost them
+        }
         List<Policy> chosen = chosenPolicies();
         if (mode.live) {
             return live(chosen);

@@ -46,11 +46,17 @@ final class EvaluationPlots {
     }
 
     /** Writes the plots into {@code dir} (which must exist) and returns the files written: each PNG, then its SVG. */
-    static List<Path> write(Path dir, List<RunResult> results, List<Integer> cpus) throws IOException {
-        System.setProperty("java.awt.headless", "true");
-        if (!Files.isDirectory(dir)) {
+    /** Makes the plots' directory, with its parents, unless it is there; refuses a path that is something else. */
+    static void prepare(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new InputException(dir + ": --plots: not a directory");
         }
+        Files.createDirectories(dir);
+    }
+
+    static List<Path> write(Path dir, List<RunResult> results, List<Integer> cpus) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        prepare(dir);
         List<Path> written = new ArrayList<>();
         save(dir, "slowdown-cdf", slowdownCdf(results), written);
         save(dir, "stp", stp(results), written);

@@ -95,8 +95,15 @@ class EvaluateCommandTest {
             assertEquals(600, image.getHeight(), name);
             assertTrue(r.err().contains("wrote " + plots.resolve(name)), r.err());
         }
-        assertEquals(ExitCodes.BAD_INPUT, run("evaluate", "--replay", "sample", "--generate", "3", "--plots",
-                dir.resolve("absent").toString()).code());
+        // A directory not there yet is made; a path that is a file is refused before anything runs.
+        Path fresh = dir.resolve("absent/plots");
+        assertEquals(0, run("evaluate", "--replay", "sample", "--generate", "3", "--plots", fresh.toString()).code());
+        assertTrue(Files.exists(fresh.resolve("stp.svg")));
+        Path file = Files.writeString(dir.resolve("a-file"), "");
+        CliRun refused = run("evaluate", "--replay", "sample", "--generate", "3", "--plots", file.toString());
+        assertEquals(ExitCodes.BAD_INPUT, refused.code());
+        assertEquals("evaluate: " + file + ": --plots: not a directory", refused.err().strip());
+        assertEquals("", refused.out(), "nothing ran");
     }
 
     @Test
