@@ -40,15 +40,18 @@ struct options {
 
 static char **saved_argv;
 
-/* Hands the whole command line to the Java command; returns only when that cannot be done. */
-static int fall_back(const char *why)
+/*
+ * Hands the whole command line to the Java command; returns only when that cannot be done, with
+ * exit_code when there is no jar to hand it to.
+ */
+static int fall_back(const char *why, int exit_code)
 {
 	const char *jar = getenv("SMTCHECK_JAR");
 	int argc = 0;
 
 	if (!jar || !*jar) {
 		fprintf(stderr, "status: %s\n", why);
-		return USAGE;
+		return exit_code;
 	}
 	while (saved_argv[argc])
 		argc++;
@@ -408,12 +411,13 @@ int main(int argc, char **argv)
 
 	saved_argv = argv;
 	if (parse(argc, argv, &o) == FALL_BACK)
-		return fall_back("usage: smtcheck status [--json] [--socket=PATH] [--watch[=SECONDS]]");
+		return fall_back("usage: smtcheck status [--json] [--socket=PATH] [--watch[=SECONDS]]", USAGE);
 	bool clear = o.watching && !o.json && isatty(STDOUT_FILENO);
 	for (;;) {
 		rc = show(&o, clear);
 		if (rc == FALL_BACK)
-			return fall_back("the daemon answered in a form this client does not read (an older daemon?)");
+			return fall_back("the daemon answered in a form this client does not read (an older daemon?)",
+					 FAILURE);
 		if (rc != OK || !o.watching)
 			return rc;
 		if (!clear && !o.json && !write_all("\n", 1))
