@@ -22,6 +22,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Everything a running daemon owns, opened in order and closed once in the reverse order: the
@@ -177,9 +178,17 @@ public final class DaemonRuntime implements AutoCloseable {
         systemd.send("READY=1\nSTATUS=serving on " + control.path());
     }
 
-    /** Reloads on SIGHUP (systemctl reload), which would otherwise end the process. */
+    /**
+     * Reloads on SIGHUP (systemctl reload), which would otherwise end the process. A daemon started
+     * with SIGHUP ignored (under nohup, say) cannot take it: the JVM then leaves it ignored, so it
+     * says that reloading takes a restart rather than ignore the signal without a word.
+     */
     public void reloadOnHangup(Callable<DaemonStatus.Configuration> configuration) {
-        Signal.handle(new Signal("HUP"), s -> reload(configuration));
+        SignalHandler before = Signal.handle(new Signal("HUP"), s -> reload(configuration));
+        if (before == SignalHandler.SIG_IGN) {
+            LOG.warn("SIGHUP was ignored when the daemon started (by nohup or its parent): it stays ignored, so a"
+                    + " change of the configuration file or the model directory takes a restart");
+        }
     }
 
     /** CLOCK_MONOTONIC in microseconds: the JVM's nanoTime is that clock on Linux. */

@@ -100,8 +100,19 @@ class ServiceTest {
     }
 
     private Process start(Path notifySocket, Path config, String... extra) throws IOException {
+        return start(HANGUP_AS_SYSTEMD_LEAVES_IT, notifySocket, config, extra);
+    }
+
+    /**
+     * SIGHUP at its default, as systemd starts a service, whatever this test's own parent did with
+     * it: a build started under nohup passes on an ignored SIGHUP, which the daemon's JVM keeps.
+     */
+    private static final List<String> HANGUP_AS_SYSTEMD_LEAVES_IT = List.of("env", "--default-signal=HUP");
+
+    private Process start(List<String> prefix, Path notifySocket, Path config, String... extra) throws IOException {
         Path run = dir.resolve("run");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "io.smtcheck.cli.Main", "run", "--config",
                 config.toString(), "--userspace", "--topology", "0", "--socket", run.resolve("control.sock").toString(),
                 "--state-dir", run.toString(), "--data-dir", dir.resolve("data").toString()));
@@ -207,6 +218,24 @@ class ServiceTest {
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), log());
         assertEquals(143, daemon.exitValue(), log());
         assertFalse(Files.exists(dir.resolve("run/control.sock")));
+    }
+
+    @Test
+    void aHangupIgnoredByTheParentIsSaidNotSilentlyLost() throws Exception {
+        Path config = dir.resolve("smtcheck.conf");
+        Files.writeString(config, "threshold=3600\n");
+        listen(dir.resolve("notify.sock"));
+        start(List.of("env", "--ignore-signal=HUP"), dir.resolve("notify.sock"), config);
+        assertTrue(next(90).lines().anyMatch("READY=1"::equals));
+        assertTrue(log().contains("SIGHUP was ignored when the daemon started (by nohup or its parent): it stays"
+                + " ignored, so a change of the configuration file or the model directory takes a restart"), log());
+        signal(daemon, "HUP");
+        Thread.sleep(1000);
+        assertTrue(daemon.isAlive(), "an ignored SIGHUP ends nothing: " + log());
+        assertFalse(log().contains("reloading"), log());
+        signal(daemon, "TERM");
+        assertEquals("STOPPING=1", next(30));
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), log());
     }
 
     @Test
