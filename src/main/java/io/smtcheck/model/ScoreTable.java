@@ -221,13 +221,6 @@ public final class ScoreTable {
         return scores[slot(a)][slot(b)];
     }
 
-    /** The predicted slowdown of {@code a} beside {@code b} ({@link ScoreFormula#slowdown}); NaN when either is unscored. */
-    public double slowdown(String a, String b) {
-        ScoreFormula.Operand x = operands[slot(a)];
-        ScoreFormula.Operand y = operands[slot(b)];
-        return x == null || y == null ? Double.NaN : ScoreFormula.slowdown(model, x, y);
-    }
-
     public Entry entry(String key) {
         return entries[slot(key)];
     }
