@@ -438,37 +438,21 @@ public final class LiveRun {
                 }
                 Thread.sleep(20);
             }
-            long[] f = stat((int) p.pid());
-            d.startTicks = f.length > 0 ? f[1] + f[2] : 0;
+            d.startTicks = d.table.cpuTicks((int) p.pid()).orElse(0);
             return d;
         }
 
         /** Records the job's group for the daemon's userspace monitor, as {@code smtcheck launch} does. */
         void launch(Started s, Trace.Job job, int jobId) throws IOException, InterruptedException {
             long deadline = System.nanoTime() + 2_000_000_000L;
-            while (!leadsItsGroup(s.pgid) && s.process.isAlive() && System.nanoTime() < deadline) {
+            while (table.processGroup(s.pgid).orElse(-1) != s.pgid && s.process.isAlive()
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(1);
             }
             long start = table.startTicks(s.pgid).orElse(-1);
             launched.add(new LaunchRegistry.Entry(s.pgid, jobId, job.workers(), job.payload(),
                     java.time.Instant.now().getEpochSecond(), start));
             sampleRss();
-        }
-
-        private static boolean leadsItsGroup(int pid) {
-            long[] f = stat(pid);
-            return f.length > 0 && f[0] == pid;
-        }
-
-        /** From /proc/PID/stat: pgrp, utime and stime in ticks; empty when it cannot be read. */
-        private static long[] stat(int pid) {
-            try {
-                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                return new long[] {Long.parseLong(f[2]), Long.parseLong(f[11]), Long.parseLong(f[12])};
-            } catch (IOException | RuntimeException e) {
-                return new long[0];
-            }
         }
 
         private void sampleRss() {
@@ -493,10 +477,8 @@ public final class LiveRun {
         @Override
         public void close() {
             sampleRss();
-            long[] f = stat((int) process.pid());
-            if (f.length > 0) {
-                usage = new LiveResult.DaemonUsage((f[1] + f[2] - startTicks) / TICKS_PER_SECOND, maxRssKib);
-            }
+            table.cpuTicks((int) process.pid()).ifPresent(ticks ->
+                    usage = new LiveResult.DaemonUsage((ticks - startTicks) / TICKS_PER_SECOND, maxRssKib));
             process.destroy(); // SIGTERM: it stops cleanly
             try {
                 if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {

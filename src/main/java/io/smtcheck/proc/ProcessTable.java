@@ -200,6 +200,18 @@ public final class ProcessTable {
         return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.startTicks());
     }
 
+    /** The process group a process is in; empty when it is gone. */
+    public OptionalInt processGroup(int pid) {
+        Stat s = stat(pid);
+        return s == null ? OptionalInt.empty() : OptionalInt.of(s.pgid());
+    }
+
+    /** The CPU time a process has used, user and system (fields 14 and 15 of stat), in clock ticks; empty when it is gone. */
+    public java.util.OptionalLong cpuTicks(int pid) {
+        StatLine line = statLine(pid);
+        return line == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(line.field(14) + line.field(15));
+    }
+
     /** The Slurm job a process runs in (see {@link SlurmJob}); empty when none, or when it is gone. */
     public java.util.Optional<SlurmJob> slurmJob(int pid) {
         return SlurmJob.of(proc, pid);
