@@ -62,13 +62,9 @@ final class StatusCommand extends DaemonClientCommand {
         }
     }
 
+    /** Every field of the status, for people (docs/status.md describes each). */
     @Override
     void print(PrintWriter out, JsonNode result) throws JsonProcessingException {
-        print(out, JsonOutput.MAPPER.treeToValue(result, DaemonStatus.class));
-    }
-
-    /** Every field of the status, for people (docs/status.md describes each). */
-    static void print(PrintWriter out, DaemonStatus s) {
-        StatusText.print(out, s);
+        StatusText.print(out, JsonOutput.MAPPER.treeToValue(result, DaemonStatus.class));
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smtcheck.daemon.DaemonStatus;
+import io.smtcheck.daemon.StatusText;
 import io.smtcheck.sched.CoreTable;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -46,7 +47,7 @@ class StatusCommandTest {
 
     private static String printed(DaemonStatus s) {
         StringWriter out = new StringWriter();
-        StatusCommand.print(new PrintWriter(out, true), s);
+        StatusText.print(new PrintWriter(out, true), s);
         return out.toString();
     }
 
