@@ -81,7 +81,7 @@ final class ProfilesCommand implements Runnable {
         public Integer call() throws IOException {
             ProfileStore.Export loaded;
             String where;
-            try (ProfileStore s = store.open()) {
+            try (ProfileStore s = store.openToRead()) {
                 loaded = s.exportData();
                 where = s.where();
             }

@@ -79,7 +79,7 @@ final class ScoresCommand implements Callable<Integer> {
             list = DataFiles.read(profilesFile).profiles();
             source = profilesFile.toString();
         } else {
-            try (ProfileStore s = store.open()) {
+            try (ProfileStore s = store.openToRead()) {
                 ProfileStore.Loaded<Profile> loaded = s.readAllProfiles();
                 DataFiles.warnSkipped(spec.commandLine().getErr(), spec.name(), loaded.skipped());
                 list = loaded.items();

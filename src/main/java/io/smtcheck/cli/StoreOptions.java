@@ -9,6 +9,7 @@ import io.smtcheck.profiles.PublishedServer;
 import io.smtcheck.profiles.StoreSettings;
 import io.smtcheck.profiles.StoreUnavailableException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -69,6 +70,19 @@ final class StoreOptions {
         } catch (IOException e) {
             throw new StoreUnavailableException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * Opens the store for a command that only reads it. A --data-dir that does not exist is refused
+     * rather than created: a mistyped path would otherwise read as an empty store and leave a
+     * directory behind.
+     */
+    ProfileStore openToRead() {
+        if (mongoUri == null && dataDir != null && !Files.isDirectory(dataDir)) {
+            throw new CommandLine.ParameterException(command.commandLine(), "--data-dir " + dataDir
+                    + ": no such directory (nothing was stored there; profile, corun and profiles import create it)");
+        }
+        return open();
     }
 
     /**

@@ -92,7 +92,7 @@ final class TrainCommand implements Callable<Integer> {
                     + (data.description() == null ? "" : ": " + data.description());
             requireSections(data, samplesFile.toString());
         } else {
-            try (ProfileStore s = store.open()) {
+            try (ProfileStore s = store.openToRead()) {
                 ProfileStore.Loaded<Baseline> b = s.baselines();
                 ProfileStore.Loaded<Profile> p = s.readAllProfiles();
                 ProfileStore.Loaded<CoRunSample> c = s.samples();

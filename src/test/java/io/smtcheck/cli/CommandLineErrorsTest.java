@@ -53,6 +53,24 @@ class CommandLineErrorsTest {
         assertTrue(r.err().lines().findFirst().orElse("").contains(reason), r.err());
     }
 
+    /** A command that only reads the store refuses a data directory that is not there, and does not create it. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(textBlock = """
+            profiles export
+            scores
+            train --out model.json
+            """)
+    void readingANonexistentDataDirectoryIsRefusedAndCreatesNothing(String command) {
+        Path missing = dir.resolve("no-such-store");
+        List<String> args = new ArrayList<>(List.of(command.split(" ")));
+        args.replaceAll(a -> a.equals("model.json") ? dir.resolve(a).toString() : a);
+        args.addAll(List.of("--data-dir", missing.toString()));
+        CliRun r = run(args.toArray(String[]::new));
+        assertEquals(ExitCodes.USAGE, r.code(), r.err());
+        assertTrue(r.err().lines().findFirst().orElse("").contains("--data-dir " + missing + ": no such directory"), r.err());
+        assertFalse(Files.exists(missing), missing + " was created");
+    }
+
     @Test
     void messagesAreWordsNotJavaClassNames() {
         assertEquals("no such user or group: smtcheck", Failures.oneLine(new UserPrincipalNotFoundException("smtcheck")));
