@@ -130,6 +130,16 @@ check "profile of a failing command" 1 "^profile: false exited with status 1" \
 	--data-dir "$tmp/pdb" --socket "$tmp/none.sock" -- false
 check "profiling programs installed" 0 "bin/smtcheck-inject$" ls "$tmp/stage/usr/local/lib/smtcheck/bin/smtcheck-inject"
 
+# What the jar ships runs as root: full RELRO (bound at load, then read-only) and stack protection.
+hardened() {
+	readelf -d "$1" | grep -q BIND_NOW && readelf -lW "$1" | grep -q GNU_RELRO &&
+		readelf --dyn-syms -W "$1" | grep -q __stack_chk_fail && echo "hardened: $1"
+}
+mkdir "$tmp/shipped" && (jar_path=$PWD/$jar && cd "$tmp/shipped" && jar xf "$jar_path" META-INF/native)
+for f in "$tmp"/shipped/META-INF/native/linux-x86_64/libsmtcheck.so "$tmp"/shipped/META-INF/native/linux-x86_64/bin/*; do
+	check "hardened native file: ${f##*/}" 0 "^hardened: " hardened "$f"
+done
+
 # `status` without a JVM: the native client that the installed `smtcheck` runs for `status`, beside
 # the Java command, against one running daemon (dry run, userspace monitor, one launched group).
 d=$tmp/daemon
