@@ -116,6 +116,9 @@ public record DaemonStatus(
             @JsonPropertyDescription("the CPUs its leader had before it was first pinned: what a restore puts back")
             List<Integer> originalCpus,
             @JsonInclude(JsonInclude.Include.NON_NULL)
+            @JsonPropertyDescription("the CPUs of its Slurm job's allocation on this node, the only ones it is planned"
+                    + " on; absent for a group that may use the whole topology") List<Integer> allocation,
+            @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("its leader's command line (at most 200 characters), as it arrived")
             String command) {
     }

@@ -115,7 +115,7 @@ final class StatusAssembly {
                 g.slot >= 0 ? g.slot : null, orEmpty(g.pin.applied()), orEmpty(g.pin.wanted()),
                 g.pinError, failing ? g.pinFailures : null, ipc, partner == null ? null : partner.pgid, predicted,
                 observed, seconds, g.pinnedSince == null ? null : g.pinnedSince.toString(), orEmpty(g.originalCpus),
-                g.command);
+                g.allowedCpus, g.command);
     }
 
     private static List<Integer> orEmpty(List<Integer> cpus) {

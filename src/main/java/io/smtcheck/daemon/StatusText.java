@@ -115,7 +115,8 @@ public final class StatusText {
 
     /**
      * The line under a workload's row: who runs on its core's other CPU and how much each slows it
-     * (predicted, and observed here), since when it is pinned, what a restore gives back.
+     * (predicted, and observed here), since when it is pinned, what a restore gives back, the
+     * allocation it is kept in.
      */
     private static String details(DaemonStatus.Workload w, Map<Integer, String> names) {
         // A client of an older daemon reads none of these fields.
@@ -124,7 +125,8 @@ public final class StatusText {
         String since = w.pinnedSince() == null ? "not pinned" : "pinned since " + w.pinnedSince();
         String original = w.originalCpus() == null || w.originalCpus().isEmpty() ? ""
                 : "; original CPUs " + CoreTable.cpuList(w.originalCpus());
-        return with + "; " + since + original + (w.command() == null ? "" : "; command: " + w.command());
+        String allocation = w.allocation() == null ? "" : "; Slurm allocation CPUs " + CoreTable.cpuList(w.allocation());
+        return with + "; " + since + original + allocation + (w.command() == null ? "" : "; command: " + w.command());
     }
 
     /** The errors' kinds that occurred, as " (pin 2, store 1)". */

@@ -141,6 +141,7 @@ class DaemonSlurmTest {
             assertEquals("dgemm", w.name());
             assertEquals(1, w.workers(), "counted as the one CPU of its allocation");
             assertEquals(List.of(1), w.cpus(), "within its allocation, alone on its CPU of core 0,1");
+            assertEquals(List.of(1), w.allocation(), "its allocation shown");
             assertEquals(Set.of("1"), cpusOfGroup(bound));
             assertEquals("its allocation, CPUs 1, shares CPUs 1 with that of group " + bound
                     + " (dgemm, CPUs 1), managed already", leftAlone(s, sharing).reason());
@@ -170,6 +171,7 @@ class DaemonSlurmTest {
             assertEquals(1, w.cpus().size());
             assertTrue(List.of(0, 1).contains(w.cpus().get(0)), "within CPUs 0,1: " + w.cpus());
             assertEquals(Set.of(w.cpus().get(0).toString()), cpusOfGroup(half), "narrowed from 0-1 by the pin");
+            assertEquals(List.of(0, 1), w.allocation(), "its allocation shown");
         } finally {
             daemon.stop();
         }

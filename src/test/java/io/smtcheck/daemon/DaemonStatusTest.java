@@ -34,7 +34,8 @@ class DaemonStatusTest {
                 new DaemonStatus.Configuration("/etc/smtcheck.conf", List.of("include", "verbose"), settings),
                 List.of(new DaemonStatus.Workload(311, 101, "stream-copy", 2, true, 7, List.of(0, 2), List.of(1, 3),
                         "Device or resource busy", 3, new DaemonStatus.Ipc(9001, 8002, 1.25, 4.5), 312, 0.3125, 0.25,
-                        95.0, "2026-11-30T10:00:02Z", List.of(0, 1, 2, 3), "./stream-copy --size 64M")),
+                        95.0, "2026-11-30T10:00:02Z", List.of(0, 1, 2, 3), List.of(0, 1, 2, 3),
+                        "./stream-copy --size 64M")),
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
@@ -78,7 +79,7 @@ class DaemonStatusTest {
                 names(s.path("profiling").get(0)));
         assertEquals(new TreeSet<>(List.of("pgid", "job", "name", "workers", "profileKnown", "slot", "cpus",
                 "wantedCpus", "pinError", "pinFailures", "ipc", "partner", "predictedSlowdown", "observedSlowdown",
-                "observedSeconds", "pinnedSince", "originalCpus", "command")),
+                "observedSeconds", "pinnedSince", "originalCpus", "allocation", "command")),
                 names(s.path("workloads").get(0)));
         assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),
                 names(s.path("workloads").get(0).path("ipc")));
@@ -100,14 +101,14 @@ class DaemonStatusTest {
     @Test
     void leavesOutOptionalFieldsWithoutValue() {
         DaemonStatus.Workload w = new DaemonStatus.Workload(1, 2, "x", 1, false, null, List.of(), List.of(), null,
-                null, null, null, null, null, null, null, List.of(), null);
+                null, null, null, null, null, null, null, List.of(), null, null);
         JsonNode o = JSON.valueToTree(w);
         assertFalse(o.has("slot") || o.has("pinError") || o.has("pinFailures") || o.has("pinnedSince")
-                || o.has("command"), o.toString());
+                || o.has("command") || o.has("allocation"), o.toString());
         assertFalse(o.has("partner") || o.has("predictedSlowdown") || o.has("observedSlowdown")
                 || o.has("observedSeconds"), o.toString());
         JsonNode paired = JSON.valueToTree(new DaemonStatus.Workload(1, 2, "x", 1, true, null, List.of(0), List.of(0),
-                null, null, null, 7, 0.25, 0.5, 120.0, null, List.of(0), null));
+                null, null, null, 7, 0.25, 0.5, 120.0, null, List.of(0), null, null));
         assertEquals(7, paired.path("partner").asInt());
         assertEquals(0.25, paired.path("predictedSlowdown").asDouble());
         assertEquals(0.5, paired.path("observedSlowdown").asDouble());
