@@ -105,7 +105,7 @@ public final class Daemon {
         this.restore = new Restore(options, originals, processes, pinning);
         this.replanning = new Replanning(options, state, table, replanner, pinning, originals, admission);
         this.statusAssembly = new StatusAssembly(options, monitor, profiles, models, replanner);
-        this.inSitu = new InSitu(this, state, monitor, profiles, pinning, replanner.topology(),
+        this.inSitu = new InSitu(this, state, monitor, profiles, pinning, replanning::replan, replanner.topology(),
                 new HashSet<>(admission.usableWithoutCpuset()), options.stateDir().resolve("insitu"), inSitu);
         this.learning = new Learning(replanner.topology(), profiles);
         table.learnFrom(Learning.observations());
@@ -447,19 +447,17 @@ public final class Daemon {
 
     private void startedInSitu(ManagedGroup g) {
         inSituTried.add(g.jobId);
-        LOG.info("profiling group {} ({}, job {}) in situ", g.pgid, g.name, g.jobId);
-        replanning.hold("an in-situ profile has borrowed a core");
+        LOG.info("profiling group {} ({}, job {}) in situ on CPUs {}; until it ends, plans leave it and that core out",
+                g.pgid, g.name, g.jobId, AffinityPolicy.cpuList(state.lent.getOrDefault(g.pgid, List.of())));
         publish();
     }
 
-    /** Under the lock, from the profile's thread: plans resume once no profile runs. */
+    /** Under the lock, from the profile's thread: its group and core are back, and the plan places them. */
     private void inSituEnded(InSituProfiling.Outcome o) {
         if (o.failure() instanceof InSituProfiler.FailedException f && f.resumable()) {
             inSituTried.remove(o.jobId());
         }
-        if (!inSitu.running()) {
-            replanning.release();
-        }
+        replanning.replan("the in-situ profile of group " + o.pgid() + " ended");
         publish();
     }
 

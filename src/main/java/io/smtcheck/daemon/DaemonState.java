@@ -37,6 +37,11 @@ final class DaemonState {
     private final Topology topology;
     final Map<Integer, ManagedGroup> groups = new LinkedHashMap<>();
     final Map<Integer, LeftAlone> leftAlone = new LinkedHashMap<>();
+    /**
+     * The CPUs each in-situ profile that runs has borrowed, by the profiled group's pgid: until it
+     * ends, that group and the cores of those CPUs are out of the plan.
+     */
+    final Map<Integer, List<Integer>> lent = new LinkedHashMap<>();
     long events;
     long plans;
     long pins;

@@ -38,6 +38,8 @@ final class InSitu implements AutoCloseable {
     private final Monitor monitor;
     private final ProfileSource profiles;
     private final Pinning pinning;
+    /** Re-plans, under the lock, after a profiled group has left the CPUs it held. */
+    private final Consumer<String> replan;
     private final Topology topology;
     private final InSituProfiling profiling;
     private final Measurement.Machine machine;
@@ -46,9 +48,11 @@ final class InSitu implements AutoCloseable {
     private volatile ProcessCounterSource source;
     private volatile String unprepared;
 
-    InSitu(Object lock, DaemonState state, Monitor monitor, ProfileSource profiles, Pinning pinning, Topology topology,
-            Set<Integer> usableCpus, Path journalDir, InSituProfiler.Settings settings) {
+    InSitu(Object lock, DaemonState state, Monitor monitor, ProfileSource profiles, Pinning pinning,
+            Consumer<String> replan, Topology topology, Set<Integer> usableCpus, Path journalDir,
+            InSituProfiler.Settings settings) {
         this.lock = lock;
+        this.replan = replan;
         this.state = state;
         this.monitor = monitor;
         this.profiles = profiles;
@@ -120,30 +124,44 @@ final class InSitu implements AutoCloseable {
         if (unusable.isPresent() || injectors == null) {
             return Optional.of(unusable.orElse("the injectors are not loaded yet; ask again"));
         }
+        // Plans go on while profiles run: where a group runs and where its plan has just sent it
+        // (a pin not applied yet) are both taken.
         Set<Integer> busy = new HashSet<>();
         state.groups.values().forEach(o -> {
             if (o.pgid != g.pgid && o.pin.applied() != null) {
                 busy.addAll(o.pin.applied());
             }
+            if (o.pgid != g.pgid && o.pin.wanted() != null) {
+                busy.addAll(o.pin.wanted());
+            }
             if (o.allowedCpus != null) {
                 busy.addAll(o.allowedCpus); // another job's CPUs, all of them
             }
         });
+        List<List<Integer>> borrowed = new ArrayList<>(1);
         // /proc is read only once a core is found: a start refused every interval costs nothing.
-        return profiling.start(g.pgid, g.jobId, busy, source, cpus -> new InSituProfiler.Request(g.pgid, g.jobId,
-                profileName(g), null, 1, commandLine(g.pgid), workingDir(g.pgid), cpus.get(0), cpus.get(1),
-                machine, injectors),
-                (pgid, cpu) -> moveIn(pgid, cpu), outcome -> finished(g, outcome, ended));
+        Optional<String> refusal = profiling.start(g.pgid, g.jobId, busy, source, cpus -> {
+            borrowed.add(cpus);
+            return new InSituProfiler.Request(g.pgid, g.jobId, profileName(g), null, 1, commandLine(g.pgid),
+                    workingDir(g.pgid), cpus.get(0), cpus.get(1), machine, injectors);
+        }, (pgid, cpu) -> moveIn(pgid, cpu), outcome -> finished(g, outcome, ended));
+        if (refusal.isEmpty()) {
+            state.lent.put(g.pgid, List.copyOf(borrowed.get(0)));
+        }
+        return refusal;
     }
 
-    /** Pins the group onto the borrowed CPU; what it expects there keeps the pin check from calling it foreign. */
+    /**
+     * Pins the group onto the borrowed CPU, which its pin then names (the pin check expects it
+     * there), and re-plans: the CPUs it held are free for the others.
+     */
     private void moveIn(int pgid, int cpu) throws IOException {
         synchronized (lock) {
             ManagedGroup g = state.groups.get(pgid);
-            if (g == null || !pinning.unpin(pgid, List.of(cpu))) {
+            if (g == null || !pinning.moveOnto(g, List.of(cpu))) {
                 throw new IOException("group " + pgid + " could not be moved onto CPU " + cpu);
             }
-            g.expected = List.of(cpu);
+            replan.accept("group " + pgid + " moved onto its borrowed CPU " + cpu);
         }
     }
 
@@ -161,14 +179,10 @@ final class InSitu implements AutoCloseable {
             LOG.warn("in-situ profile of group {} ({}): {}", g.pgid, g.name, o.failure().getMessage());
         }
         synchronized (lock) {
-            ManagedGroup now = state.groups.get(g.pgid);
-            if (now == g) {
-                // Back where the plan has it (or its original CPUs).
-                List<Integer> back = g.pin.applied() != null ? g.pin.applied() : g.originalCpus;
-                if (pinning.unpin(g.pgid, back)) {
-                    g.expected = back;
-                }
-            }
+            // The core and the group come back into the plan, which the caller makes: the group
+            // stays on the borrowed CPU until the plan moves it, since the CPU it had before may
+            // have gone to another group meanwhile.
+            state.lent.remove(g.pgid);
             ended.accept(o);
         }
     }

@@ -89,6 +89,35 @@ final class Pinning {
         }
     }
 
+    /**
+     * Moves a group onto {@code cpus} outside any plan (an in-situ profile's borrowed CPU): its pin
+     * then says it is there, so that the pin check, a restore and the next plan see where it runs.
+     * False, with the failure logged and counted, when it could not be moved.
+     */
+    boolean moveOnto(ManagedGroup g, List<Integer> cpus) {
+        if (options.dryRun()) {
+            g.pin(new Pin(cpus, cpus));
+            return true;
+        }
+        Optional<OriginalAffinity.Entry> record = originals.recall(g.pgid);
+        record.ifPresent(e -> originals.pinned(e, cpus));
+        try {
+            GroupAffinity.pin(g.pgid, cpus);
+        } catch (NativeCallException | IllegalArgumentException e) {
+            state.error(DaemonState.ErrorKind.PIN);
+            state.pinFailures++;
+            record.ifPresent(r -> originals.pinned(r, g.pin.applied()));
+            g.expected = null; // some of its tasks may have moved before the failure
+            LOG.warn("cannot move group {} ({}) onto CPUs {}: {}", g.pgid, g.name, cpus, e.getMessage());
+            return false;
+        }
+        state.pins++;
+        g.pin(new Pin(cpus, cpus));
+        g.pinError = null;
+        g.expected = groupAffinity(g.pgid).orElse(cpus);
+        return true;
+    }
+
     /** Puts a group back on its original CPUs, best effort (a failure is logged and counted). */
     boolean unpin(int pgid, List<Integer> original) {
         if (options.dryRun()) {

@@ -4,10 +4,13 @@ package io.smtcheck.daemon;
 import io.smtcheck.model.ScoreTable;
 import io.smtcheck.sched.PairingInput;
 import io.smtcheck.sched.Placement;
+import io.smtcheck.sched.PlanMode;
 import io.smtcheck.sched.Replanner;
+import io.smtcheck.sched.Topology;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * decides where every group goes (one for each Slurm allocation with part of the node, and one
  * for the cores in none), {@link Pinning} pins those whose place changed, and groups found
  * empty, given up or changed by someone else are let go and the rest planned again. It also takes
- * the groups it lets go out of the score table.
+ * the groups it lets go out of the score table. Plans go on while in-situ profiles borrow cores:
+ * they leave those cores and the profiled groups out.
  */
 final class Replanning {
     private static final Logger LOG = LoggerFactory.getLogger(Replanning.class);
@@ -47,52 +52,53 @@ final class Replanning {
         this.admission = admission;
     }
 
-    /** While set, plans wait (an in-situ profile has borrowed a core: a plan could move its group or fill the core). */
-    private String heldBecause;
-    /** Why a plan is owed once the hold ends, or null. */
-    private String owed;
+    /** Groups whose allocation lies on lent cores alone, as last logged: logged again only once placed. */
+    private final Set<Integer> nowhere = new HashSet<>();
 
-    void hold(String because) {
-        heldBecause = because;
-    }
-
-    /** Ends the hold and makes the plan that waited, if one did. */
-    void release() {
-        heldBecause = null;
-        if (owed != null) {
-            String why = owed;
-            owed = null;
-            replan(why);
-        }
-    }
-
-    /** Re-plans and applies what changed. */
+    /**
+     * Re-plans and applies what changed. While in-situ profiles run, the profiled groups are out
+     * of the plan (their pins are the profiles') and the rest are planned on the topology less the
+     * lent cores and the CPUs the profiled groups still hold: what is planned then never shares a
+     * CPU with a profile, and the plan's scores are those of the groups it places.
+     */
     void replan(String why) {
-        if (heldBecause != null) {
-            owed = owed == null ? why : owed + ", " + why;
-            LOG.info("plan after {} waits: {}", why, heldBecause);
-            return;
+        Set<Integer> taken = takenByProfiles();
+        Topology open = taken.isEmpty() ? replanner.topology() : replanner.topology().without(taken);
+        Set<Integer> outOfPlan = new HashSet<>(state.lent.keySet());
+        Map<String, Set<Integer>> allowed = allocations(open, outOfPlan);
+        List<String> planned = new ArrayList<>();
+        for (ManagedGroup g : state.groups.values()) {
+            if (!outOfPlan.contains(g.pgid)) {
+                planned.add(g.key());
+            }
         }
         PairingInput input = PairingInput.of(table);
-        Map<String, Set<Integer>> allowed = allocations();
+        if (planned.size() < input.size()) {
+            input = input.subset(planned);
+        }
         Replanner.Decision d;
         try {
-            d = replanner.decide(input, state.placement(), allowed);
+            d = decide(input, open, allowed);
         } catch (RuntimeException e) {
             state.error(DaemonState.ErrorKind.PLANNING);
             LOG.error("planning failed ({}): {}", why, e.getMessage());
             return;
         }
         state.plans++;
-        double unpinned = Replanner.unpinnedScore(input, replanner.topology(), allowed);
+        double unpinned = Replanner.unpinnedScore(input, open, allowed);
         state.lastPlan = new DaemonStatus.Plan(Instant.now().toString(), why, d.score(), d.keptScore(),
                 d.optimalScore(), unpinned, gain(d.score(), d.keptScore()), gain(d.score(), unpinned), d.moved());
         Map<String, List<Integer>> target = d.placement().cpusByWorkload();
-        LOG.info("plan after {}: score {} (optimum {}, keeping {}){}", why, fmt(d.score()), fmt(d.optimalScore()),
-                fmt(d.keptScore()), d.moved() == 0 ? "" : ", moving " + d.moved() + (d.moved() == 1 ? " group" : " groups"));
+        LOG.info("plan after {}: score {} (optimum {}, keeping {}){}{}", why, fmt(d.score()), fmt(d.optimalScore()),
+                fmt(d.keptScore()), d.moved() == 0 ? "" : ", moving " + d.moved() + (d.moved() == 1 ? " group" : " groups"),
+                taken.isEmpty() ? "" : ", without CPUs " + AffinityPolicy.cpuList(List.copyOf(new TreeSet<>(taken)))
+                        + " (in-situ profiles)");
         List<ManagedGroup> due = new ArrayList<>();
         long now = System.nanoTime();
         for (ManagedGroup g : state.groups.values()) {
+            if (outOfPlan.contains(g.pgid)) {
+                continue; // profiled, or left no CPU it may use: its pin stays as it is
+            }
             List<Integer> cpus = target.get(g.key());
             if (!Objects.equals(cpus, g.pin.wanted())) {
                 if (g.pin.wanted() != null && cpus != null) {
@@ -109,14 +115,67 @@ final class Replanning {
         applyAll(due);
     }
 
-    /** The allocation of each managed group that may use only part of the topology (a Slurm job's), by its key. */
-    private Map<String, Set<Integer>> allocations() {
+    /**
+     * The CPUs no plan may use while in-situ profiles run: every CPU of a core they borrow (the
+     * injectors' contention reaches the whole core), and those the profiled groups still hold
+     * (before a group is moved onto its borrowed CPU, it runs where it was).
+     */
+    private Set<Integer> takenByProfiles() {
+        Set<Integer> taken = new HashSet<>();
+        Topology topology = replanner.topology();
+        state.lent.forEach((pgid, cpus) -> {
+            for (int cpu : cpus) {
+                int core = topology.coreOf(cpu);
+                taken.addAll(core >= 0 ? topology.cpus(core) : List.of(cpu));
+            }
+            ManagedGroup g = state.groups.get(pgid);
+            if (g != null && g.pin.applied() != null) {
+                taken.addAll(g.pin.applied());
+            }
+        });
+        return taken;
+    }
+
+    private Replanner.Decision decide(PairingInput input, Topology open, Map<String, Set<Integer>> allowed) {
+        if (open == replanner.topology()) {
+            return replanner.decide(input, state.placement(), allowed);
+        }
+        if (input.size() == 0 || open.coreCount() == 0) {
+            return new Replanner.Decision(Placement.empty(open), 0, 0, 0, 0, PlanMode.AUTO);
+        }
+        // Where the planned groups run now, on what is left of the topology (a pin on a lent CPU counts as none).
+        Placement current = Placement.ofCpus(state.placement().retain(new HashSet<>(input.ids())).cpusByWorkload(),
+                open);
+        return new Replanner(open, replanner.minGain()).decide(input, current, allowed);
+    }
+
+    /**
+     * The CPUs of {@code open} that each planned group with part of the topology (a Slurm job's)
+     * may use, by its key: its allocation less what profiles hold. A group left with none joins
+     * {@code outOfPlan}: it is pinned nowhere new until a profile gives its CPUs back.
+     */
+    private Map<String, Set<Integer>> allocations(Topology open, Set<Integer> outOfPlan) {
         Map<String, Set<Integer>> allowed = new HashMap<>();
+        Set<Integer> usable = new HashSet<>(open.allCpus());
         for (ManagedGroup g : state.groups.values()) {
-            if (g.allowedCpus != null) {
-                allowed.put(g.key(), Set.copyOf(g.allowedCpus));
+            if (g.allowedCpus == null || outOfPlan.contains(g.pgid)) {
+                continue;
+            }
+            Set<Integer> cpus = new TreeSet<>(g.allowedCpus);
+            cpus.retainAll(usable);
+            if (!cpus.isEmpty()) {
+                allowed.put(g.key(), cpus);
+                nowhere.remove(g.pgid);
+                continue;
+            }
+            outOfPlan.add(g.pgid);
+            if (nowhere.add(g.pgid)) {
+                LOG.warn("group {} ({}) may use only CPUs {} (its Slurm allocation), all lent to in-situ profiles or"
+                        + " held by the groups they profile: not pinned anywhere new until they end", g.pgid, g.name,
+                        AffinityPolicy.cpuList(g.allowedCpus));
             }
         }
+        nowhere.retainAll(state.groups.keySet());
         return allowed;
     }
 
@@ -145,7 +204,8 @@ final class Replanning {
     /** Tries again the pins that failed, once their wait is over; false when none was due. */
     boolean retryPins() {
         long now = System.nanoTime();
-        List<ManagedGroup> due = state.groups.values().stream().filter(g -> g.pinDue(now)).toList();
+        List<ManagedGroup> due = state.groups.values().stream()
+                .filter(g -> g.pinDue(now) && !state.lent.containsKey(g.pgid) && !nowhere.contains(g.pgid)).toList();
         if (!due.isEmpty()) {
             applyAll(due);
         }

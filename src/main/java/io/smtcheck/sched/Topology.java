@@ -3,6 +3,7 @@ package io.smtcheck.sched;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.StringJoiner;
 
@@ -52,6 +53,21 @@ public final class Topology {
             }
         }
         return new Topology(out);
+    }
+
+    /**
+     * This topology less {@code taken}: each core keeps its other CPUs, and a core left with none
+     * is gone. The CPUs keep their numbers, so that a plan on it pins where it says.
+     */
+    public Topology without(Collection<Integer> taken) {
+        List<List<Integer>> kept = new ArrayList<>();
+        for (int[] core : cores) {
+            List<Integer> rest = Arrays.stream(core).boxed().filter(cpu -> !taken.contains(cpu)).toList();
+            if (!rest.isEmpty()) {
+                kept.add(rest);
+            }
+        }
+        return shape(kept);
     }
 
     public int coreCount() {

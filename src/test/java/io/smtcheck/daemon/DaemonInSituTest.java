@@ -16,12 +16,15 @@ import io.smtcheck.control.ControlServer;
 import io.smtcheck.model.Measurement;
 import io.smtcheck.model.ModelLoader;
 import io.smtcheck.model.Profile;
+import io.smtcheck.os.Signals;
+import io.smtcheck.proc.GroupLauncher;
 import io.smtcheck.profiling.InSituProfiler;
 import io.smtcheck.sched.Replanner;
 import io.smtcheck.sched.TestGroup;
 import io.smtcheck.sched.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -31,9 +34,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The daemon's in-situ profiles: the control socket's {@code profile} and its refusals, and a
+ * The daemon's in-situ profiles: the control socket's {@code profile} and its refusals, a
  * profile run with real injectors and pins on this machine's two CPUs, over counters the test
- * gives (this machine has none in hardware; no figure is checked, only where things ran).
+ * gives (this machine has none in hardware; no figure is checked, only where things ran), and the
+ * plans made while that core is lent.
  */
 @Timeout(180)
 class DaemonInSituTest {
@@ -43,6 +47,9 @@ class DaemonInSituTest {
 
     @TempDir
     Path dir;
+
+    /** Long enough a profile (some 20 s) for groups to come and go while it runs. */
+    private static final InSituProfiler.Settings LONGER = new InSituProfiler.Settings(0.05, 0.5, List.of(1.0), 0.5, 3);
 
     /** Sample profiles for every job but 500, which has none; what is stored is kept. */
     static final class Profiles extends DaemonFaultsTest.SampleProfiles {
@@ -60,11 +67,15 @@ class DaemonInSituTest {
     }
 
     private Daemon daemon(DaemonFaultsTest.ScriptedMonitor monitor, Profiles profiles) {
+        return daemon(monitor, profiles, SHORT);
+    }
+
+    private Daemon daemon(DaemonFaultsTest.ScriptedMonitor monitor, Profiles profiles, InSituProfiler.Settings settings) {
         ModelLoader models = new ModelLoader(testModels());
         models.reload();
         DaemonOptions options = new DaemonOptions(1, Duration.ofMillis(100), false, 0.02, true,
                 dir.resolve("run/control.sock"), null, dir.resolve("run"), true);
-        return new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02), SHORT);
+        return new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02), settings);
     }
 
     private static JsonNode profile(Daemon d, int pgid) throws Exception {
@@ -140,5 +151,131 @@ class DaemonInSituTest {
             loop.join();
         }
         assertTrue(profiles.stored.size() == 1, "profiled once: " + profiles.stored.size());
+    }
+
+    /** Counters at a steady 1e9 instructions per second and half as many cycles, for every group. */
+    private static DaemonFaultsTest.ScriptedMonitor countingMonitor() {
+        DaemonFaultsTest.ScriptedMonitor monitor = new DaemonFaultsTest.ScriptedMonitor();
+        long start = System.nanoTime();
+        monitor.counted = pgid -> {
+            long n = System.nanoTime() - start;
+            return new Monitor.Counters(n / 2, n, true);
+        };
+        return monitor;
+    }
+
+    /** Starts group {@code g}'s profile on the only core, 0,1; returns once it runs. */
+    private static void profileStarts(Daemon d, DaemonFaultsTest.ScriptedMonitor monitor, TestGroup g)
+            throws InterruptedException {
+        monitor.report(new Monitor.Detected(g.pgid(), 500, 1, 5, "newjob"));
+        await("the in-situ profile starts", () -> !d.status().profiling().isEmpty());
+        assertEquals(List.of(0, 1), d.status().profiling().get(0).cpus());
+    }
+
+    /** Fails unless a profile still runs: what was checked before happened while the core was lent. */
+    private static void stillProfiling(Daemon d, String what) {
+        assertFalse(d.status().profiling().isEmpty(), "the profile ended before " + what + " was checked;"
+                + " the windows are too short for this machine");
+    }
+
+    @Test
+    @Timeout(360) // the injectors' windows before the job moves in took 1m40s on a loaded 2-CPU machine
+    void plansGoOnWhileTheCoreIsLentAndTheProfiledGroupIsPlacedWhenItEnds() throws Exception {
+        DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
+        Profiles profiles = new Profiles();
+        Daemon d = daemon(monitor, profiles, LONGER);
+        Thread loop = new Thread(d::run);
+        loop.start();
+        try (TestGroup p = new TestGroup(1, 0, false); TestGroup q = new TestGroup(1, 0, false);
+                TestGroup r = new TestGroup(1, 0, false)) {
+            profileStarts(d, monitor, p);
+            long plans = d.status().counters().plans();
+            monitor.report(new Monitor.Detected(q.pgid(), 101, 1, 5, "dgemm"));
+            String arrived = "group " + q.pgid() + " (dgemm) arrived";
+            await("the arrival planned at once", () -> d.status().plan().why().equals(arrived));
+            assertTrue(d.status().counters().plans() > plans, "a plan was made, not owed");
+            DaemonStatus.Workload w = workload(d.status(), q.pgid());
+            assertEquals(List.of(), w.wantedCpus(), "the only core is lent: no CPU for it");
+            assertEquals(List.of(), w.cpus());
+            DaemonStatus.Plan plan = d.status().plan();
+            assertEquals(0, plan.score(), 1e-9, "nothing placed, nothing scored");
+            assertEquals(0, plan.unpinnedScore(), 1e-9, "compared on the same (no) CPUs");
+            assertEquals(Set.of("0-1"), cpusOfGroup(q), "never pinned onto the lent core");
+
+            monitor.report(new Monitor.Detected(r.pgid(), 102, 1, 5, "stream"));
+            await("the second arrival planned", () -> workload(d.status(), r.pgid()) != null);
+            monitor.report(new Monitor.Exited(r.pgid()));
+            await("the exit re-planned at once", () -> d.status().plan().why().equals("a group left"));
+            assertEquals(null, workload(d.status(), r.pgid()));
+            assertEquals(Set.of("0-1"), cpusOfGroup(r), "never pinned onto the lent core");
+            stillProfiling(d, "the arrival and the exit");
+            DaemonStatus.Profiling lent = d.status().profiling().get(0);
+            assertEquals(p.pgid(), lent.pgid());
+            assertEquals(List.of(0, 1), lent.cpus(), "status shows the borrowed core");
+
+            // Until the profile ends, the arrival stays on its own affinity: read first, then
+            // whether the profile still ran (its end comes before the plan that places the arrival).
+            for (;;) {
+                Set<String> now = cpusOfGroup(q);
+                if (d.status().profiling().isEmpty()) {
+                    break;
+                }
+                assertEquals(Set.of("0-1"), now, "pinned while the core was lent");
+                Thread.sleep(50);
+            }
+            await("the profile written", () -> profiles.stored.size() == 1);
+            await("both placed on the core given back", () -> {
+                DaemonStatus s = d.status();
+                return workload(s, p.pgid()).cpus().size() == 1 && workload(s, q.pgid()).cpus().size() == 1;
+            });
+            DaemonStatus s = d.status();
+            List<Integer> onP = workload(s, p.pgid()).cpus();
+            List<Integer> onQ = workload(s, q.pgid()).cpus();
+            assertEquals(Set.of(0, 1), Set.of(onP.get(0), onQ.get(0)), "one CPU each: " + onP + ", " + onQ);
+            await("the pins applied", () -> cpusOfGroup(p).equals(Set.of(onP.get(0) + ""))
+                    && cpusOfGroup(q).equals(Set.of(onQ.get(0) + "")));
+            assertTrue(s.plan().score() > 0 && s.plan().unpinnedScore() > 0, "scored again: " + s.plan());
+            assertEquals(0, s.counters().changedByOthers(), "the borrowed CPU was no foreign change");
+        } finally {
+            d.stop();
+            loop.join();
+        }
+    }
+
+    @Test
+    @Timeout(360) // the injectors' windows before the job moves in took 1m40s on a loaded 2-CPU machine
+    void aSlurmJobWhoseAllocationIsOnTheLentCoreWaitsForItAndIsThenPlacedWithinIt() throws Exception {
+        DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
+        Daemon d = daemon(monitor, new Profiles(), LONGER);
+        Thread loop = new Thread(d::run);
+        loop.start();
+        List<Integer> started = new ArrayList<>();
+        try (TestGroup p = new TestGroup(1, 0, false)) {
+            profileStarts(d, monitor, p);
+            int job = DaemonSlurmTest.job(started, 7003, "dgemm", 1);
+            DaemonOwnershipTest.taskset("1", job); // as task/affinity binds a job's task to its allocation
+            monitor.report(new Monitor.Detected(job, 7003, 1, 5, "dgemm", "dgemm"));
+            await("the job planned", () -> d.status().plan().why().equals("group " + job + " (dgemm) arrived"));
+            DaemonStatus.Workload w = workload(d.status(), job);
+            assertEquals(List.of(), w.wantedCpus(), "its one CPU is on the lent core: pinned nowhere new");
+            assertEquals(Set.of("1"), cpusOfGroup(job), "its own affinity, untouched");
+            stillProfiling(d, "the job's plan");
+
+            await("the profile ends", 300, () -> d.status().profiling().isEmpty());
+            await("the job placed within its allocation", () -> workload(d.status(), job).cpus().equals(List.of(1)));
+            assertEquals(Set.of("1"), cpusOfGroup(job));
+            // The only core holds a CPU of an allocation, so the profiled group has no place of its
+            // own: it goes back to its original affinity, off the borrowed CPU.
+            await("the profiled group off the borrowed CPU", () -> workload(d.status(), p.pgid()).cpus().isEmpty()
+                    && cpusOfGroup(p).equals(Set.of("0-1")));
+            assertEquals(List.of(), workload(d.status(), p.pgid()).wantedCpus());
+        } finally {
+            d.stop();
+            loop.join();
+            for (int pgid : started) {
+                GroupLauncher.signal(pgid, Signals.SIGKILL);
+                GroupLauncher.waitFor(pgid);
+            }
+        }
     }
 }

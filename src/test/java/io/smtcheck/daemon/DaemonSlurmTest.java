@@ -54,6 +54,11 @@ class DaemonSlurmTest {
      * node, and the {@code env} more entries of its environment.
      */
     private int job(int id, String name, int cpusOnNode, String... env) throws Exception {
+        return job(started, id, name, cpusOnNode, env);
+    }
+
+    /** As {@link #job(int, String, int, String...)}, adding the group to {@code started}, which the caller kills. */
+    static int job(List<Integer> started, int id, String name, int cpusOnNode, String... env) throws Exception {
         List<String> command = new ArrayList<>(List.of("env", "SLURM_JOB_ID=" + id, "SLURM_JOB_NAME=" + name,
                 "SLURM_CPUS_ON_NODE=" + cpusOnNode));
         command.addAll(List.of(env));

@@ -122,6 +122,25 @@ class ReplannerAllocationsTest {
     }
 
     @Test
+    void aPlanOnTheTopologyLessALentCoreKeepsOffItAndWithinWhatIsLeftOfAnAllocation() {
+        // Core 2,3 is lent, and CPU 5 is held by the group profiled there; b's allocation is 3,4.
+        Topology open = NODE.without(Set.of(2, 3, 5));
+        assertEquals("0,1;4;6,7", open.toString(), "a core keeps its other CPUs, one left with none goes");
+        PairingInput rest = input().subset(List.of("b", "c", "d"));
+        Map<String, Set<Integer>> allowed = Map.of("b", Set.of(4));
+        Replanner.Decision d = new Replanner(open, 0.02).decide(rest, Placement.empty(open), allowed);
+        Map<String, List<Integer>> cpus = d.placement().cpusByWorkload();
+        assertEquals(List.of(4), cpus.get("b"), "the part of its allocation not lent");
+        assertEquals(Set.of("b", "c", "d"), cpus.keySet());
+        for (String id : List.of("c", "d")) {
+            assertTrue(Set.of(0, 1, 6, 7).containsAll(cpus.get(id)), id + ": " + cpus.get(id));
+        }
+        assertEquals(0.6 + 1.2, Replanner.unpinnedScore(rest, open, allowed), 1e-12,
+                "b alone; c and d on the two idle cores left");
+        assertEquals(0, NODE.without(NODE.allCpus()).coreCount());
+    }
+
+    @Test
     void allocationsThatShareACpuAreRefused() {
         Map<String, Set<Integer>> allowed = Map.of("a", Set.of(2, 3), "b", Set.of(3));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
