@@ -187,7 +187,8 @@ public record DaemonStatus(
             Long profileRuleErrors,
             @JsonPropertyDescription("groups whose affinity someone else changed under the daemon") long changedByOthers,
             @JsonPropertyDescription("counter windows of pairs discarded: counts that stopped, did not advance, went"
-                    + " back, or ran faster than alone") long windowsDiscarded,
+                    + " back, or ran faster than alone, and windows of a group of several workers beside more than one"
+                    + " partner (ambiguous)") long windowsDiscarded,
             @JsonPropertyDescription("observed samples the profile store did not take") long observedUnwritten) {
     }
 

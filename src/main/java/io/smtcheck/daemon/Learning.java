@@ -78,12 +78,14 @@ final class Learning implements AutoCloseable {
 
     private static CoRunObserver.Group group(ManagedGroup g, long roundStart) {
         List<Integer> on = g.pin.applied();
+        boolean placed = on != null && on.equals(g.expected);
         boolean hardware = g.lastCounters != null && g.lastCounters.hardware();
-        boolean observable = g.workers == 1 && hardware && on != null && on.size() == 1 && on.equals(g.expected);
+        // One worker a CPU: with more workers than CPUs they would share them, and no CPU's sibling is one worker's.
+        boolean observable = hardware && placed && on.size() == g.workers && g.reportedWorkers <= g.workers;
         Optional<CounterSource.Reading> reading = g.countedAt - roundStart >= 0
                 ? Optional.of(new CounterSource.Reading(g.lastCounters.instructions(), g.lastCounters.cycles(), g.countedAt))
                 : Optional.empty();
-        return new CoRunObserver.Group(g.pgid, g.jobId, observable ? on.get(0) : -1,
+        return new CoRunObserver.Group(g.pgid, g.jobId, placed ? on : List.of(), observable,
                 g.profile == null ? Double.NaN : g.profile.singleIpc(), reading);
     }
 

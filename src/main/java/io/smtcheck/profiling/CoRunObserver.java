@@ -16,42 +16,61 @@ import java.util.Set;
 
 /**
  * Observes the slowdowns of the pairs that run, from each group's counts read at every interval
- * (docs/learning.md). A window is the time between two reads of a group that stayed on one CPU
- * beside the same partner (or alone). Its progress is its IPC where cycles are counted, else its
- * instructions per second; against the group's rate alone it gives the window's slowdown. The
- * rate alone is the last window the group ran alone on its core (which follows a job's phases),
- * else its profile's IPC alone. Both sides of a pair observed in the same round add their
- * slowdowns, weighted by the window's length, to the score table's observations and rescore the
- * pair; runs of a pair are handed out as {@link ObservedSample}s for the store.
+ * (docs/learning.md). A window is the time between two reads of a group that stayed on the same
+ * CPUs beside the same partners (or alone). Its progress is its IPC where cycles are counted, else
+ * its instructions per second; against the group's rate alone it gives the mean relative speed of
+ * its workers, which {@link Attribution} turns into the slowdown beside its one partner, or finds
+ * ambiguous. The rate alone is the last window all the group's workers ran with their sibling CPUs
+ * idle (which follows a job's phases), else its profile's IPC alone. Both sides of a pair observed
+ * in the same round, each with the other as its one partner, add their slowdowns, weighted by the
+ * window's length, to the score table's observations and rescore the pair (a group with itself
+ * adds its one slowdown as both sides); runs of a pair are handed out as {@link ObservedSample}s
+ * for the store.
  *
  * <p>Bad windows are discarded and counted: counts that stopped (the group is no longer counted),
- * that did not advance or went back, and progress faster than alone, by more than half (a jump
- * in the counts) or by more than a fifth (a phase that the rate alone has not seen yet).
+ * that did not advance or went back, progress faster than alone, by more than half (a jump in the
+ * counts) or by more than a fifth (a phase that the rate alone has not seen yet), and windows
+ * beside more than one partner (ambiguous).
  *
- * <p>Only groups of one worker pinned on one CPU are observed. Not thread-safe: its table's owner
- * calls it.
+ * <p>Only groups whose workers each have a CPU of their own, and whose counts are hardware counts,
+ * are observed. Not thread-safe: its table's owner calls it.
  */
 public final class CoRunObserver {
     /** Beside a sibling, faster than alone by more than this share is a jump in the counts. */
     static final double JUMP = 1.5;
     /** Faster than alone by more than this share (and not a jump): the job's phase changed since its rate alone. */
     static final double FASTER_THAN_ALONE = 1.2;
-    private static final int NONE = -1;
+    private static final int NONE = Attribution.ALONE;
 
     /**
      * A group as the round sees it.
      *
-     * @param cpu        the one CPU it is pinned on, or -1 (not observed)
-     * @param profileIpc its profile's IPC alone, or NaN
+     * @param cpus       the CPUs it is pinned on, one per worker; empty when it may run anywhere
+     * @param observed   whether its windows are observed (its counts are hardware counts of one
+     *                   worker per CPU); a group that is not still counts as its neighbours' partner
+     * @param profileIpc its profile's IPC alone (per worker, as IPC is), or NaN
      * @param reading    its counts now; empty when it is no longer counted
      */
-    public record Group(int pgid, int job, int cpu, double profileIpc, Optional<CounterSource.Reading> reading) {
+    public record Group(int pgid, int job, List<Integer> cpus, boolean observed, double profileIpc,
+            Optional<CounterSource.Reading> reading) {
+        public Group {
+            cpus = List.copyOf(cpus);
+            if (observed && cpus.isEmpty()) {
+                throw new IllegalArgumentException("group " + pgid + ": cpus: none, for a group that is observed");
+            }
+        }
+
+        /** A group of one worker, observed on {@code cpu}, or not observed and nowhere known (-1). */
+        public Group(int pgid, int job, int cpu, double profileIpc, Optional<CounterSource.Reading> reading) {
+            this(pgid, job, cpu < 0 ? List.of() : List.of(cpu), cpu >= 0, profileIpc, reading);
+        }
     }
 
     /** Windows discarded so far, by why. */
-    public record Discards(long stopped, long unchanged, long wentBack, long jumped, long fasterThanAlone) {
+    public record Discards(long stopped, long unchanged, long wentBack, long jumped, long fasterThanAlone,
+            long ambiguous) {
         public long total() {
-            return stopped + unchanged + wentBack + jumped + fasterThanAlone;
+            return stopped + unchanged + wentBack + jumped + fasterThanAlone + ambiguous;
         }
     }
 
@@ -67,13 +86,16 @@ public final class CoRunObserver {
     public static final double RESCORED = 0.01;
 
     private static final class Track {
-        final int cpu;
-        final int partner;
+        final List<Integer> cpus;
+        /** For each of {@link #cpus}, the group on its sibling CPU, or {@link #NONE}. */
+        final List<Integer> siblings;
+        final Attribution attribution;
         CounterSource.Reading last;
 
-        Track(int cpu, int partner, CounterSource.Reading last) {
-            this.cpu = cpu;
-            this.partner = partner;
+        Track(List<Integer> cpus, List<Integer> siblings, CounterSource.Reading last) {
+            this.cpus = cpus;
+            this.siblings = siblings;
+            this.attribution = Attribution.of(siblings);
             this.last = last;
         }
     }
@@ -108,6 +130,7 @@ public final class CoRunObserver {
     private long wentBack;
     private long jumped;
     private long fasterThanAlone;
+    private long ambiguous;
 
     /**
      * @param machine       the machine's identity, for the samples
@@ -134,8 +157,8 @@ public final class CoRunObserver {
         Map<Integer, Group> byPgid = new HashMap<>();
         for (Group g : groups) {
             byPgid.put(g.pgid(), g);
-            if (g.cpu() >= 0) {
-                onCpu.put(g.cpu(), g.pgid());
+            for (int cpu : g.cpus()) {
+                onCpu.put(cpu, g.pgid());
             }
         }
         tracks.keySet().retainAll(byPgid.keySet());
@@ -143,11 +166,12 @@ public final class CoRunObserver {
         Map<Integer, double[]> windows = new HashMap<>(); // pgid to {slowdown, seconds}
         Map<Integer, Integer> partners = new HashMap<>();
         for (Group g : groups) {
-            if (g.cpu() < 0) {
+            if (!g.observed()) {
                 tracks.remove(g.pgid());
                 continue;
             }
-            int partner = partnerOf(g.cpu(), onCpu);
+            List<Integer> siblings = g.cpus().stream().map(cpu -> siblingOf(cpu, onCpu)).toList();
+            int partner = Attribution.of(siblings).partner();
             partners.put(g.pgid(), partner);
             Track t = tracks.get(g.pgid());
             if (g.reading().isEmpty()) {
@@ -158,11 +182,11 @@ public final class CoRunObserver {
                 continue;
             }
             CounterSource.Reading now = g.reading().get();
-            if (t == null || t.cpu != g.cpu() || t.partner != partner) {
-                tracks.put(g.pgid(), new Track(g.cpu(), partner, now)); // moved: a new window begins
+            if (t == null || !t.cpus.equals(g.cpus()) || !t.siblings.equals(siblings)) {
+                tracks.put(g.pgid(), new Track(g.cpus(), siblings, now)); // moved: a new window begins
                 continue;
             }
-            double[] w = window(g, t.last, now, partner);
+            double[] w = window(g, t.last, now, t.attribution);
             t.last = now;
             if (w != null) {
                 windows.put(g.pgid(), w);
@@ -173,8 +197,8 @@ public final class CoRunObserver {
         for (Map.Entry<Integer, Integer> e : partners.entrySet()) {
             int p = e.getKey();
             int q = e.getValue();
-            if (q == NONE || p > q || !Integer.valueOf(p).equals(partners.get(q))) {
-                continue;
+            if (q < 0 || p > q || !Integer.valueOf(p).equals(partners.get(q))) {
+                continue; // alone, ambiguous, or its partner's one partner is not it
             }
             List<Integer> pair = List.of(p, q);
             if (!tracks.containsKey(p) || !tracks.containsKey(q)) {
@@ -219,8 +243,8 @@ public final class CoRunObserver {
         return new Round(List.copyOf(samples), change, replan);
     }
 
-    /** The group on the other CPU of {@code cpu}'s core, or {@link #NONE} (alone, or a core of one CPU). */
-    private int partnerOf(int cpu, Map<Integer, Integer> onCpu) {
+    /** The group on the other CPU of {@code cpu}'s core, or {@link #NONE} (idle, or a core of one CPU). */
+    private int siblingOf(int cpu, Map<Integer, Integer> onCpu) {
         for (int other : topology.cpus(topology.coreOf(cpu))) {
             if (other != cpu && onCpu.containsKey(other)) {
                 return onCpu.get(other);
@@ -230,7 +254,7 @@ public final class CoRunObserver {
     }
 
     /** The window's {slowdown, seconds}, or null when it is discarded or has nothing to compare with. */
-    private double[] window(Group g, CounterSource.Reading from, CounterSource.Reading to, int partner) {
+    private double[] window(Group g, CounterSource.Reading from, CounterSource.Reading to, Attribution attribution) {
         long instructions = to.instructions() - from.instructions();
         long cycles = to.cycles() - from.cycles();
         long nanos = to.nanos() - from.nanos();
@@ -244,8 +268,12 @@ public final class CoRunObserver {
         }
         double ipc = cycles > 0 ? (double) instructions / cycles : Double.NaN;
         double rate = instructions * 1e9 / nanos;
-        if (partner == NONE) {
+        if (attribution.partner() == NONE) {
             alone.put(g.pgid(), new double[] {ipc, rate});
+            return null;
+        }
+        if (!attribution.attributable()) {
+            ambiguous++;
             return null;
         }
         double[] solo = alone.getOrDefault(g.pgid(), new double[] {Double.NaN, Double.NaN});
@@ -267,20 +295,20 @@ public final class CoRunObserver {
             fasterThanAlone++;
             return null;
         }
-        return new double[] {clamp(1 - speed), nanos / 1e9};
+        return new double[] {clamp(attribution.slowdown(speed)), nanos / 1e9};
     }
 
     private static double clamp(double v) {
         return Math.max(-1, Math.min(1, v));
     }
 
-    /** The group beside {@code pgid} in the last round, if it had one that is observed. */
+    /** The one group beside {@code pgid}'s workers in the last round (itself, for a group with itself), if it had one. */
     public Optional<Integer> partner(int pgid) {
         Track t = tracks.get(pgid);
-        return t == null || t.partner == NONE ? Optional.empty() : Optional.of(t.partner);
+        return t == null || !t.attribution.attributable() ? Optional.empty() : Optional.of(t.attribution.partner());
     }
 
     public Discards discards() {
-        return new Discards(stopped, unchanged, wentBack, jumped, fasterThanAlone);
+        return new Discards(stopped, unchanged, wentBack, jumped, fasterThanAlone, ambiguous);
     }
 }

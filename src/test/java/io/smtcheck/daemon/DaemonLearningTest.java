@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The daemon observes the pair it placed on one core, over counts the test makes up (this machine
  * has no SMT and no PMU; no test depends on a real sibling slowdown): status shows each side's
  * predicted and observed slowdown, a pair's run goes to the store when it ends, and counts that
- * stop are counted as discarded windows.
+ * stop are counted as discarded windows. A group of two workers on the two CPUs of one core is
+ * observed beside itself.
  */
 @Timeout(120)
 class DaemonLearningTest {
@@ -39,6 +40,15 @@ class DaemonLearningTest {
         public void storeObserved(List<ObservedSample> samples) {
             observed.addAll(samples);
         }
+    }
+
+    /** A daemon on one core of two CPUs, learning every 100 ms. */
+    private Daemon daemon(DaemonFaultsTest.ScriptedMonitor monitor, Profiles profiles) throws Exception {
+        ModelLoader models = new ModelLoader(testModels());
+        models.reload();
+        DaemonOptions options = new DaemonOptions(1, Duration.ofMillis(100), false, 0.02, true,
+                dir.resolve("run/control.sock"), null, dir.resolve("run"), true);
+        return new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02));
     }
 
     @Test
@@ -59,11 +69,7 @@ class DaemonLearningTest {
             long cycles = System.nanoTime() - start;
             return new Monitor.Counters(cycles, (long) (cycles * ipcAlone.get(pgid) * speed.get(pgid)), true);
         };
-        ModelLoader models = new ModelLoader(testModels());
-        models.reload();
-        DaemonOptions options = new DaemonOptions(1, Duration.ofMillis(100), false, 0.02, true,
-                dir.resolve("run/control.sock"), null, dir.resolve("run"), true);
-        Daemon d = new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02));
+        Daemon d = daemon(monitor, profiles);
         Thread loop = new Thread(d::run);
         loop.start();
         try (TestGroup ga = new TestGroup(1, 0, false); TestGroup gb = new TestGroup(1, 0, false)) {
@@ -96,6 +102,44 @@ class DaemonLearningTest {
             assertEquals(0.4, aFirst ? s.slowdownA() : s.slowdownB(), 0.01);
             assertEquals(0.1, aFirst ? s.slowdownB() : s.slowdownA(), 0.01);
             assertTrue(s.seconds() > 1, s.toString());
+        } finally {
+            d.stop();
+            loop.join();
+        }
+    }
+
+    @Test
+    void aGroupOfTwoWorkersOnOneCoreIsObservedBesideItself() throws Exception {
+        Profiles profiles = new Profiles();
+        Profile a = profiles.all().get(0);
+        DaemonFaultsTest.ScriptedMonitor monitor = new DaemonFaultsTest.ScriptedMonitor();
+        long start = System.nanoTime();
+        java.util.Set<Integer> stopped = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        // Its two workers each at 0.7 of alone, beside each other: the group's IPC is the profile's times 0.7.
+        monitor.counted = pgid -> {
+            if (stopped.contains(pgid)) {
+                return null;
+            }
+            long cycles = 2 * (System.nanoTime() - start);
+            return new Monitor.Counters(cycles, (long) (cycles * a.singleIpc() * 0.7), true);
+        };
+        Daemon d = daemon(monitor, profiles);
+        Thread loop = new Thread(d::run);
+        loop.start();
+        try (TestGroup g = new TestGroup(2, 0, false)) {
+            monitor.report(new Monitor.Detected(g.pgid(), a.jobId(), 2, 5, a.name()));
+            await("its pin on both CPUs", 60, () -> {
+                DaemonStatus.Workload w = workload(d.status(), g.pgid());
+                return w != null && w.cpus().equals(List.of(0, 1));
+            });
+            Thread.sleep(1500);
+            stopped.add(g.pgid()); // its counts stop: its run beside itself ends and is stored
+            await("its run is stored", 30, () -> !profiles.observed.isEmpty());
+            ObservedSample s = profiles.observed.get(0);
+            assertEquals(a.jobId() + "," + a.jobId(), s.jobA() + "," + s.jobB());
+            assertEquals(0.3, s.slowdownA(), 0.01);
+            assertEquals(0.3, s.slowdownB(), 0.01);
+            assertTrue(s.seconds() > 0.5, s.toString());
         } finally {
             d.stop();
             loop.join();

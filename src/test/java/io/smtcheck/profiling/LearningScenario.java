@@ -24,10 +24,10 @@ import java.util.Optional;
 import java.util.Random;
 
 /**
- * A host of single-threaded workloads, twice as many as cores, whose model errs: the true slowdown
- * of each ordered pair is the model's prediction plus Gaussian error of a given standard deviation
- * (clamped to [0, 0.95]). It places them three ways and gives each way's true total throughput
- * (the sum of the workloads' speeds relative to alone): on the model alone, on the model corrected
+ * A host of workloads of one worker, some of them of two, with twice as many workers as cores,
+ * whose model errs: the true slowdown of each ordered pair is the model's prediction plus Gaussian
+ * error of a given standard deviation (clamped to [0, 0.95]). It places them three ways and gives
+ * each way's true total throughput (the sum of the workers' speeds relative to alone): on the model alone, on the model corrected
  * online by {@link CoRunObserver} over a {@link SimulatedHost}, and on the truth (the evaluation's
  * oracle scores, planned without a migration cost).
  */
@@ -39,6 +39,8 @@ final class LearningScenario {
     }
 
     final int workloads;
+    /** Each workload's workers: 2 for the first ones asked for, 1 for the rest. */
+    final int[] workers;
     final Topology topology;
     final List<Profile> profiles = new ArrayList<>();
     final PredictionModel model;
@@ -46,10 +48,23 @@ final class LearningScenario {
     private final long seed;
 
     LearningScenario(int workloads, double modelError, long seed) {
+        this(workloads, 0, modelError, seed);
+    }
+
+    /** The same, the first {@code twoWorkers} workloads of two workers each. */
+    LearningScenario(int workloads, int twoWorkers, double modelError, long seed) {
+        if ((workloads + twoWorkers) % 2 != 0 || twoWorkers > workloads) {
+            throw new IllegalArgumentException("workloads " + workloads + " with " + twoWorkers
+                    + " of two workers: not an even number of workers");
+        }
         this.workloads = workloads;
         this.seed = seed;
+        workers = new int[workloads];
+        for (int i = 0; i < workloads; i++) {
+            workers[i] = i < twoWorkers ? 2 : 1;
+        }
         List<List<Integer>> cores = new ArrayList<>();
-        for (int c = 0; c < workloads / 2; c++) {
+        for (int c = 0; c < (workloads + twoWorkers) / 2; c++) {
             cores.add(List.of(2 * c, 2 * c + 1));
         }
         topology = Topology.shape(cores);
@@ -84,7 +99,7 @@ final class LearningScenario {
     private ScoreTable table(boolean learning) {
         ScoreTable t = new ScoreTable(model);
         for (int i = 0; i < workloads; i++) {
-            t.put(key(i), ObservedSlowdowns.workloadOf(profiles.get(i).jobId()), profiles.get(i), 1);
+            t.put(key(i), ObservedSlowdowns.workloadOf(profiles.get(i).jobId()), profiles.get(i), workers[i]);
         }
         if (learning) {
             t.learnFrom(new ObservedSlowdowns(ObservedSlowdowns.DEFAULT_TRUST_SECONDS));
@@ -92,20 +107,26 @@ final class LearningScenario {
         return t;
     }
 
-    /** The true total throughput of a placement of every workload. */
+    /** The true total throughput of a placement of every workload: its workers' speeds, each beside its sibling's. */
     double throughput(Placement p) {
         Map<String, List<Integer>> cpus = p.cpusByWorkload();
+        Map<Integer, Integer> onCpu = new java.util.HashMap<>();
+        for (int j = 0; j < workloads; j++) {
+            for (int cpu : cpus.get(key(j))) {
+                onCpu.put(cpu, j);
+            }
+        }
         double total = 0;
         for (int i = 0; i < workloads; i++) {
-            int cpu = cpus.get(key(i)).get(0);
-            double speed = 1;
-            for (int j = 0; j < workloads; j++) {
-                List<Integer> other = cpus.get(key(j));
-                if (j != i && other.get(0) != cpu && topology.coreOf(other.get(0)) == topology.coreOf(cpu)) {
-                    speed = truth.speed(i, j);
+            for (int cpu : cpus.get(key(i))) {
+                double speed = 1;
+                for (int other : topology.cpus(topology.coreOf(cpu))) {
+                    if (other != cpu && onCpu.containsKey(other)) {
+                        speed = truth.speed(i, onCpu.get(other));
+                    }
                 }
+                total += speed;
             }
-            total += speed;
         }
         return total;
     }
@@ -123,7 +144,7 @@ final class LearningScenario {
     double oracle() {
         Scores scores = Scores.truth(truth);
         for (int i = 0; i < workloads; i++) {
-            scores.add(new Trace.Job(key(i), 0, 1, 1, key(i)));
+            scores.add(new Trace.Job(key(i), 0, 1, workers[i], key(i)));
         }
         return throughput(new Replanner(topology, 0).decide(scores.input(), Placement.empty(topology)).placement());
     }
@@ -154,7 +175,7 @@ final class LearningScenario {
             for (int i = 0; i < workloads; i++) {
                 int pgid = 1000 + i;
                 Optional<CounterSource.Reading> reading = host.read(pgid);
-                groups.add(new CoRunObserver.Group(pgid, profiles.get(i).jobId(), cpus.get(key(i)).get(0),
+                groups.add(new CoRunObserver.Group(pgid, profiles.get(i).jobId(), cpus.get(key(i)), true,
                         profiles.get(i).singleIpc(), reading));
             }
             CoRunObserver.Round r = observer.observe(groups, table, Instant.ofEpochSecond(0, host.nanos()));
@@ -172,6 +193,6 @@ final class LearningScenario {
     }
 
     private void apply(SimulatedHost host, Placement p) {
-        p.cpusByWorkload().forEach((k, cpus) -> host.place(Integer.parseInt(k.substring(5)), cpus.get(0)));
+        p.cpusByWorkload().forEach((k, cpus) -> host.place(Integer.parseInt(k.substring(5)), cpus));
     }
 }

@@ -11,9 +11,11 @@ import java.util.Random;
 
 /**
  * A counter source over a whole host on a virtual clock: each group runs one workload of a hidden
- * slowdown matrix on one CPU, its cycles advancing at a fixed frequency and its instructions at
- * its IPC alone less its true slowdown beside the group on the other CPU of its core (none when
- * that CPU is idle), with Gaussian noise of the given relative standard deviation per advance.
+ * slowdown matrix with one worker on each of its CPUs, counted as one (as the monitors count a
+ * group): each worker's cycles advance at a fixed frequency and its instructions at its IPC alone
+ * less its true slowdown beside the group on the other CPU of its core (none when that CPU is
+ * idle; the workload beside itself when that CPU is the group's own), and the group's counts are
+ * its workers' sums, with Gaussian noise of the given relative standard deviation per advance.
  * Tests move groups ({@link #place}), let time pass ({@link #sleep}), and schedule faults: a group's
  * counters that stop, stall or jump, and a phase that changes its rate alone.
  */
@@ -27,7 +29,7 @@ final class SimulatedHost implements CounterSource {
     private long nanos = 1_000_000_000L;
     private final Map<Integer, Integer> workloadOf = new HashMap<>();
     private final Map<Integer, Double> ipcAlone = new HashMap<>();
-    private final Map<Integer, Integer> cpuOf = new HashMap<>();
+    private final Map<Integer, java.util.List<Integer>> cpusOf = new HashMap<>();
     private final Map<Integer, double[]> counts = new HashMap<>(); // instructions, cycles
     private final Map<Integer, Double> phase = new HashMap<>();
     private final Map<Integer, Integer> stalledReads = new HashMap<>();
@@ -48,21 +50,26 @@ final class SimulatedHost implements CounterSource {
         counts.put(pgid, new double[2]);
     }
 
-    /** Pins group {@code pgid} on {@code cpu} (-1: nowhere; it then does not run). */
+    /** Pins group {@code pgid}'s one worker on {@code cpu} (-1: nowhere; it then does not run). */
     void place(int pgid, int cpu) {
-        cpuOf.put(pgid, cpu);
+        place(pgid, cpu < 0 ? java.util.List.of() : java.util.List.of(cpu));
     }
 
-    /** The true speed of {@code pgid} now, relative to alone: 1 alone on its core, 1 − slowdown beside another. */
-    double trueSpeed(int pgid) {
-        Integer cpu = cpuOf.get(pgid);
-        if (cpu == null || cpu < 0) {
-            return 0;
-        }
-        for (Map.Entry<Integer, Integer> e : cpuOf.entrySet()) {
-            if (e.getKey() != pgid && e.getValue() >= 0 && e.getValue() != (int) cpu
-                    && topology.coreOf(e.getValue()) == topology.coreOf(cpu)) {
-                return truth.speed(workloadOf.get(pgid), workloadOf.get(e.getKey()));
+    /** Pins group {@code pgid}'s workers, one on each of {@code cpus} (none: it does not run). */
+    void place(int pgid, java.util.List<Integer> cpus) {
+        cpusOf.put(pgid, java.util.List.copyOf(cpus));
+    }
+
+    /**
+     * The true speed now, relative to alone, of {@code pgid}'s worker on {@code cpu}: 1 with its
+     * sibling CPU idle, 1 − slowdown beside the workload there (its own, beside a worker of its group).
+     */
+    double trueSpeed(int pgid, int cpu) {
+        for (Map.Entry<Integer, java.util.List<Integer>> e : cpusOf.entrySet()) {
+            for (int other : e.getValue()) {
+                if (other != cpu && topology.coreOf(other) == topology.coreOf(cpu)) {
+                    return truth.speed(workloadOf.get(pgid), workloadOf.get(e.getKey()));
+                }
             }
         }
         return 1;
@@ -116,14 +123,18 @@ final class SimulatedHost implements CounterSource {
     public void sleep(double seconds) {
         for (Map.Entry<Integer, double[]> e : counts.entrySet()) {
             int pgid = e.getKey();
-            double speed = trueSpeed(pgid);
-            if (speed == 0 && cpuOf.getOrDefault(pgid, -1) < 0) {
+            java.util.List<Integer> cpus = cpusOf.getOrDefault(pgid, java.util.List.of());
+            if (cpus.isEmpty()) {
                 continue;
+            }
+            double speeds = 0;
+            for (int cpu : cpus) {
+                speeds += trueSpeed(pgid, cpu);
             }
             double cycles = HERTZ * seconds;
             double n = 1 + noise * random.nextGaussian();
-            e.getValue()[0] += cycles * ipcAlone.get(pgid) * phase.getOrDefault(pgid, 1.0) * speed * n;
-            e.getValue()[1] += cycles;
+            e.getValue()[0] += cycles * ipcAlone.get(pgid) * phase.getOrDefault(pgid, 1.0) * speeds * n;
+            e.getValue()[1] += cycles * cpus.size();
         }
         nanos += Math.round(seconds * 1e9);
     }
