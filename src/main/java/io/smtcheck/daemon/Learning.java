@@ -50,7 +50,8 @@ final class Learning implements AutoCloseable {
      */
     static final Duration HISTORY = Duration.ofDays(7);
     /**
-     * The most samples of the history read: some 3 MB, read in a second or two in the background. A
+     * The most samples of the history read: some 3 MB, read in about a second in the background
+     * (BENCHMARKS.md). A
      * week of 20 pairs sampled every 10 minutes fits (20 × 144 × 7 = 20 160); a larger host keeps
      * the newest, and a pair weighs 91 % observation after 50 minutes already.
      */

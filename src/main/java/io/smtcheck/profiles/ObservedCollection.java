@@ -50,8 +50,8 @@ final class ObservedCollection {
     /**
      * The newest {@code newest} samples of {@code machine} that ended in [{@code from},
      * {@code before}), newest first, with the documents of that machine and time that do not
-     * validate, which count toward {@code newest}. The unique index's first field, {@code machine},
-     * serves the query.
+     * validate, which count toward {@code newest}. On a MongoDB server the unique index, whose
+     * first field is {@code machine}, serves the query; the embedded server scans the collection.
      */
     ProfileStore.Loaded<ObservedSample> recent(String machine, Instant from, Instant before, int newest) {
         // `at` is ISO-8601 text, whose order is the instants' except within one second ("…05Z" sorts after
