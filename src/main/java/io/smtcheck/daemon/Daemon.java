@@ -158,6 +158,7 @@ public final class Daemon {
             LOG.info("restored the original affinity of {} groups an earlier daemon left pinned without their"
                     + " leader", n);
         }
+        learning.readHistory();
         adopt(monitor.adoptable());
         try {
             while (running) {
@@ -197,6 +198,9 @@ public final class Daemon {
             }
         } finally {
             inSitu.close();
+            synchronized (this) {
+                learning.endRuns();
+            }
             learning.close();
             if (options.restoreOnExit()) {
                 int restored = restoreAll(true);
@@ -377,6 +381,9 @@ public final class Daemon {
             lastCountersRead = now;
             for (ManagedGroup g : state.groups.values()) {
                 monitor.counters(g.pgid, g.slot).ifPresent(g::counted);
+            }
+            if (learning.takeHistory(table)) {
+                replanning.replan("observed slowdowns of earlier runs");
             }
             if (learning.observe(state, table, now, inSitu.running())) {
                 replanning.replan("observed slowdowns");

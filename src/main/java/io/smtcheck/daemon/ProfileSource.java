@@ -3,8 +3,10 @@ package io.smtcheck.daemon;
 
 import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.Profile;
+import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.profiles.StoreHealth;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -51,6 +53,34 @@ public interface ProfileSource extends AutoCloseable {
      */
     default void storeObserved(List<ObservedSample> samples) throws IOException {
         throw new IOException(describe() + " takes no observed samples");
+    }
+
+    /**
+     * Observed samples that earlier daemons wrote, for a starting daemon to take up again.
+     *
+     * @param samples         the samples of the machine and window asked for whose two jobs have a
+     *                        profile in the store, newest first
+     * @param otherWorkloads  how many samples of that machine and window were left out for a job
+     *                        without a profile
+     * @param skipped         the documents of that machine that do not validate
+     */
+    record ObservedHistory(List<ObservedSample> samples, int otherWorkloads, List<ProfileStore.Skipped> skipped) {
+        public ObservedHistory {
+            samples = List.copyOf(samples);
+            skipped = List.copyOf(skipped);
+        }
+    }
+
+    /**
+     * The newest {@code newest} samples observed on {@code machine} that ended in [{@code from},
+     * {@code before}), waiting for the store: never called under the daemon's lock. Empty where the
+     * source keeps no observed samples (the original SMTcheck's store, which is never written).
+     *
+     * @throws IOException when the store cannot be read now
+     */
+    default Optional<ObservedHistory> observedHistory(String machine, Instant from, Instant before, int newest)
+            throws IOException {
+        return Optional.empty();
     }
 
     /** One line for logs and status. */

@@ -19,11 +19,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,6 +144,28 @@ final class StoreProfileSource implements ProfileSource {
     public void storeObserved(List<ObservedSample> samples) throws IOException {
         try {
             store.addObservedSamples(samples);
+        } catch (RuntimeException e) {
+            throw new IOException(store.where() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<ObservedHistory> observedHistory(String machine, Instant from, Instant before, int newest)
+            throws IOException {
+        if (store.isOriginal()) {
+            LOG.info("observed slowdowns: none to load, the original SMTcheck's store at {} keeps none (it is read,"
+                    + " never written); the daemon starts from the model's scores and learns in memory only",
+                    store.where());
+            return Optional.empty();
+        }
+        try {
+            // The workloads the model scores: a job id that names no profile names no workload that comes back.
+            Set<Integer> profiled = new HashSet<>();
+            store.readAllProfiles().items().forEach(p -> profiled.add(p.jobId()));
+            ProfileStore.Loaded<ObservedSample> read = store.recentObservedSamples(machine, from, before, newest);
+            List<ObservedSample> ours = read.items().stream()
+                    .filter(s -> profiled.contains(s.jobA()) && profiled.contains(s.jobB())).toList();
+            return Optional.of(new ObservedHistory(ours, read.items().size() - ours.size(), read.skipped()));
         } catch (RuntimeException e) {
             throw new IOException(store.where() + ": " + e.getMessage(), e);
         }

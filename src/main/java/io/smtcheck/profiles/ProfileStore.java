@@ -10,6 +10,7 @@ import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.Profile;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -285,6 +286,18 @@ public final class ProfileStore implements AutoCloseable {
      */
     public Loaded<ObservedSample> observedSamples() {
         return original != null ? new Loaded<>(List.of(), List.of()) : observed.readAll();
+    }
+
+    /**
+     * The newest {@code newest} observed samples of {@code machine} that ended in [{@code from},
+     * {@code before}), newest first, for a starting daemon. Not for the original SMTcheck's store,
+     * which has none: see {@link #isOriginal()}.
+     */
+    public Loaded<ObservedSample> recentObservedSamples(String machine, Instant from, Instant before, int newest) {
+        if (newest < 1) {
+            throw new IllegalArgumentException("newest: " + newest + " is not 1 or more");
+        }
+        return original != null ? new Loaded<>(List.of(), List.of()) : observed.recent(machine, from, before, newest);
     }
 
     /** Records observed samples, durably; returns how many were new. */

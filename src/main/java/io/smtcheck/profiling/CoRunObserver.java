@@ -227,8 +227,7 @@ public final class CoRunObserver {
             Run r = e.getValue();
             boolean ended = !continuing.contains(e.getKey());
             if (r.seconds > 0 && (ended || r.seconds >= sampleSeconds)) {
-                samples.add(new ObservedSample(machine, r.jobLow, r.jobHigh, clamp(r.low / r.seconds),
-                        clamp(r.high / r.seconds), r.seconds, at));
+                samples.add(sample(r, at));
                 return true;
             }
             return ended;
@@ -241,6 +240,19 @@ public final class CoRunObserver {
             plannedAt = at;
         }
         return new Round(List.copyOf(samples), change, replan);
+    }
+
+    /** Ends every pair's run, as the daemon stops: what each observed since it was last handed out. */
+    public List<ObservedSample> endRuns(Instant at) {
+        List<ObservedSample> samples = new ArrayList<>();
+        runs.values().stream().filter(r -> r.seconds > 0).forEach(r -> samples.add(sample(r, at)));
+        runs.clear();
+        return List.copyOf(samples);
+    }
+
+    private ObservedSample sample(Run r, Instant at) {
+        return new ObservedSample(machine, r.jobLow, r.jobHigh, clamp(r.low / r.seconds), clamp(r.high / r.seconds),
+                r.seconds, at);
     }
 
     /** The group on the other CPU of {@code cpu}'s core, or {@link #NONE} (idle, or a core of one CPU). */

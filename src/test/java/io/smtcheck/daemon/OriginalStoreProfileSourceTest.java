@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.smtcheck.model.Profile;
 import io.smtcheck.profiles.EmbeddedMongo;
 import io.smtcheck.profiles.FakeProfilingServer;
@@ -18,11 +22,13 @@ import io.smtcheck.profiles.StoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's profile source on the original SMTcheck's store, live: one cache and one refresh
@@ -77,6 +83,26 @@ class OriginalStoreProfileSourceTest {
         Profile p = source.byJob(1).orElseThrow();
         assertEquals(2.0, p.singleIpc());
         assertEquals(1 - 1.2 / 1.8, p.resources().get("int_isq").sensitivity(), 1e-12);
+    }
+
+    @Test
+    void aStartingDaemonFindsNoObservedSlowdownsToLoadAndSaysWhyInOneInfoLine() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger sourceLog = (Logger) LoggerFactory.getLogger(StoreProfileSource.class);
+        sourceLog.addAppender(log);
+        try {
+            source = new StoreProfileSource(store(Duration.ofMinutes(10)));
+            assertTrue(source.observedHistory("m", Instant.now().minusSeconds(60), Instant.now(), 10).isEmpty());
+            List<ILoggingEvent> said = log.list.stream()
+                    .filter(e -> e.getFormattedMessage().startsWith("observed slowdowns")).toList();
+            assertEquals(1, said.size(), log.list.toString());
+            assertEquals(Level.INFO, said.get(0).getLevel());
+            assertTrue(said.get(0).getFormattedMessage().startsWith("observed slowdowns: none to load, the original"
+                    + " SMTcheck's store at "), said.get(0).getFormattedMessage());
+        } finally {
+            sourceLog.detachAppender(log);
+        }
     }
 
     @Test

@@ -105,6 +105,51 @@ class ProfileStoreTest {
     }
 
     @Test
+    void aStartingDaemonReadsOneMachinesNewestSamplesWithinItsWindow() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        java.time.Instant start = java.time.Instant.parse("2026-03-08T10:00:00.250Z");
+        java.time.Instant from = start.minus(Duration.ofDays(7));
+        List<ObservedSample> samples = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) { // one a minute, the newest 1 s before the start
+            samples.add(new ObservedSample("m1", 101, 102, 0.1 * i, 0.05, 60, start.minusSeconds(1 + 60L * i)));
+        }
+        ObservedSample tooOld = new ObservedSample("m1", 101, 102, 0.3, 0.3, 60, from.minusMillis(1));
+        ObservedSample oldest = new ObservedSample("m1", 101, 102, 0.2, 0.2, 60, from);
+        // Within the start's second, on either side of it: the text's order is not the instants' there.
+        ObservedSample sameSecondBefore = new ObservedSample("m1", 101, 103, 0.4, 0.4, 60, start.minusMillis(250));
+        ObservedSample sameSecondAfter = new ObservedSample("m1", 101, 103, 0.4, 0.4, 60, start.plusMillis(1));
+        ObservedSample atStart = new ObservedSample("m1", 101, 103, 0.4, 0.4, 60, start);
+        ObservedSample elsewhere = new ObservedSample("m2", 101, 102, 0.9, 0.9, 60, start.minusSeconds(2));
+        List<ObservedSample> all = new java.util.ArrayList<>(samples);
+        all.addAll(List.of(tooOld, oldest, sameSecondBefore, sameSecondAfter, atStart, elsewhere));
+        assertEquals(all.size(), store.addObservedSamples(all));
+
+        ProfileStore.Loaded<ObservedSample> read = store.recentObservedSamples("m1", from, start, 100);
+        List<ObservedSample> expected = new java.util.ArrayList<>(List.of(sameSecondBefore));
+        expected.addAll(samples);
+        expected.add(oldest);
+        assertEquals(expected, read.items());
+        assertTrue(read.skipped().isEmpty());
+        // Bounded: the newest three.
+        assertEquals(expected.subList(0, 3), store.recentObservedSamples("m1", from, start, 3).items());
+        assertThrows(IllegalArgumentException.class, () -> store.recentObservedSamples("m1", from, start, 0));
+
+        // A bad document of the machine is skipped and named by its field; one of another machine is not read.
+        try (MongoClient client = MongoClients.create(store.connectionString())) {
+            raw(client).getCollection("observed_samples").insertMany(List.of(
+                    new Document("machine", "m1").append("job_a", 101).append("job_b", 104).append("slowdown_a", 0.1)
+                            .append("slowdown_b", "fast").append("seconds", 5.0).append("at", start.minusSeconds(3).toString()),
+                    new Document("machine", "m2").append("job_a", 101).append("job_b", 104).append("slowdown_a", 7.0)
+                            .append("slowdown_b", 0.1).append("seconds", 5.0).append("at", start.minusSeconds(3).toString())));
+        }
+        ProfileStore.Loaded<ObservedSample> again = store.recentObservedSamples("m1", from, start, 100);
+        assertEquals(expected, again.items());
+        assertEquals(1, again.skipped().size(), again.skipped().toString());
+        assertTrue(again.skipped().get(0).reason().startsWith("slowdown_b: "), again.skipped().get(0).reason());
+        assertTrue(again.skipped().get(0).id().startsWith("machine m1, _id "), again.skipped().get(0).id());
+    }
+
+    @Test
     void aStoreInADirectoryWithCapitalsIsReachedBothFromItsOwnProcessAndByAnother() throws IOException {
         // The driver lower-cases a socket's path: /tmp/x/Profiles/store.sock would be looked for as
         // /tmp/x/profiles/store.sock, which does not exist.

@@ -31,6 +31,15 @@ public final class StoreContents {
         return requests(store).stream().filter(r -> r.status().equals("pending")).map(Request::jobId).toList();
     }
 
+    /** Writes {@code doc} into {@code observed_samples} as it is, valid or not, as another writer might. */
+    public static void insertObserved(ProfileStore store, Document doc) {
+        store.gateway().run(MongoGateway.Patience.RETRY, "write an observed sample as it is", db -> {
+            db.getCollection(ObservedCollection.NAME).insertOne(doc);
+            store.gateway().commit();
+            return null;
+        });
+    }
+
     /** The job ids of all requests, oldest first. */
     public static List<Integer> requested(ProfileStore store) {
         return requests(store).stream().map(Request::jobId).toList();
