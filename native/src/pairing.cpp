@@ -178,6 +178,15 @@ public:
 	int top_count(int c) const { return top_len_[c]; }
 	const int *top_nodes(int c) const { return &top_node_[static_cast<size_t>(c) * kTop]; }
 	const float *top_weights(int c) const { return &top_weight_[static_cast<size_t>(c) * kTop]; }
+	// Node u's heaviest edge to another node, from its class's list: a bound on any edge of u.
+	double heaviest(int u) const
+	{
+		int c = class_[u];
+		for (int i = 0; i < top_len_[c]; i++)
+			if (top_nodes(c)[i] != u)
+				return top_weights(c)[i];
+		return kForbidden;
+	}
 	int first_node(int c) const { return first_node_[c]; }
 	int end_node(int c) const { return first_node_[c + 1]; }
 	int classes() const { return classes_; }
@@ -650,7 +659,9 @@ public:
 	{
 		for (int u = 0; u < g.size(); u++) {
 			mate_weight_[u] = g.weight(u, mate[u]);
-			heaviest_[u] = cand.count(u) ? cand.weight(u, 0) : kForbidden;
+			// Not the first entry of u's list: lists against a matching are not sorted by
+			// weight, and a bound too low would skip closings that gain.
+			heaviest_[u] = g.heaviest(u);
 		}
 	}
 
