@@ -178,6 +178,15 @@ public:
 	int top_count(int c) const { return top_len_[c]; }
 	const int *top_nodes(int c) const { return &top_node_[static_cast<size_t>(c) * kTop]; }
 	const float *top_weights(int c) const { return &top_weight_[static_cast<size_t>(c) * kTop]; }
+	// Node u's heaviest edge to another node, from its class's list: a bound on any edge of u.
+	double heaviest(int u) const
+	{
+		int c = class_[u];
+		for (int i = 0; i < top_len_[c]; i++)
+			if (top_nodes(c)[i] != u)
+				return top_weights(c)[i];
+		return kForbidden;
+	}
 	int first_node(int c) const { return first_node_[c]; }
 	int end_node(int c) const { return first_node_[c + 1]; }
 	int classes() const { return classes_; }
@@ -646,11 +655,14 @@ bool improve_by_swaps(const MatchingGraph &g, std::vector<int> &mate, std::vecto
 class ChainSearch {
 public:
 	ChainSearch(const MatchingGraph &g, const Candidates &cand, std::vector<int> &mate)
-		: g_(g), cand_(cand), mate_(mate), mate_weight_(g.size()), heaviest_(g.size()), breadth_(g.size() <= kWideUpTo ? kWide : kNarrow)
+		: g_(g), cand_(cand), mate_(mate), mate_weight_(g.size()), heaviest_(g.size()),
+		  breadth_(g.size() <= kWideUpTo ? kWide : cand.by_weight() ? kNarrow : kNarrowAgainst)
 	{
 		for (int u = 0; u < g.size(); u++) {
 			mate_weight_[u] = g.weight(u, mate[u]);
-			heaviest_[u] = cand.count(u) ? cand.weight(u, 0) : kForbidden;
+			// Not the first entry of u's list: lists against a matching are not sorted by
+			// weight, and a bound too low would skip closings that gain.
+			heaviest_[u] = g.heaviest(u);
 		}
 	}
 
@@ -699,9 +711,14 @@ public:
 private:
 	static constexpr int kMaxDepth = 5;
 	// How many candidates each level tries. The search costs about nodes x product of breadths,
-	// so small instances, which must come closest to the optimum, afford a wider tree.
+	// so small instances, which must come closest to the optimum, afford a wider tree. On large
+	// ones the search with lists by weight stops at four edges: its fifth level was over a quarter
+	// of its steps, and the search against the matching, which follows it, still goes to five and
+	// tries more first partners, from lists that hold what lists by weight lack: together, plans
+	// as good or better for less time (BENCHMARKS.md).
 	static constexpr int kWide[kMaxDepth] = {10, 5, 3, 2, 2};
-	static constexpr int kNarrow[kMaxDepth] = {8, 3, 2, 1, 1};
+	static constexpr int kNarrow[kMaxDepth] = {8, 3, 2, 1, 0};
+	static constexpr int kNarrowAgainst[kMaxDepth] = {10, 3, 2, 1, 1};
 	static constexpr int kWideUpTo = 256;
 
 	// path_ holds a, b, y1, z1, y2, z2, ...: the free end is path_[2 * depth - 1].
@@ -733,7 +750,7 @@ private:
 				best_len_ = depth;
 				std::copy(path_, path_ + 2 * depth + 2, best_path_);
 			}
-			if (depth < kMaxDepth)
+			if (depth < kMaxDepth && breadth_[depth] > 0)
 				extend(depth + 1, after);
 		}
 	}
