@@ -28,7 +28,7 @@ JAVA="/usr/lib/jvm/java-17-openjdk-arm64/bin/java -XX:TieredStopAtLevel=1 -XX:+U
 # the jar carries x86-64's injectors: the arm64 ones are in $W/bin
 export SMTCHECK_NATIVE_LIBRARY=$W/libsmtcheck.so SMTCHECK_TOOLS_DIR=$W/bin PATH=/bin:/usr/bin
 # In-situ windows short enough for emulation: 4 per injector (7 of them),
-# 0.7 s each, about 20 s of guest time where the defaults take 5 minutes.
+# 0.7 s each, about 20 s of guest time where the defaults take 11 minutes.
 INSITU_LEVELS=1
 INSITU="--in-situ-warmup 0.2 --in-situ-window 0.5 --in-situ-levels $INSITU_LEVELS"
 FAILED=0
