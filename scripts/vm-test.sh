@@ -20,8 +20,12 @@
 # Two more guests run the daemon jar on Debian's arm64 Java runtime (cached
 # in /var/cache/smtcheck/arm64-jre) with the cross-built libsmtcheck.so: a
 # group of known work is charged in `status` what it counted itself, with
-# the kernel monitor (the table) and the userspace one (perf_event_open);
-# without icount the daemon must show software mode and no IPC.
+# the kernel monitor (the table) and the userspace one (perf_event_open).
+# With the kernel monitor a long-running group is then profiled in situ
+# (short windows, the cross-built smtcheck-inject on the borrowed core's
+# sibling), and two groups on sibling CPUs must show observed slowdowns.
+# Without icount the daemon must show software mode and no IPC, and refuse
+# the in-situ profile.
 #
 # Usage: scripts/vm-test.sh [--debug-kernel | --arch arm64]
 #        (as root; installs what it needs)
@@ -349,11 +353,13 @@ run_daemon_guest() {
 	fi
 	[ -e "$lib" ] || { fail "$name: setup (no arm64 libsmtcheck.so was built)"; return 1; }
 	vm_new_root "$R" "$A64/bin/busybox" || { fail "$name: setup (initramfs)"; return 1; }
-	mkdir -p "$R/dtest" &&
+	mkdir -p "$R/dtest/bin" &&
 		cp -a "$JRE/." "$R/" &&
 		cp "$ROOT/target/smtcheck-daemon.jar" "$lib" "$WORK/kernel/IPC_monitor.ko" \
 			"$WORK/kernel/runtime_monitor.ko" "$WORK/control-client" "$WORK/counted-loop" \
-			"$R/dtest/" || { fail "$name: setup (initramfs)"; return 1; }
+			"$R/dtest/" &&
+		cp "$WORK/native-arm64/build/lib/bin/smtcheck-inject" "$R/dtest/bin/" ||
+		{ fail "$name: setup (initramfs)"; return 1; }
 	vm_set_init "$R" "$ROOT/scripts/vm/daemon-init.sh"
 	(cd "$R" && find . -print0 | cpio --null -o -H newc --quiet) >"$g/initrd.cpio" ||
 		{ fail "$name: setup (cpio)"; return 1; }

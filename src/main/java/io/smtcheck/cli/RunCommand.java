@@ -7,6 +7,7 @@ import io.smtcheck.daemon.DaemonOptions;
 import io.smtcheck.daemon.DaemonRuntime;
 import io.smtcheck.daemon.DaemonStatus;
 import io.smtcheck.metrics.MetricsServer;
+import io.smtcheck.profiling.InSituProfiler;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.profiles.ProfilingServerClient;
 import io.smtcheck.sched.Topology;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -119,6 +121,21 @@ final class RunCommand implements Callable<Integer> {
                     + " back. Default: ${DEFAULT-VALUE}.")
     String narrowed;
 
+    @Option(names = "--in-situ-warmup", paramLabel = "SECONDS", defaultValue = "2",
+            description = "In-situ profiles: how long each setting runs before its window is measured (caches refill,"
+                    + " the injector ramps up), 0 to 3600. Default: ${DEFAULT-VALUE}.")
+    double inSituWarmup;
+
+    @Option(names = "--in-situ-window", paramLabel = "SECONDS", defaultValue = "10",
+            description = "In-situ profiles: how long each window is measured, more than 0 and at most 3600."
+                    + " Default: ${DEFAULT-VALUE}.")
+    double inSituWindow;
+
+    @Option(names = "--in-situ-levels", paramLabel = "L,...", split = ",", defaultValue = "0.25,0.5,1",
+            description = "In-situ profiles: the injectors' intensity levels, ascending in (0, 1], the last 1."
+                    + " Default: ${DEFAULT-VALUE}.")
+    List<Double> inSituLevels;
+
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Serve OpenMetrics for Prometheus at http://ADDR:PORT/metrics (docs/metrics.md)."
                     + " Default: no endpoint.")
@@ -140,6 +157,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private final Map<OptionSpec, Effective> effective = new LinkedHashMap<>();
+    private InSituProfiler.Settings inSitu;
 
     @Override
     public Integer call() throws Exception {
@@ -155,7 +173,7 @@ final class RunCommand implements Callable<Integer> {
         ProfilingServerClient.Address server = profilingServer();
         try (MetricsServer metrics = metricsServer();
                 DaemonRuntime runtime = DaemonRuntime.start(options, topo, store.mongoUri, store.original(),
-                        server, store.dataDir(), modelDir, sampleProfiles)) {
+                        server, store.dataDir(), modelDir, sampleProfiles, inSitu)) {
             if (metrics != null) {
                 metrics.serve(runtime.daemon());
                 LOG.info("metrics: {}", metricsUrl(metrics.port()));
@@ -189,10 +207,35 @@ final class RunCommand implements Callable<Integer> {
             }
             metricsAddress();
         }
+        inSitu = inSituSettings();
         try {
             return topology.topology();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where("topology") + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The in-situ schedule. Each option is checked with the others at their defaults, so that the
+     * error names the one that is wrong; the settings' own message (after its field's name) says why.
+     */
+    InSituProfiler.Settings inSituSettings() {
+        InSituProfiler.Settings d = InSituProfiler.Settings.DEFAULTS;
+        inSituOption("in-situ-warmup", () -> new InSituProfiler.Settings(inSituWarmup, d.windowSeconds(), d.levels(),
+                d.maxSpread(), d.attempts()));
+        inSituOption("in-situ-window", () -> new InSituProfiler.Settings(d.warmupSeconds(), inSituWindow, d.levels(),
+                d.maxSpread(), d.attempts()));
+        inSituOption("in-situ-levels", () -> new InSituProfiler.Settings(d.warmupSeconds(), d.windowSeconds(),
+                inSituLevels, d.maxSpread(), d.attempts()));
+        return new InSituProfiler.Settings(inSituWarmup, inSituWindow, inSituLevels, d.maxSpread(), d.attempts());
+    }
+
+    private void inSituOption(String name, Supplier<InSituProfiler.Settings> settings) {
+        try {
+            settings.get();
+        } catch (IllegalArgumentException e) {
+            String why = e.getMessage();
+            throw usage(where(name) + ": " + why.substring(why.indexOf(": ") + 1).strip());
         }
     }
 

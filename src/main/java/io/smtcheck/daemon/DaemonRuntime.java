@@ -12,6 +12,7 @@ import io.smtcheck.profiles.OriginalProfileData;
 import io.smtcheck.profiles.ProfileStore;
 import io.smtcheck.profiles.ProfilingServerClient;
 import io.smtcheck.profiles.StoreSettings;
+import io.smtcheck.profiling.InSituProfiler;
 import io.smtcheck.sched.Replanner;
 import io.smtcheck.sched.Topology;
 import java.io.IOException;
@@ -58,17 +59,18 @@ public final class DaemonRuntime implements AutoCloseable {
      */
     public static DaemonRuntime start(DaemonOptions options, Topology topology, String mongoUri, Path dataDir,
             Path modelDir, boolean sampleProfiles) throws IOException {
-        return start(options, topology, mongoUri, OriginalProfileData.Options.NONE, null, dataDir, modelDir, sampleProfiles);
+        return start(options, topology, mongoUri, OriginalProfileData.Options.NONE, null, dataDir, modelDir, sampleProfiles,
+                InSituProfiler.Settings.DEFAULTS);
     }
 
     /**
      * The same, reading the original SMTcheck's store as {@code original} says when {@code mongoUri}
-     * names it, and sending profiling requests to {@code profilingServer} (its profiling server) when
-     * that is not null.
+     * names it, sending profiling requests to {@code profilingServer} (its profiling server) when
+     * that is not null, and running in-situ profiles' windows as {@code inSitu} says.
      */
     public static DaemonRuntime start(DaemonOptions options, Topology topology, String mongoUri,
             OriginalProfileData.Options original, ProfilingServerClient.Address profilingServer, Path dataDir,
-            Path modelDir, boolean sampleProfiles) throws IOException {
+            Path modelDir, boolean sampleProfiles, InSituProfiler.Settings inSitu) throws IOException {
         StateDirLock lock = StateDirLock.acquire(options.stateDir());
         ProfileStore store = null;
         try {
@@ -97,7 +99,8 @@ public final class DaemonRuntime implements AutoCloseable {
                 throw new IllegalArgumentException("no valid prediction model in " + models.directory());
             }
             monitor = chooseMonitor(options, profiles);
-            Daemon daemon = new Daemon(options, monitor, profiles, models, new Replanner(topology, options.minGain()));
+            Daemon daemon = new Daemon(options, monitor, profiles, models, new Replanner(topology, options.minGain()),
+                    inSitu);
             ControlServer control = ControlServer.start(options.socket(), options.socketGroup(), daemon.controlCommands());
             LOG.info("control socket: {}", options.socket());
             return new DaemonRuntime(profiles, monitor, daemon, control, lock);

@@ -8,7 +8,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,19 +19,12 @@ class RunMetricsOptionsTest {
     @TempDir
     Path dir;
 
-    /** {@code run} with {@code first} (--config FILE comes first: see ConfigFile), then a state of its own. */
     private CliRun run(String... first) {
-        List<String> args = new ArrayList<>(List.of("run"));
-        args.addAll(List.of(first));
-        args.addAll(List.of("--userspace", "--dry-run", "--topology", "0", "--state-dir", dir.resolve("state").toString(),
-                "--socket", dir.resolve("control.sock").toString(), "--data-dir", dir.resolve("data").toString()));
-        return CliRun.of(args);
+        return CliRun.dryRun(dir, first);
     }
 
     private static String oneErrorLine(CliRun o, int code) {
-        assertEquals(code, o.code(), o.err());
-        assertEquals(1, o.err().lines().count(), o.err());
-        return o.err().strip();
+        return o.oneErrorLine(code);
     }
 
     @Test
