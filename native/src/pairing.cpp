@@ -24,6 +24,10 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <lemon/full_graph.h>
 #include <lemon/matching.h>
 
@@ -54,12 +58,56 @@ float entry_bound(const float *w, const float *less, int n)
 	if (rounds == 0)
 		return -std::numeric_limits<float>::infinity();
 	float lane[kLanes];
+#if defined(__SSE2__)
+	// The compiler keeps the lanes in scalar registers, a key at a time: three vectors instead.
+	// _mm_max_ps(key, lane) takes the lane when either is NaN, as std::max(lane, key) does.
+	static_assert(kLanes == 12, "three vectors of four lanes");
+	__m128 l0 = _mm_sub_ps(_mm_loadu_ps(w), _mm_loadu_ps(less));
+	__m128 l1 = _mm_sub_ps(_mm_loadu_ps(w + 4), _mm_loadu_ps(less + 4));
+	__m128 l2 = _mm_sub_ps(_mm_loadu_ps(w + 8), _mm_loadu_ps(less + 8));
+	for (int r = 1; r < rounds; r++) {
+		const float *a = w + r * kLanes, *b = less + r * kLanes;
+		l0 = _mm_max_ps(_mm_sub_ps(_mm_loadu_ps(a), _mm_loadu_ps(b)), l0);
+		l1 = _mm_max_ps(_mm_sub_ps(_mm_loadu_ps(a + 4), _mm_loadu_ps(b + 4)), l1);
+		l2 = _mm_max_ps(_mm_sub_ps(_mm_loadu_ps(a + 8), _mm_loadu_ps(b + 8)), l2);
+	}
+	_mm_storeu_ps(lane, l0);
+	_mm_storeu_ps(lane + 4, l1);
+	_mm_storeu_ps(lane + 8, l2);
+#else
 	for (int k = 0; k < kLanes; k++)
 		lane[k] = w[k] - less[k];
 	for (int r = 1; r < rounds; r++)
 		for (int k = 0; k < kLanes; k++)
 			lane[k] = std::max(lane[k], w[r * kLanes + k] - less[r * kLanes + k]);
+#endif
 	return *std::min_element(lane, lane + kLanes);
+}
+
+// Calls visit(i), in order, for each i < n whose key beats floor (as `keys[i] > floor`), where visit
+// may raise floor. Past the bound above, a few keys in a hundred beat it: a test of eight keys at once
+// by vector compare leaves one well-predicted branch per eight keys instead of one per key, and
+// each key that passes is tested again against the floor as it is then, so the calls are those of
+// the loop key by key.
+template <typename Visit>
+void for_each_above(const float *keys, int n, const float &floor, Visit visit)
+{
+	int i = 0;
+#if defined(__SSE2__)
+	for (; i + 8 <= n; i += 8) {
+		__m128 f = _mm_set1_ps(floor);
+		unsigned mask = _mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(keys + i), f)) |
+				_mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(keys + i + 4), f)) << 4;
+		for (; mask != 0; mask &= mask - 1) {
+			int k = i + __builtin_ctz(mask);
+			if (keys[k] > floor)
+				visit(k);
+		}
+	}
+#endif
+	for (; i < n; i++)
+		if (keys[i] > floor)
+			visit(i);
 }
 
 // Threads of one workload are interchangeable unless they run somewhere now: each running thread
@@ -77,7 +125,8 @@ struct ThreadClass {
 // (the second thread of a core whose owner moved) is kept by decode() but earns no bonus here.
 class MatchingGraph {
 public:
-	explicit MatchingGraph(const PairingInput &in) : in_(in)
+	// `cost` stands for in.migration_cost, so that a re-plan can try other costs on one input.
+	MatchingGraph(const PairingInput &in, double cost) : in_(in), cost_(cost)
 	{
 		int n = static_cast<int>(in.workers.size());
 		std::vector<std::vector<std::array<int, 2>>> homes(n);
@@ -205,12 +254,11 @@ private:
 
 	double bonus(int a, int b) const
 	{
-		double cost = in_.migration_cost;
 		if (tclass_[a].core >= 0 && tclass_[a].core == tclass_[b].core)
-			return 2 * cost;
-		return owns_two_[a] || owns_two_[b] ? cost : 0.0;
+			return 2 * cost_;
+		return owns_two_[a] || owns_two_[b] ? cost_ : 0.0;
 	}
-	double solo(int a) const { return in_.solo + (tclass_[a].owner ? in_.migration_cost : 0.0); }
+	double solo(int a) const { return in_.solo + (tclass_[a].owner ? cost_ : 0.0); }
 
 	// The score of a pair of classes plus the bonus for what it keeps.
 	double raw(int a, int b) const
@@ -226,6 +274,37 @@ private:
 		return in_.scores[static_cast<size_t>(tclass_[a].workload) * n + tclass_[b].workload] + bonus(a, b);
 	}
 
+	// Rows `first` on of the scores, each summed over `workers` into sums; returns the largest absolute
+	// score. Each row's sum goes in four lanes, one chain of additions each: taking rows in
+	// twos keeps twice as many chains in flight, without changing any row's order of additions.
+	template <int Rows>
+	double sum_rows(size_t first, const double *workers, double *sums) const
+	{
+		size_t n = in_.workers.size();
+		const double *s[Rows];
+		double part[Rows][4] = {}, big[Rows][4] = {};
+		for (int r = 0; r < Rows; r++)
+			s[r] = &in_.scores[(first + r) * n];
+		size_t v = 0;
+		for (; v + 4 <= n; v += 4)
+			for (int r = 0; r < Rows; r++)
+				for (int k = 0; k < 4; k++) {
+					part[r][k] += s[r][v + k] * workers[v + k];
+					big[r][k] = std::max(big[r][k], std::fabs(s[r][v + k]));
+				}
+		for (; v < n; v++)
+			for (int r = 0; r < Rows; r++) {
+				part[r][0] += s[r][v] * workers[v];
+				big[r][0] = std::max(big[r][0], std::fabs(s[r][v]));
+			}
+		double largest = 0;
+		for (int r = 0; r < Rows; r++) {
+			sums[r] = part[r][0] + part[r][1] + part[r][2] + part[r][3];
+			largest = std::max({largest, big[r][0], big[r][1], big[r][2], big[r][3]});
+		}
+		return largest;
+	}
+
 	// Every node is matched exactly once, so subtracting a potential p(u) from each of u's edges
 	// lowers every perfect matching's total by the same sum and changes none of the choices, for
 	// any p. With p(u) about half of u's mean edge, what is left is how much better a partner is
@@ -237,24 +316,13 @@ private:
 		size_t n = in_.workers.size();
 		int t = thread_classes_;
 		// Per workload, its scores summed over every thread: one pass over the score matrix.
-		std::vector<double> with_all(n);
+		std::vector<double> with_all(n), workers(in_.workers.begin(), in_.workers.end());
 		double largest_score = 0;
-		for (size_t w = 0; w < n; w++) {
-			const double *s = &in_.scores[w * n];
-			double part[4] = {0, 0, 0, 0}, big[4] = {0, 0, 0, 0};
-			size_t v = 0;
-			for (; v + 4 <= n; v += 4)
-				for (int k = 0; k < 4; k++) {
-					part[k] += s[v + k] * in_.workers[v + k];
-					big[k] = std::max(big[k], std::fabs(s[v + k]));
-				}
-			for (; v < n; v++) {
-				part[0] += s[v] * in_.workers[v];
-				big[0] = std::max(big[0], std::fabs(s[v]));
-			}
-			with_all[w] = part[0] + part[1] + part[2] + part[3];
-			largest_score = std::max({largest_score, big[0], big[1], big[2], big[3]});
-		}
+		size_t w = 0;
+		for (; w + 2 <= n; w += 2)
+			largest_score = std::max(largest_score, sum_rows<2>(w, workers.data(), &with_all[w]));
+		for (; w < n; w++)
+			largest_score = std::max(largest_score, sum_rows<1>(w, workers.data(), &with_all[w]));
 		long solos = members(t) + members(t + 1);
 		std::vector<double> sum(classes_, 0.0);
 		std::vector<long> count(classes_, 0);
@@ -281,7 +349,7 @@ private:
 			largest_potential = std::max(largest_potential, std::fabs(potential_[a]));
 		}
 		// A bound on every weight's size, for what counts as rounding.
-		double largest = std::max(largest_score, std::fabs(in_.solo)) + 2 * in_.migration_cost +
+		double largest = std::max(largest_score, std::fabs(in_.solo)) + 2 * cost_ +
 				 2 * largest_potential;
 		improvement_ = kImprovement + kRelativeImprovement * std::max(1.0, largest);
 	}
@@ -301,13 +369,18 @@ public:
 		zeros_.assign(t, 0.0f);
 		std::vector<int> workload(t);
 		std::vector<double> potential(potential_);
+		bool one_class_each = static_cast<size_t>(t) == n;  // then class b is workload b
 		for (int b = 0; b < t; b++)
 			workload[b] = tclass_[b].workload;
 		for (int a = 0; a < t; a++) {
 			const double *scores = &in_.scores[static_cast<size_t>(workload[a]) * n];
 			float *out = &at(a, 0);
 			double pa = potential[a];
-			if (in_.migration_cost == 0) {
+			if (cost_ == 0 && one_class_each) {
+				// Without the indirection the row is read as it lies, two doubles a load.
+				for (int b = 0; b < t; b++)
+					out[b] = static_cast<float>(scores[b] - pa - potential[b]);
+			} else if (cost_ == 0) {
 				for (int b = 0; b < t; b++)
 					out[b] = static_cast<float>(scores[workload[b]] - pa - potential[b]);
 			} else {
@@ -340,11 +413,10 @@ private:
 		// -inf, when there are few classes, excludes forbidden edges until the list is full.
 		float bound = entry_bound(row, zeros_.data(), thread_classes_);
 		float floor = std::nextafter(bound, -std::numeric_limits<float>::infinity());
-		for (int b = 0; b < classes_; b++) {
+		const int *first = first_node_.data();
+		for_each_above(row, classes_, floor, [&](int b) {
 			float w = row[b];
-			if (!(w > floor))
-				continue;
-			for (int v = first_node_[b]; v < first_node_[b + 1] && w > floor; v++) {
+			for (int v = first[b]; v < first[b + 1] && w > floor; v++) {
 				int i = len < kTop ? len++ : kTop - 1;
 				for (; i > 0 && weight[i - 1] < w; i--) {
 					weight[i] = weight[i - 1];
@@ -355,11 +427,12 @@ private:
 				if (len == kTop)
 					floor = weight[kTop - 1];
 			}
-		}
+		});
 		top_len_[a] = len;
 	}
 
 	const PairingInput &in_;
+	double cost_;
 	std::vector<Kind> kind_;
 	std::vector<int> class_;
 	std::vector<int> first_node_;  // per class, its first node; classes are consecutive
@@ -420,6 +493,12 @@ public:
 				least_half[g.cls(v)] = std::min(least_half[g.cls(v)], half[v]);
 		int top[kPerNode + 1];
 		float key[kPerNode + 1];
+		std::vector<float> keys(g.size());
+		// Where each workload has a class of one thread, node v is class v up to the placeholders:
+		// there the keys are read without the indirection, as the vector loop it then becomes.
+		int own_class = 0;
+		while (own_class < g.size() && g.cls(own_class) == own_class)
+			own_class++;
 		for (int c = 0; c < g.classes(); c++) {
 			if (g.first_node(c) == g.end_node(c))
 				continue;
@@ -427,10 +506,13 @@ public:
 			int len = 0;
 			float bound = entry_bound(row, least_half.data(), t);
 			float floor = std::nextafter(bound, -std::numeric_limits<float>::infinity());
-			for (int v = 0; v < g.size(); v++) {
-				float k = row[g.cls(v)] - half[v];
-				if (!(k > floor))
-					continue;
+			int v = 0;
+			for (; v < own_class; v++)
+				keys[v] = row[v] - half[v];
+			for (; v < g.size(); v++)
+				keys[v] = row[g.cls(v)] - half[v];
+			for_each_above(keys.data(), g.size(), floor, [&](int v) {
+				float k = keys[v];
 				int i = len <= kPerNode ? len++ : kPerNode;
 				for (; i > 0 && key[i - 1] < k; i--) {
 					key[i] = key[i - 1];
@@ -440,7 +522,7 @@ public:
 				top[i] = v;
 				if (len == kPerNode + 1)
 					floor = key[kPerNode];
-			}
+			});
 			for (int u = g.first_node(c); u < g.end_node(c); u++) {
 				int n = 0;
 				for (int i = 0; i < len && n < kPerNode; i++)
@@ -1050,9 +1132,10 @@ PairingPlan decode(const PairingInput &in, const MatchingGraph &g, const std::ve
 	return plan;
 }
 
-PairingPlan solve(const PairingInput &in, Mode mode)
+// The plan for `in` as if its migration cost were `cost`.
+PairingPlan solve(const PairingInput &in, Mode mode, double cost)
 {
-	MatchingGraph g(in);
+	MatchingGraph g(in, cost);
 	if (mode == Mode::Auto)
 		mode = g.size() <= kAutoExactMaxNodes ? Mode::Exact : Mode::Greedy;
 	std::vector<int> mate;
@@ -1141,14 +1224,14 @@ double plan_score(const PairingInput &in, const std::vector<std::array<int, 2>> 
 PairingPlan plan_pairs(const PairingInput &in, Mode mode)
 {
 	validate(in);
-	return solve(in, mode);
+	return solve(in, mode, in.migration_cost);
 }
 
 Replan replan_pairs(const PairingInput &in, Mode mode)
 {
 	validate(in);
 	Replan r;
-	r.plan = solve(in, mode);
+	r.plan = solve(in, mode, in.migration_cost);
 	bool runs = false;
 	for (const auto &core : in.current)
 		runs |= core[0] != kEmpty || core[1] != kEmpty;
@@ -1156,7 +1239,7 @@ Replan replan_pairs(const PairingInput &in, Mode mode)
 		r.kept = r.optimal = r.plan.total;
 		return r;
 	}
-	PairingInput variant = in;
+	// Other costs on the same input: a copy would copy the score matrix (8 MB at 1024 workloads).
 	PairingPlan kept;
 	if (everything_runs(in)) {
 		kept = as_is(in, r.plan.mode);
@@ -1168,11 +1251,9 @@ Replan replan_pairs(const PairingInput &in, Mode mode)
 		long threads = 0;
 		for (int w : in.workers)
 			threads += w;
-		variant.migration_cost = (2 * span + 1) * static_cast<double>(threads + 1);
-		kept = solve(variant, mode);
+		kept = solve(in, mode, (2 * span + 1) * static_cast<double>(threads + 1));
 	}
-	variant.migration_cost = 0;
-	PairingPlan optimal = in.migration_cost == 0 ? r.plan : solve(variant, mode);
+	PairingPlan optimal = in.migration_cost == 0 ? r.plan : solve(in, mode, 0.0);
 	// It keeps everything but where a lone thread holds a two-CPU core that the pairs need (mixed
 	// topologies only): then what it moves is charged too.
 	r.kept = net(in, kept);
