@@ -313,6 +313,9 @@ public final class Daemon {
             }
         }
         arrived.removeIf(g -> !state.groups.containsKey(g.pgid)); // arrived and left in the same batch
+        if (left > 0) {
+            inSitu.endGone();
+        }
         if (arrived.isEmpty() && left == 0) {
             return !batch.isEmpty();
         }
@@ -388,6 +391,7 @@ public final class Daemon {
             if (learning.observe(state, table, now, inSitu.running())) {
                 replanning.replan("observed slowdowns");
             }
+            inSitu.endGone();
             profileWithoutProfiles();
             replanning.checkPins(policy);
             did = true;

@@ -138,9 +138,21 @@ final class InSitu implements AutoCloseable {
                 busy.addAll(o.allowedCpus); // another job's CPUs, all of them
             }
         });
+        // Where the group itself runs or is sent: the injectors' rates alone are measured before it
+        // is moved in, so its own core is not borrowed (but on a machine of one core).
+        Set<Integer> held = new HashSet<>();
+        if (g.pin.applied() != null) {
+            held.addAll(g.pin.applied());
+        }
+        if (g.pin.wanted() != null) {
+            held.addAll(g.pin.wanted());
+        }
+        if (held.isEmpty() && g.originalCpus != null) {
+            held.addAll(g.originalCpus); // not pinned by the daemon: it runs anywhere its own affinity lets it
+        }
         List<List<Integer>> borrowed = new ArrayList<>(1);
         // /proc is read only once a core is found: a start refused every interval costs nothing.
-        Optional<String> refusal = profiling.start(g.pgid, g.jobId, busy, source, cpus -> {
+        Optional<String> refusal = profiling.start(g.pgid, g.jobId, busy, held, source, cpus -> {
             borrowed.add(cpus);
             return new InSituProfiler.Request(g.pgid, g.jobId, profileName(g), null, 1, commandLine(g.pgid),
                     workingDir(g.pgid), cpus.get(0), cpus.get(1), machine, injectors);
@@ -149,6 +161,25 @@ final class InSitu implements AutoCloseable {
             state.lent.put(g.pgid, List.copyOf(borrowed.get(0)));
         }
         return refusal;
+    }
+
+    /**
+     * Ends at once the profiles whose group is gone: no longer managed (it exited, or was let go)
+     * or no longer counted. Their injectors stop, their journals stay for the job's next group,
+     * and their cores come back when their threads end (see {@link #finished}). Under the lock,
+     * every interval and after the monitor's events.
+     */
+    void endGone() {
+        for (InSituProfiling.Active a : profiling.active()) {
+            ManagedGroup g = state.groups.get(a.pgid());
+            String why = g == null ? "exited" : monitor.counters(g.pgid, g.slot).filter(Monitor.Counters::hardware)
+                    .isEmpty() ? "is no longer counted" : null;
+            if (why != null && profiling.stop(a.pgid(), "group " + a.pgid() + " (job " + a.jobId() + ") " + why
+                    + " after " + a.done().done() + " of " + a.done().total() + " windows; the journal keeps them"
+                    + " for the job's next group")) {
+                LOG.info("in-situ profile of group {} ended: the group {}", a.pgid(), why);
+            }
+        }
     }
 
     /**

@@ -278,4 +278,81 @@ class DaemonInSituTest {
             }
         }
     }
+
+    /** This JVM's children that are injectors, alive or not yet reaped, from /proc/PID/stat (comm and ppid). */
+    private static List<Long> injectorChildren() {
+        long self = ProcessHandle.current().pid();
+        List<Long> out = new ArrayList<>();
+        try (var dirs = java.nio.file.Files.list(Path.of("/proc"))) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                String name = d.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String stat = java.nio.file.Files.readString(d.resolve("stat"));
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    if (comm.equals("smtcheck-inject") && Long.parseLong(rest[1]) == self) {
+                        out.add(Long.parseLong(name));
+                    }
+                } catch (java.io.IOException | RuntimeException e) {
+                    // gone between the listing and the read
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new AssertionError("/proc cannot be listed: " + e.getMessage());
+        }
+        return out;
+    }
+
+    @Test
+    @Timeout(240)
+    void aGroupKilledDuringTheInjectorsWindowsEndsItsProfileAtOnceAndTheCoreIsPlannedAgain() throws Exception {
+        DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
+        Daemon d = daemon(monitor, new Profiles(), LONGER);
+        Thread loop = new Thread(d::run);
+        loop.start();
+        TestGroup p = new TestGroup(1, 0, false);
+        try (TestGroup q = new TestGroup(1, 0, false); TestGroup next = new TestGroup(1, 0, false)) {
+            profileStarts(d, monitor, p);
+            monitor.report(new Monitor.Detected(q.pgid(), 101, 1, 5, "dgemm"));
+            await("the arrival planned", () -> workload(d.status(), q.pgid()) != null);
+            assertEquals(List.of(), workload(d.status(), q.pgid()).cpus(), "the only core is lent");
+            await("an injector runs, in the injectors' windows before the move-in", () -> {
+                List<DaemonStatus.Profiling> now = d.status().profiling();
+                return !now.isEmpty() && now.get(0).done() >= 1 && (now.get(0).current().startsWith("alone/")
+                        || now.get(0).current().startsWith("pair/")) && !injectorChildren().isEmpty();
+            });
+
+            GroupLauncher.signal(p.pgid(), Signals.SIGKILL);
+            p.close();
+            long killed = System.nanoTime();
+            monitor.report(new Monitor.Exited(p.pgid()));
+            await("the profile ends", () -> d.status().profiling().isEmpty());
+            double seconds = (System.nanoTime() - killed) / 1e9;
+            // The injectors' windows left would take 10 s and more (13 of them at 0.55 s, each starting a process).
+            assertTrue(seconds < 3, "ended " + seconds + " s after the exit was reported");
+            await("the injectors stopped and reaped", 10, () -> injectorChildren().isEmpty());
+            Path journal = dir.resolve("run/insitu/job-500.json");
+            assertTrue(java.nio.file.Files.readString(journal).contains("alone/"), "the journal keeps the windows");
+
+            await("the other group placed on the core given back", () -> workload(d.status(), q.pgid()).cpus().size() == 1);
+            List<Integer> onQ = workload(d.status(), q.pgid()).cpus();
+            await("its pin applied", () -> cpusOfGroup(q).equals(Set.of(onQ.get(0) + "")));
+            assertEquals(null, workload(d.status(), p.pgid()));
+
+            // The job's next group is profiled again, from its journal, once the core is free.
+            monitor.report(new Monitor.Exited(q.pgid()));
+            await("the other group let go", () -> workload(d.status(), q.pgid()) == null);
+            monitor.report(new Monitor.Detected(next.pgid(), 500, 1, 5, "newjob"));
+            await("the job's next group profiled", () -> !d.status().profiling().isEmpty()
+                    && d.status().profiling().get(0).pgid() == next.pgid());
+        } finally {
+            d.stop();
+            loop.join();
+            p.close();
+        }
+        assertEquals(List.of(), injectorChildren(), "no injector outlives the daemon");
+    }
 }
