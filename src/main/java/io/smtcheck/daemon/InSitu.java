@@ -43,6 +43,8 @@ final class InSitu implements AutoCloseable {
     private final Topology topology;
     private final InSituProfiling profiling;
     private final Measurement.Machine machine;
+    /** The resources measured, or null: the whole catalogue. */
+    private final Set<String> resources;
     /** Loaded by {@link #prepare}, outside the lock: the injectors' catalogue and the source. */
     private volatile List<Injector> injectors;
     private volatile ProcessCounterSource source;
@@ -50,8 +52,9 @@ final class InSitu implements AutoCloseable {
 
     InSitu(Object lock, DaemonState state, Monitor monitor, ProfileSource profiles, Pinning pinning,
             Consumer<String> replan, Topology topology, Set<Integer> usableCpus, Path journalDir,
-            InSituProfiler.Settings settings) {
+            InSituProfiler.Settings settings, Set<String> resources) {
         this.lock = lock;
+        this.resources = resources == null ? null : Set.copyOf(resources);
         this.replan = replan;
         this.state = state;
         this.monitor = monitor;
@@ -72,7 +75,14 @@ final class InSitu implements AutoCloseable {
             synchronized (this) {
                 if (source == null && unprepared == null) {
                     try {
-                        injectors = Injector.catalogue(Tools.inject());
+                        List<Injector> all = Injector.catalogue(Tools.inject());
+                        List<Injector> chosen = resources == null ? all
+                                : all.stream().filter(i -> resources.contains(i.resource())).toList();
+                        if (resources != null && chosen.size() != resources.size()) {
+                            throw new IOException("in-situ resources " + resources + ": smtcheck-inject --list has only "
+                                    + all.stream().map(Injector::resource).toList());
+                        }
+                        injectors = chosen;
                         source = new ProcessCounterSource(this::read);
                     } catch (IOException | RuntimeException e) {
                         unprepared = "the injectors cannot be run: " + e.getMessage();

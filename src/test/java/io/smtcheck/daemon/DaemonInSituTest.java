@@ -48,8 +48,15 @@ class DaemonInSituTest {
     @TempDir
     Path dir;
 
-    /** Long enough a profile (some 20 s) for groups to come and go while it runs. */
-    private static final InSituProfiler.Settings LONGER = new InSituProfiler.Settings(0.05, 0.5, List.of(1.0), 0.5, 3);
+    /** Long enough a profile (some 12 s, 6 before the move-in) for groups to come and go while it runs. */
+    private static final InSituProfiler.Settings LONGER = new InSituProfiler.Settings(0.05, 1.5, List.of(1.0), 0.5, 3);
+
+    /**
+     * One injector of each type, both ready at once: those of the last-level cache and of memory
+     * bandwidth first fill buffers of hundreds of MiB to GiB, which on a loaded machine took most
+     * of a profile's time, and the schedule under test is the same for every injector.
+     */
+    private static final Set<String> RESOURCES = Set.of("int_alu", "l1d_capacity");
 
     /** Sample profiles for every job but 500, which has none; what is stored is kept. */
     static final class Profiles extends DaemonFaultsTest.SampleProfiles {
@@ -75,7 +82,8 @@ class DaemonInSituTest {
         models.reload();
         DaemonOptions options = new DaemonOptions(1, Duration.ofMillis(100), false, 0.02, true,
                 dir.resolve("run/control.sock"), null, dir.resolve("run"), true);
-        return new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02), settings);
+        return new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02), settings,
+                RESOURCES);
     }
 
     private static JsonNode profile(Daemon d, int pgid) throws Exception {
@@ -179,7 +187,7 @@ class DaemonInSituTest {
     }
 
     @Test
-    @Timeout(360) // the injectors' windows before the job moves in took 1m40s on a loaded 2-CPU machine
+    @Timeout(240)
     void plansGoOnWhileTheCoreIsLentAndTheProfiledGroupIsPlacedWhenItEnds() throws Exception {
         DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
         Profiles profiles = new Profiles();
@@ -243,7 +251,7 @@ class DaemonInSituTest {
     }
 
     @Test
-    @Timeout(360) // the injectors' windows before the job moves in took 1m40s on a loaded 2-CPU machine
+    @Timeout(240)
     void aSlurmJobWhoseAllocationIsOnTheLentCoreWaitsForItAndIsThenPlacedWithinIt() throws Exception {
         DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
         Daemon d = daemon(monitor, new Profiles(), LONGER);
@@ -261,7 +269,7 @@ class DaemonInSituTest {
             assertEquals(Set.of("1"), cpusOfGroup(job), "its own affinity, untouched");
             stillProfiling(d, "the job's plan");
 
-            await("the profile ends", 300, () -> d.status().profiling().isEmpty());
+            await("the profile ends", 200, () -> d.status().profiling().isEmpty());
             await("the job placed within its allocation", () -> workload(d.status(), job).cpus().equals(List.of(1)));
             assertEquals(Set.of("1"), cpusOfGroup(job));
             // The only core holds a CPU of an allocation, so the profiled group has no place of its
@@ -331,7 +339,7 @@ class DaemonInSituTest {
             monitor.report(new Monitor.Exited(p.pgid()));
             await("the profile ends", () -> d.status().profiling().isEmpty());
             double seconds = (System.nanoTime() - killed) / 1e9;
-            // The injectors' windows left would take 10 s and more (13 of them at 0.55 s, each starting a process).
+            // The injectors' windows left would take some 5 s and more (3 of them at 1.55 s).
             assertTrue(seconds < 3, "ended " + seconds + " s after the exit was reported");
             await("the injectors stopped and reaped", 10, () -> injectorChildren().isEmpty());
             Path journal = dir.resolve("run/insitu/job-500.json");
