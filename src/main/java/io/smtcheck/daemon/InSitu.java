@@ -148,17 +148,16 @@ final class InSitu implements AutoCloseable {
                 busy.addAll(o.allowedCpus); // another job's CPUs, all of them
             }
         });
-        // Where the group itself runs or is sent: the injectors' rates alone are measured before it
-        // is moved in, so its own core is not borrowed (but on a machine of one core).
+        // Where the daemon has the group itself run or sent it: the injectors' rates alone are
+        // measured before it is moved in, so its own core is not borrowed (but on a machine of one
+        // core). A group the daemon has not pinned runs where its own affinity lets it; counting all
+        // of that would refuse it everywhere.
         Set<Integer> held = new HashSet<>();
         if (g.pin.applied() != null) {
             held.addAll(g.pin.applied());
         }
         if (g.pin.wanted() != null) {
             held.addAll(g.pin.wanted());
-        }
-        if (held.isEmpty() && g.originalCpus != null) {
-            held.addAll(g.originalCpus); // not pinned by the daemon: it runs anywhere its own affinity lets it
         }
         List<List<Integer>> borrowed = new ArrayList<>(1);
         // /proc is read only once a core is found: a start refused every interval costs nothing.
