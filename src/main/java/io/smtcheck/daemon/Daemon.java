@@ -90,6 +90,16 @@ public final class Daemon {
     /** @param inSitu the windows of in-situ profiles (short in tests) */
     Daemon(DaemonOptions options, Monitor monitor, ProfileSource profiles, ModelLoader models, Replanner replanner,
             InSituProfiler.Settings inSitu) {
+        this(options, monitor, profiles, models, replanner, inSitu, null);
+    }
+
+    /**
+     * @param inSitu          the windows of in-situ profiles (short in tests)
+     * @param inSituResources the injectors' resources those profiles measure, or null: all that
+     *                        {@code smtcheck-inject --list} has
+     */
+    Daemon(DaemonOptions options, Monitor monitor, ProfileSource profiles, ModelLoader models, Replanner replanner,
+            InSituProfiler.Settings inSitu, Set<String> inSituResources) {
         this.options = options;
         this.monitor = monitor;
         this.profiles = profiles;
@@ -106,7 +116,7 @@ public final class Daemon {
         this.replanning = new Replanning(options, state, table, replanner, pinning, originals, admission);
         this.statusAssembly = new StatusAssembly(options, monitor, profiles, models, replanner);
         this.inSitu = new InSitu(this, state, monitor, profiles, pinning, replanning::replan, replanner.topology(),
-                new HashSet<>(admission.usableWithoutCpuset()), options.stateDir().resolve("insitu"), inSitu);
+                new HashSet<>(admission.usableWithoutCpuset()), options.stateDir().resolve("insitu"), inSitu, inSituResources);
         this.learning = new Learning(replanner.topology(), profiles);
         table.learnFrom(Learning.observations());
         this.snapshot = statusAssembly.snapshot(state, table, learning);
@@ -313,6 +323,9 @@ public final class Daemon {
             }
         }
         arrived.removeIf(g -> !state.groups.containsKey(g.pgid)); // arrived and left in the same batch
+        if (left > 0) {
+            inSitu.endGone();
+        }
         if (arrived.isEmpty() && left == 0) {
             return !batch.isEmpty();
         }
@@ -388,6 +401,7 @@ public final class Daemon {
             if (learning.observe(state, table, now, inSitu.running())) {
                 replanning.replan("observed slowdowns");
             }
+            inSitu.endGone();
             profileWithoutProfiles();
             replanning.checkPins(policy);
             did = true;

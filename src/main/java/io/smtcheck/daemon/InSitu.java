@@ -43,6 +43,8 @@ final class InSitu implements AutoCloseable {
     private final Topology topology;
     private final InSituProfiling profiling;
     private final Measurement.Machine machine;
+    /** The resources measured, or null: the whole catalogue. */
+    private final Set<String> resources;
     /** Loaded by {@link #prepare}, outside the lock: the injectors' catalogue and the source. */
     private volatile List<Injector> injectors;
     private volatile ProcessCounterSource source;
@@ -50,8 +52,9 @@ final class InSitu implements AutoCloseable {
 
     InSitu(Object lock, DaemonState state, Monitor monitor, ProfileSource profiles, Pinning pinning,
             Consumer<String> replan, Topology topology, Set<Integer> usableCpus, Path journalDir,
-            InSituProfiler.Settings settings) {
+            InSituProfiler.Settings settings, Set<String> resources) {
         this.lock = lock;
+        this.resources = resources == null ? null : Set.copyOf(resources);
         this.replan = replan;
         this.state = state;
         this.monitor = monitor;
@@ -72,7 +75,14 @@ final class InSitu implements AutoCloseable {
             synchronized (this) {
                 if (source == null && unprepared == null) {
                     try {
-                        injectors = Injector.catalogue(Tools.inject());
+                        List<Injector> all = Injector.catalogue(Tools.inject());
+                        List<Injector> chosen = resources == null ? all
+                                : all.stream().filter(i -> resources.contains(i.resource())).toList();
+                        if (resources != null && chosen.size() != resources.size()) {
+                            throw new IOException("in-situ resources " + resources + ": smtcheck-inject --list has only "
+                                    + all.stream().map(Injector::resource).toList());
+                        }
+                        injectors = chosen;
                         source = new ProcessCounterSource(this::read);
                     } catch (IOException | RuntimeException e) {
                         unprepared = "the injectors cannot be run: " + e.getMessage();
@@ -138,9 +148,20 @@ final class InSitu implements AutoCloseable {
                 busy.addAll(o.allowedCpus); // another job's CPUs, all of them
             }
         });
+        // Where the daemon has the group itself run or sent it: the injectors' rates alone are
+        // measured before it is moved in, so its own core is not borrowed (but on a machine of one
+        // core). A group the daemon has not pinned runs where its own affinity lets it; counting all
+        // of that would refuse it everywhere.
+        Set<Integer> held = new HashSet<>();
+        if (g.pin.applied() != null) {
+            held.addAll(g.pin.applied());
+        }
+        if (g.pin.wanted() != null) {
+            held.addAll(g.pin.wanted());
+        }
         List<List<Integer>> borrowed = new ArrayList<>(1);
         // /proc is read only once a core is found: a start refused every interval costs nothing.
-        Optional<String> refusal = profiling.start(g.pgid, g.jobId, busy, source, cpus -> {
+        Optional<String> refusal = profiling.start(g.pgid, g.jobId, busy, held, source, cpus -> {
             borrowed.add(cpus);
             return new InSituProfiler.Request(g.pgid, g.jobId, profileName(g), null, 1, commandLine(g.pgid),
                     workingDir(g.pgid), cpus.get(0), cpus.get(1), machine, injectors);
@@ -149,6 +170,25 @@ final class InSitu implements AutoCloseable {
             state.lent.put(g.pgid, List.copyOf(borrowed.get(0)));
         }
         return refusal;
+    }
+
+    /**
+     * Ends at once the profiles whose group is gone: no longer managed (it exited, or was let go)
+     * or no longer counted. Their injectors stop, their journals stay for the job's next group,
+     * and their cores come back when their threads end (see {@link #finished}). Under the lock,
+     * every interval and after the monitor's events.
+     */
+    void endGone() {
+        for (InSituProfiling.Active a : profiling.active()) {
+            ManagedGroup g = state.groups.get(a.pgid());
+            String why = g == null ? "exited" : monitor.counters(g.pgid, g.slot).filter(Monitor.Counters::hardware)
+                    .isEmpty() ? "is no longer counted" : null;
+            if (why != null && profiling.stop(a.pgid(), "group " + a.pgid() + " (job " + a.jobId() + ") " + why
+                    + " after " + a.done().done() + " of " + a.done().total() + " windows; the journal keeps them"
+                    + " for the job's next group")) {
+                LOG.info("in-situ profile of group {} ended: the group {}", a.pgid(), why);
+            }
+        }
     }
 
     /**

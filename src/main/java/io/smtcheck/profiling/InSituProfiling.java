@@ -54,7 +54,21 @@ public final class InSituProfiling implements AutoCloseable {
     public record Outcome(int pgid, int jobId, InSituProfiler.Result result, IOException failure) {
     }
 
-    private record Running(int pgid, int jobId, List<Integer> cpus, InSituProfiler profiler) {
+    /** A profile that runs; {@code thread} runs it, {@code stopped} says why it was ended from outside. */
+    private static final class Running {
+        final int pgid;
+        final int jobId;
+        final List<Integer> cpus;
+        final InSituProfiler profiler;
+        Thread thread;
+        String stopped;
+
+        Running(int pgid, int jobId, List<Integer> cpus, InSituProfiler profiler) {
+            this.pgid = pgid;
+            this.jobId = jobId;
+            this.cpus = cpus;
+            this.profiler = profiler;
+        }
     }
 
     private final Topology topology;
@@ -84,10 +98,18 @@ public final class InSituProfiling implements AutoCloseable {
         return settings;
     }
 
-    /** A core of two or more CPUs, all usable and none in {@code busy} or borrowed: its first two CPUs. */
-    synchronized Optional<List<Integer>> freeCore(Set<Integer> busy) {
+    /**
+     * A core of two or more CPUs, all usable and none in {@code busy} or borrowed: its first two
+     * CPUs. A core holding one of {@code held} (where the group to profile runs) is never borrowed,
+     * so that the injectors' rates alone are measured with nothing beside them; on a machine of
+     * one core there is no other, and that core is borrowed with the group on it.
+     */
+    synchronized Optional<List<Integer>> freeCore(Set<Integer> busy, Set<Integer> held) {
         Set<Integer> taken = new HashSet<>(busy);
-        running.values().forEach(r -> taken.addAll(r.cpus()));
+        running.values().forEach(r -> taken.addAll(r.cpus));
+        if (topology.coreCount() > 1) {
+            taken.addAll(held);
+        }
         for (int c = 0; c < topology.coreCount(); c++) {
             List<Integer> cpus = topology.cpus(c);
             if (cpus.size() >= 2 && policy.usableCpus().containsAll(cpus) && cpus.stream().noneMatch(taken::contains)) {
@@ -99,21 +121,25 @@ public final class InSituProfiling implements AutoCloseable {
 
     /**
      * Starts profiling job {@code jobId}'s group {@code pgid} on a free core, unless it cannot;
-     * returns why not, in one line, or empty when it started. {@code request} makes the request
-     * for the borrowed CPUs; {@code ended} hears the outcome, on the profile's thread.
+     * returns why not, in one line, or empty when it started. {@code held}: the CPUs the group runs
+     * on (see {@link #freeCore}). {@code request} makes the request for the borrowed CPUs;
+     * {@code ended} hears the outcome, on the profile's thread.
      */
-    public synchronized Optional<String> start(int pgid, int jobId, Set<Integer> busy, CounterSource source,
+    public synchronized Optional<String> start(int pgid, int jobId, Set<Integer> busy, Set<Integer> held,
+            CounterSource source,
             Function<List<Integer>, InSituProfiler.Request> request, InSituProfiler.MoveIn moveIn,
             Consumer<Outcome> ended) {
-        if (running.values().stream().anyMatch(r -> r.jobId() == jobId)) {
+        if (running.values().stream().anyMatch(r -> r.jobId == jobId)) {
             return Optional.of("job " + jobId + " is being profiled already");
         }
         if (running.size() >= policy.maxAtOnce()) {
             return Optional.of(running.size() + " groups are being profiled, the most at once (the policy's limit)");
         }
-        Optional<List<Integer>> core = freeCore(busy);
+        Optional<List<Integer>> core = freeCore(busy, held);
         if (core.isEmpty()) {
-            return Optional.of("no core has two CPUs that are usable and free to borrow");
+            return Optional.of(topology.coreCount() > 1 && !held.isEmpty()
+                    ? "no core other than the one group " + pgid + " runs on has two CPUs that are usable and free to borrow"
+                    : "no core has two CPUs that are usable and free to borrow");
         }
         InSituProfiler profiler;
         try {
@@ -121,8 +147,15 @@ public final class InSituProfiling implements AutoCloseable {
         } catch (IOException e) {
             return Optional.of("the journal in " + journalDir + " cannot be opened: " + e.getMessage());
         }
-        running.put(pgid, new Running(pgid, jobId, core.get(), profiler));
+        Running entry = new Running(pgid, jobId, core.get(), profiler);
+        running.put(pgid, entry);
         threads.execute(() -> {
+            synchronized (this) {
+                entry.thread = Thread.currentThread();
+                if (entry.stopped != null) {
+                    entry.thread.interrupt();
+                }
+            }
             Outcome outcome;
             try {
                 outcome = new Outcome(pgid, jobId, profiler.run(), null);
@@ -137,23 +170,45 @@ public final class InSituProfiling implements AutoCloseable {
             }
             synchronized (this) {
                 running.remove(pgid);
+                // Whatever the interrupt broke off, a profile ended from outside ended for that reason.
+                if (entry.stopped != null) {
+                    outcome = new Outcome(pgid, jobId, null, new InSituProfiler.FailedException(entry.stopped, true));
+                }
             }
+            Thread.interrupted(); // no stop comes once it is out of the map: what follows (a re-plan) runs uninterrupted
             ended.accept(outcome);
         });
         return Optional.empty();
     }
 
+    /**
+     * Ends group {@code pgid}'s profile now, for the reason {@code why} (its group is gone): its
+     * thread is interrupted, which stops its injectors and keeps its journal for the job's next
+     * group; its outcome comes as any other, on its thread. False when none runs.
+     */
+    public synchronized boolean stop(int pgid, String why) {
+        Running r = running.get(pgid);
+        if (r == null || r.stopped != null) {
+            return false;
+        }
+        r.stopped = why;
+        if (r.thread != null) {
+            r.thread.interrupt();
+        }
+        return true;
+    }
+
     /** The profiles that run now, in the order they started. */
     public synchronized List<Active> active() {
         List<Active> out = new ArrayList<>();
-        running.values().forEach(r -> out.add(new Active(r.pgid(), r.jobId(), r.cpus(), r.profiler().progress())));
+        running.values().forEach(r -> out.add(new Active(r.pgid, r.jobId, r.cpus, r.profiler.progress())));
         return out;
     }
 
     /** The CPUs borrowed now. */
     public synchronized Set<Integer> borrowed() {
         Set<Integer> out = new HashSet<>();
-        running.values().forEach(r -> out.addAll(r.cpus()));
+        running.values().forEach(r -> out.addAll(r.cpus));
         return out;
     }
 

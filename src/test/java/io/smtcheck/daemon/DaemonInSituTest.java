@@ -48,8 +48,15 @@ class DaemonInSituTest {
     @TempDir
     Path dir;
 
-    /** Long enough a profile (some 20 s) for groups to come and go while it runs. */
-    private static final InSituProfiler.Settings LONGER = new InSituProfiler.Settings(0.05, 0.5, List.of(1.0), 0.5, 3);
+    /** Long enough a profile (some 12 s, 6 before the move-in) for groups to come and go while it runs. */
+    private static final InSituProfiler.Settings LONGER = new InSituProfiler.Settings(0.05, 1.5, List.of(1.0), 0.5, 3);
+
+    /**
+     * One injector of each type, both ready at once: those of the last-level cache and of memory
+     * bandwidth first fill buffers of hundreds of MiB to GiB, which on a loaded machine took most
+     * of a profile's time, and the schedule under test is the same for every injector.
+     */
+    private static final Set<String> RESOURCES = Set.of("int_alu", "l1d_capacity");
 
     /** Sample profiles for every job but 500, which has none; what is stored is kept. */
     static final class Profiles extends DaemonFaultsTest.SampleProfiles {
@@ -75,7 +82,8 @@ class DaemonInSituTest {
         models.reload();
         DaemonOptions options = new DaemonOptions(1, Duration.ofMillis(100), false, 0.02, true,
                 dir.resolve("run/control.sock"), null, dir.resolve("run"), true);
-        return new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02), settings);
+        return new Daemon(options, monitor, profiles, models, new Replanner(Topology.parse("0,1"), 0.02), settings,
+                RESOURCES);
     }
 
     private static JsonNode profile(Daemon d, int pgid) throws Exception {
@@ -179,7 +187,7 @@ class DaemonInSituTest {
     }
 
     @Test
-    @Timeout(360) // the injectors' windows before the job moves in took 1m40s on a loaded 2-CPU machine
+    @Timeout(240)
     void plansGoOnWhileTheCoreIsLentAndTheProfiledGroupIsPlacedWhenItEnds() throws Exception {
         DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
         Profiles profiles = new Profiles();
@@ -243,7 +251,7 @@ class DaemonInSituTest {
     }
 
     @Test
-    @Timeout(360) // the injectors' windows before the job moves in took 1m40s on a loaded 2-CPU machine
+    @Timeout(240)
     void aSlurmJobWhoseAllocationIsOnTheLentCoreWaitsForItAndIsThenPlacedWithinIt() throws Exception {
         DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
         Daemon d = daemon(monitor, new Profiles(), LONGER);
@@ -261,7 +269,7 @@ class DaemonInSituTest {
             assertEquals(Set.of("1"), cpusOfGroup(job), "its own affinity, untouched");
             stillProfiling(d, "the job's plan");
 
-            await("the profile ends", 300, () -> d.status().profiling().isEmpty());
+            await("the profile ends", 200, () -> d.status().profiling().isEmpty());
             await("the job placed within its allocation", () -> workload(d.status(), job).cpus().equals(List.of(1)));
             assertEquals(Set.of("1"), cpusOfGroup(job));
             // The only core holds a CPU of an allocation, so the profiled group has no place of its
@@ -277,5 +285,82 @@ class DaemonInSituTest {
                 GroupLauncher.waitFor(pgid);
             }
         }
+    }
+
+    /** This JVM's children that are injectors, alive or not yet reaped, from /proc/PID/stat (comm and ppid). */
+    private static List<Long> injectorChildren() {
+        long self = ProcessHandle.current().pid();
+        List<Long> out = new ArrayList<>();
+        try (var dirs = java.nio.file.Files.list(Path.of("/proc"))) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                String name = d.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String stat = java.nio.file.Files.readString(d.resolve("stat"));
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    if (comm.equals("smtcheck-inject") && Long.parseLong(rest[1]) == self) {
+                        out.add(Long.parseLong(name));
+                    }
+                } catch (java.io.IOException | RuntimeException e) {
+                    // gone between the listing and the read
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new AssertionError("/proc cannot be listed: " + e.getMessage());
+        }
+        return out;
+    }
+
+    @Test
+    @Timeout(240)
+    void aGroupKilledDuringTheInjectorsWindowsEndsItsProfileAtOnceAndTheCoreIsPlannedAgain() throws Exception {
+        DaemonFaultsTest.ScriptedMonitor monitor = countingMonitor();
+        Daemon d = daemon(monitor, new Profiles(), LONGER);
+        Thread loop = new Thread(d::run);
+        loop.start();
+        TestGroup p = new TestGroup(1, 0, false);
+        try (TestGroup q = new TestGroup(1, 0, false); TestGroup next = new TestGroup(1, 0, false)) {
+            profileStarts(d, monitor, p);
+            monitor.report(new Monitor.Detected(q.pgid(), 101, 1, 5, "dgemm"));
+            await("the arrival planned", () -> workload(d.status(), q.pgid()) != null);
+            assertEquals(List.of(), workload(d.status(), q.pgid()).cpus(), "the only core is lent");
+            await("an injector runs, in the injectors' windows before the move-in", () -> {
+                List<DaemonStatus.Profiling> now = d.status().profiling();
+                return !now.isEmpty() && now.get(0).done() >= 1 && (now.get(0).current().startsWith("alone/")
+                        || now.get(0).current().startsWith("pair/")) && !injectorChildren().isEmpty();
+            });
+
+            GroupLauncher.signal(p.pgid(), Signals.SIGKILL);
+            p.close();
+            long killed = System.nanoTime();
+            monitor.report(new Monitor.Exited(p.pgid()));
+            await("the profile ends", () -> d.status().profiling().isEmpty());
+            double seconds = (System.nanoTime() - killed) / 1e9;
+            // The injectors' windows left would take some 5 s and more (3 of them at 1.55 s).
+            assertTrue(seconds < 3, "ended " + seconds + " s after the exit was reported");
+            await("the injectors stopped and reaped", 10, () -> injectorChildren().isEmpty());
+            Path journal = dir.resolve("run/insitu/job-500.json");
+            assertTrue(java.nio.file.Files.readString(journal).contains("alone/"), "the journal keeps the windows");
+
+            await("the other group placed on the core given back", () -> workload(d.status(), q.pgid()).cpus().size() == 1);
+            List<Integer> onQ = workload(d.status(), q.pgid()).cpus();
+            await("its pin applied", () -> cpusOfGroup(q).equals(Set.of(onQ.get(0) + "")));
+            assertEquals(null, workload(d.status(), p.pgid()));
+
+            // The job's next group is profiled again, from its journal, once the core is free.
+            monitor.report(new Monitor.Exited(q.pgid()));
+            await("the other group let go", () -> workload(d.status(), q.pgid()) == null);
+            monitor.report(new Monitor.Detected(next.pgid(), 500, 1, 5, "newjob"));
+            await("the job's next group profiled", () -> !d.status().profiling().isEmpty()
+                    && d.status().profiling().get(0).pgid() == next.pgid());
+        } finally {
+            d.stop();
+            loop.join();
+            p.close();
+        }
+        assertEquals(List.of(), injectorChildren(), "no injector outlives the daemon");
     }
 }

@@ -79,14 +79,14 @@ class InSituProfilingTest {
             Gated a = new Gated();
             Gated b = new Gated();
             Set<Integer> busy = Set.of(2);
-            assertEquals(Optional.empty(), p.start(10, 10, busy, a, cpus -> request(10, cpus), a::place,
+            assertEquals(Optional.empty(), p.start(10, 10, busy, Set.of(), a, cpus -> request(10, cpus), a::place,
                     ended::add));
-            assertEquals(Optional.of("job 10 is being profiled already"), p.start(11, 10, busy, b,
+            assertEquals(Optional.of("job 10 is being profiled already"), p.start(11, 10, busy, Set.of(), b,
                     cpus -> request(11, cpus), b::place, ended::add));
-            assertEquals(Optional.empty(), p.start(12, 12, busy, b, cpus -> request(12, cpus), b::place,
+            assertEquals(Optional.empty(), p.start(12, 12, busy, Set.of(), b, cpus -> request(12, cpus), b::place,
                     ended::add));
             assertEquals(Optional.of("2 groups are being profiled, the most at once (the policy's limit)"),
-                    p.start(13, 13, busy, new Gated(), cpus -> request(13, cpus), (g, c) -> { }, ended::add));
+                    p.start(13, 13, busy, Set.of(), new Gated(), cpus -> request(13, cpus), (g, c) -> { }, ended::add));
             List<InSituProfiling.Active> active = p.active();
             assertEquals(List.of(0, 4), active.get(0).cpus());
             assertEquals(List.of(3, 7), active.get(1).cpus());
@@ -113,7 +113,7 @@ class InSituProfilingTest {
         try (InSituProfiling p = new InSituProfiling(TOPOLOGY, new InSituProfiling.Policy(4, Set.of(0, 1, 2, 3)),
                 InSituProfilerTest.FAST, dir)) {
             assertEquals(Optional.of("no core has two CPUs that are usable and free to borrow"),
-                    p.start(10, 10, Set.of(), new Gated(), cpus -> request(10, cpus), (g, c) -> { }, o -> { }));
+                    p.start(10, 10, Set.of(), Set.of(), new Gated(), cpus -> request(10, cpus), (g, c) -> { }, o -> { }));
         }
     }
 
@@ -123,7 +123,7 @@ class InSituProfilingTest {
         Gated a = new Gated();
         InSituProfiling p = new InSituProfiling(TOPOLOGY, InSituProfiling.Policy.halfTheCores(TOPOLOGY, ALL),
                 InSituProfilerTest.FAST, dir);
-        p.start(10, 10, Set.of(), a, cpus -> request(10, cpus), a::place, ended::add);
+        p.start(10, 10, Set.of(), Set.of(), a, cpus -> request(10, cpus), a::place, ended::add);
         a.steps.release(4); // two windows: the first of the injectors' and its warm-up, and the next one's
         while (p.active().get(0).done().done() < 2) {
             Thread.sleep(10);
@@ -133,5 +133,57 @@ class InSituProfilingTest {
         assertNotNull(o);
         assertTrue(o.failure() instanceof InSituProfiler.FailedException f && f.resumable(), String.valueOf(o.failure()));
         assertTrue(java.nio.file.Files.readString(dir.resolve("job-10.json")).contains("alone/int_port/0.5000"));
+    }
+
+    @Test
+    void theCoreTheGroupRunsOnIsNotBorrowedButOnAMachineOfOneCore() throws Exception {
+        try (InSituProfiling p = new InSituProfiling(TOPOLOGY, new InSituProfiling.Policy(1, ALL),
+                InSituProfilerTest.FAST, dir)) {
+            // The group runs on CPU 4, of the first core: the next free core is borrowed instead.
+            Gated a = new Gated();
+            assertEquals(Optional.empty(), p.start(10, 10, Set.of(), Set.of(4), a, cpus -> request(10, cpus), a::place,
+                    o -> { }));
+            assertEquals(List.of(1, 5), p.active().get(0).cpus());
+        }
+        try (InSituProfiling p = new InSituProfiling(TOPOLOGY, new InSituProfiling.Policy(1, ALL),
+                InSituProfilerTest.FAST, dir)) {
+            // Every other core busy: its own is refused, not borrowed with it there.
+            assertEquals(Optional.of("no core other than the one group 10 runs on has two CPUs that are usable and"
+                    + " free to borrow"), p.start(10, 10, Set.of(1, 2, 3), Set.of(0), new Gated(),
+                    cpus -> request(10, cpus), (g, c) -> { }, o -> { }));
+            assertEquals(List.of(), p.active());
+        }
+        Topology one = Topology.shape(List.of(List.of(0, 1)));
+        try (InSituProfiling p = new InSituProfiling(one, new InSituProfiling.Policy(1, Set.of(0, 1)),
+                InSituProfilerTest.FAST, dir)) {
+            Gated a = new Gated();
+            assertEquals(Optional.empty(), p.start(10, 10, Set.of(), Set.of(1), a, cpus -> request(10, cpus), a::place,
+                    o -> { }), "no other core: the only one is borrowed");
+            assertEquals(List.of(0, 1), p.active().get(0).cpus());
+        }
+    }
+
+    @Test
+    void aProfileStoppedDuringTheInjectorsWindowsEndsAtOnceWithoutMovingInAndKeepsItsJournal() throws Exception {
+        BlockingQueue<InSituProfiling.Outcome> ended = new LinkedBlockingQueue<>();
+        List<Integer> movedIn = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Gated a = new Gated();
+        try (InSituProfiling p = new InSituProfiling(TOPOLOGY, InSituProfiling.Policy.halfTheCores(TOPOLOGY, ALL),
+                InSituProfilerTest.FAST, dir)) {
+            p.start(10, 10, Set.of(), Set.of(), a, cpus -> request(10, cpus), (g, c) -> movedIn.add(c), ended::add);
+            a.steps.release(2); // one window of the injectors' and its warm-up; then its clock stops
+            while (p.active().get(0).done().done() < 1) {
+                Thread.sleep(10);
+            }
+            assertTrue(p.stop(10, "group 10 exited"));
+            InSituProfiling.Outcome o = ended.poll(10, TimeUnit.SECONDS);
+            assertNotNull(o, "ended without its clock moving again");
+            assertTrue(o.failure() instanceof InSituProfiler.FailedException f && f.resumable(), String.valueOf(o.failure()));
+            assertEquals("group 10 exited", o.failure().getMessage());
+            assertEquals(List.of(), p.active());
+            assertEquals(List.of(), movedIn, "never moved in");
+            assertEquals(false, p.stop(10, "again"), "nothing runs to stop");
+            assertTrue(java.nio.file.Files.readString(dir.resolve("job-10.json")).contains("alone/int_port/0.2500"));
+        }
     }
 }
