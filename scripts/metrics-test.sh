@@ -151,6 +151,10 @@ check smtcheck_store_failures_total '.counters.errorsByKind.store'
 check 'smtcheck_monitor_info{kind="userspace"}' '1'
 check smtcheck_store_up 'if (.storeHealth | startswith("ok")) then 1 else 0 end'
 check smtcheck_event_to_pin_latency_seconds_count '.eventToPinMs.samples'
+check smtcheck_observed_samples_unwritten_total '.counters.observedUnwritten'
+for kind in stopped unchanged wentBack jumped fasterThanAlone ambiguous; do
+	check "smtcheck_observed_windows_discarded_total{kind=\"$kind\"}" ".counters.windowsDiscardedByKind.$kind"
+done
 for pgid in $(jq -r '.workloads[].pgid' "$tmp/status.json"); do
 	check "smtcheck_workload_predicted_slowdown_ratio{pgid=\"$pgid\"}" ".workloads[] | select(.pgid == $pgid) | .predictedSlowdown"
 done
@@ -158,14 +162,15 @@ format=$(jq -r '.modelFormat' "$tmp/status.json")
 check "smtcheck_model_info{format=\"$format\"}" '1'
 
 # The dashboard: each expression, its Grafana variables filled in, is valid PromQL and names only
-# series Prometheus has scraped (the in-situ windows exist only while a profile runs).
+# series Prometheus has scraped (the in-situ windows exist only while a profile runs, an observed
+# slowdown only with hardware counters).
 names=$(curl -sf "$api/label/__name__/values" | jq -r '.data[]')
 while IFS= read -r expr; do
 	promql=${expr//\$instance/.*}
 	answer=$(curl -s --get "$api/query" --data-urlencode "query=$promql")
 	unknown=""
 	for name in $(grep -oE 'smtcheck_[a-z0-9_]+' <<<"$promql" | sort -u); do
-		case $name in smtcheck_insitu_windows | smtcheck_insitu_windows_done) continue ;; esac
+		case $name in smtcheck_insitu_windows | smtcheck_insitu_windows_done | smtcheck_workload_observed_slowdown_ratio) continue ;; esac
 		grep -qx "$name" <<<"$names" || unknown="$unknown $name"
 	done
 	if [ "$(jq -r .status <<<"$answer")" = success ] && [ -z "$unknown" ]; then

@@ -98,7 +98,8 @@ public record DaemonStatus(
             @JsonPropertyDescription("failed pins in a row, with `pinError`") Integer pinFailures,
             @JsonPropertyDescription("its counters; null until they were read once") Ipc ipc,
             @JsonInclude(JsonInclude.Include.NON_NULL)
-            @JsonPropertyDescription("the group on the other CPU of its core, while it has one of one CPU")
+            @JsonPropertyDescription("the one group on the sibling CPUs of its CPUs, while every other sibling is"
+                    + " idle (a group of several workers beside itself or two groups has none)")
             Integer partner,
             @JsonInclude(JsonInclude.Include.NON_NULL)
             @JsonPropertyDescription("the model's slowdown of it beside `partner` (0.25: 75 % of its speed alone);"
@@ -189,6 +190,8 @@ public record DaemonStatus(
             @JsonPropertyDescription("counter windows of pairs discarded: counts that stopped, did not advance, went"
                     + " back, or ran faster than alone, and windows of a group of several workers beside more than one"
                     + " partner (ambiguous)") long windowsDiscarded,
+            @JsonPropertyDescription("`windowsDiscarded` by kind: stopped, unchanged, wentBack, jumped, fasterThanAlone,"
+                    + " ambiguous") Map<String, Long> windowsDiscardedByKind,
             @JsonPropertyDescription("observed samples the profile store did not take") long observedUnwritten) {
     }
 

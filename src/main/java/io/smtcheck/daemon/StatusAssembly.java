@@ -50,8 +50,8 @@ final class StatusAssembly {
         Map<String, String> names = new HashMap<>();
         Map<Integer, ManagedGroup> onCpu = new HashMap<>();
         for (ManagedGroup g : state.groups.values()) {
-            if (g.pin.applied() != null && g.pin.applied().size() == 1) {
-                onCpu.put(g.pin.applied().get(0), g);
+            if (g.pin.applied() != null) {
+                g.pin.applied().forEach(cpu -> onCpu.put(cpu, g));
             }
         }
         for (ManagedGroup g : state.groups.values()) {
@@ -70,27 +70,40 @@ final class StatusAssembly {
         }
         DaemonStatus.Counters counters = new DaemonStatus.Counters(state.events, state.plans, state.pins, state.moves,
                 state.errors(), state.errorsByKind(), state.pinFailures, null, state.changedByOthers,
-                learning.discards().total(), learning.unwritten());
+                learning.discards().total(), learning.discards().byKind(), learning.unwritten());
         String monitorHealth = state.monitorFailingSince == null ? "ok"
                 : "failing since " + state.monitorFailingSince + ": " + state.monitorError;
         return new Snapshot(List.copyOf(workloads), alone, List.copyOf(cores), counters,
                 latency(state.sortedLatencies()), state.lastPlan, monitorHealth, state.histogram());
     }
 
-    /** The group on the other CPU of {@code g}'s core, where both are pinned on one CPU each; else null. */
     private ManagedGroup partner(ManagedGroup g, Map<Integer, ManagedGroup> onCpu) {
-        List<Integer> on = g.pin.applied();
-        if (on == null || on.size() != 1) {
+        return partner(g, g.pin.applied(), replanner.topology(), onCpu);
+    }
+
+    /**
+     * The one other group on the sibling CPUs of {@code self}'s CPUs {@code on}, where every other
+     * sibling is idle: the pair whose slowdown a window of {@code self} measures
+     * (profiling.Attribution). Null when {@code self} is unpinned, alone, beside itself, or beside
+     * two groups or more.
+     */
+    static <G> G partner(G self, List<Integer> on, Topology topology, Map<Integer, G> onCpu) {
+        if (on == null || on.isEmpty()) {
             return null;
         }
-        Topology topology = replanner.topology();
-        for (int cpu : topology.cpus(topology.coreOf(on.get(0)))) {
-            ManagedGroup other = onCpu.get(cpu);
-            if (cpu != on.get(0) && other != null) {
-                return other;
+        G partner = null;
+        for (int mine : on) {
+            for (int cpu : topology.cpus(topology.coreOf(mine))) {
+                G other = cpu == mine ? null : onCpu.get(cpu);
+                if (other == self || partner != null && other != null && other != partner) {
+                    return null;
+                }
+                if (other != null) {
+                    partner = other;
+                }
             }
         }
-        return null;
+        return partner;
     }
 
     private static DaemonStatus.Workload workload(ManagedGroup g, ManagedGroup partner, ScoreTable table) {
@@ -139,7 +152,7 @@ final class StatusAssembly {
         errorsByKind.put("store", health.errors());
         DaemonStatus.Counters counters = new DaemonStatus.Counters(k.events(), k.plans(), k.pins(), k.moves(),
                 k.errors() + health.errors(), errorsByKind, k.pinFailures(), monitor.profileRuleErrors().orElse(null),
-                k.changedByOthers(), k.windowsDiscarded(), k.observedUnwritten());
+                k.changedByOthers(), k.windowsDiscarded(), k.windowsDiscardedByKind(), k.observedUnwritten());
         String model = models.current().map(l -> l.file().toString()).orElse("none")
                 + models.rejection().map(r -> " (newer file rejected: " + r + ")").orElse("");
         return new DaemonStatus(ProcessHandle.current().pid(), (System.nanoTime() - startedAt) / 1_000_000_000L,

@@ -74,11 +74,11 @@ public final class StatusText {
         out.println();
         DaemonStatus.Counters k = s.counters();
         out.printf(Locale.ROOT, "events %d, plans %d, pins %d (%d failed), moves %d, errors %d%s, changed by others"
-                + " %d%s%n", k.events(), k.plans(), k.pins(), k.pinFailures(), k.moves(), k.errors(), byKind(k),
+                + " %d%s%n", k.events(), k.plans(), k.pins(), k.pinFailures(), k.moves(), k.errors(), byKind(k.errorsByKind()),
                 k.changedByOthers(),
                 k.profileRuleErrors() == null ? "" : ", process rules that failed " + k.profileRuleErrors());
-        out.printf(Locale.ROOT, "observed pairs: %d windows discarded, %d samples the store did not take%n",
-                k.windowsDiscarded(), k.observedUnwritten());
+        out.printf(Locale.ROOT, "observed pairs: %d windows discarded%s, %d samples the store did not take%n",
+                k.windowsDiscarded(), byKind(k.windowsDiscardedByKind()), k.observedUnwritten());
         DaemonStatus.Latency l = s.eventToPinMs();
         out.println(l.samples() == 0 || l.median() == null ? "event to pin: no arrivals measured yet"
                 : String.format(Locale.ROOT, "event to pin: median %s ms, p99 %s ms, max %s ms (%d arrivals)",
@@ -130,9 +130,9 @@ public final class StatusText {
     }
 
     /** The errors' kinds that occurred, as " (pin 2, store 1)". */
-    private static String byKind(DaemonStatus.Counters k) {
+    private static String byKind(Map<String, Long> counts) {
         // A client of an older daemon reads no such field.
-        String kinds = k.errorsByKind() == null ? "" : k.errorsByKind().entrySet().stream()
+        String kinds = counts == null ? "" : counts.entrySet().stream()
                 .filter(e -> e.getValue() > 0).map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", "));
         return kinds.isEmpty() ? "" : " (" + kinds + ")";

@@ -33,6 +33,8 @@ final class DaemonMetrics implements MultiCollector {
     /** The series that exist only while an in-situ profile runs (a family without series is not written). */
     static final Set<String> WHILE_PROFILING = Set.of("smtcheck_insitu_windows_done",
             "smtcheck_insitu_windows");
+    /** The series that exist only once a pair was observed, which takes hardware counters. */
+    static final Set<String> WHILE_OBSERVED = Set.of("smtcheck_workload_observed_slowdown_ratio");
 
     private final Daemon daemon;
 
@@ -51,6 +53,7 @@ final class DaemonMetrics implements MultiCollector {
         m.add(gauge("smtcheck_pairs", "Cores the plan gives two threads",
                 s.cores().stream().filter(c -> c.workloads().size() >= 2).count()));
         m.add(slowdowns(s.workloads()));
+        m.add(observedSlowdowns(s.workloads()));
         m.add(counter("smtcheck_events", "Monitor events taken in", k.events()));
         m.add(counter("smtcheck_plans", "Plans made (each arrival, exit, new profile or model re-plans)", k.plans()));
         m.add(counter("smtcheck_plan_moves", "Planned groups a plan moved to other CPUs", k.moves()));
@@ -59,6 +62,10 @@ final class DaemonMetrics implements MultiCollector {
         m.add(counter("smtcheck_affinity_changed_by_others",
                 "Groups whose affinity someone else changed under the daemon", k.changedByOthers()));
         m.add(errors(k.errorsByKind()));
+        m.add(byKind("smtcheck_observed_windows_discarded", "Counter windows of pairs discarded, by why",
+                k.windowsDiscardedByKind()));
+        m.add(counter("smtcheck_observed_samples_unwritten", "Observed samples the profile store did not take",
+                k.observedUnwritten()));
         m.add(eventToPin(daemon.eventToPinHistogram()));
         boolean storeUp = s.storeHealth().startsWith("ok");
         m.add(gauge("smtcheck_store_up", "1 while the profile store's last operation succeeded, else 0",
@@ -94,8 +101,25 @@ final class DaemonMetrics implements MultiCollector {
         return b.build();
     }
 
+    private static MetricSnapshot observedSlowdowns(List<DaemonStatus.Workload> workloads) {
+        GaugeSnapshot.Builder b = GaugeSnapshot.builder().name("smtcheck_workload_observed_slowdown_ratio")
+                .unit(Unit.RATIO).help("A workload's slowdown beside its partner's job as observed here (time-weighted"
+                        + " mean)");
+        for (DaemonStatus.Workload w : workloads) {
+            if (w.observedSlowdown() != null) {
+                b.dataPoint(GaugeDataPointSnapshot.builder().labels(group(w.pgid(), w.job()))
+                        .value(w.observedSlowdown()).build());
+            }
+        }
+        return b.build();
+    }
+
     private static MetricSnapshot errors(Map<String, Long> byKind) {
-        CounterSnapshot.Builder b = CounterSnapshot.builder().name("smtcheck_errors").help("Failures, by kind");
+        return byKind("smtcheck_errors", "Failures, by kind", byKind);
+    }
+
+    private static MetricSnapshot byKind(String name, String help, Map<String, Long> byKind) {
+        CounterSnapshot.Builder b = CounterSnapshot.builder().name(name).help(help);
         byKind.forEach((kind, n) -> b.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("kind", kind))
                 .value(n).build()));
         return b.build();

@@ -5,11 +5,14 @@ import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.lte;
 
 import com.mongodb.client.MongoCursor;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 import io.smtcheck.model.DataJson;
 import io.smtcheck.model.ObservedSample;
@@ -75,20 +78,45 @@ final class ObservedCollection {
         });
     }
 
-    /** Adds samples, durably; returns how many were new. */
+    /**
+     * Adds samples, durably, in one unordered bulk request (a round's samples are independent of one
+     * another); returns how many were new. A refused batch throws as one operation: none of it is
+     * counted written, whatever part the server took.
+     */
     int add(List<ObservedSample> samples) {
+        List<ReplaceOneModel<Document>> upserts = new ArrayList<>(samples.size());
+        for (ObservedSample s : samples) {
+            // The key as one plain document, not Filters.and (which renders as $and): the embedded server's
+            // unique index serves only plain equality on its fields, and scans the collection otherwise.
+            Document key = new Document("machine", s.machine()).append("job_a", s.jobA()).append("job_b", s.jobB())
+                    .append("at", s.at().toString());
+            upserts.add(new ReplaceOneModel<>(key, BsonJson.toDocument(DataJson.toJson(s)),
+                    new ReplaceOptions().upsert(true)));
+        }
         return gateway.run(patience, "record observed samples", db -> {
-            int added = 0;
-            for (ObservedSample s : samples) {
-                Document doc = BsonJson.toDocument(DataJson.toJson(s));
-                Bson key = and(eq("machine", s.machine()), eq("job_a", s.jobA()), eq("job_b", s.jobB()),
-                        eq("at", s.at().toString()));
-                if (db.getCollection(NAME).replaceOne(key, doc, new ReplaceOptions().upsert(true)).getUpsertedId() != null) {
-                    added++;
-                }
-            }
+            int added = db.getCollection(NAME).bulkWrite(upserts, new BulkWriteOptions().ordered(false))
+                    .getUpserts().size();
             gateway.commit();
             return added;
+        });
+    }
+
+    /**
+     * The samples that ended before the whole second {@code before} (of {@code machine}, or of every
+     * machine when null): removed durably, or only counted when {@code dryRun}; returns how many.
+     */
+    long prune(Instant before, String machine, boolean dryRun) {
+        // `at` is ISO-8601 text: every instant before the whole second S is at most S - 1 as text, where
+        // "…04.5Z" sorts before "…04Z" (see recent), and none at or after S is.
+        Bson older = lte("at", before.truncatedTo(ChronoUnit.SECONDS).minusSeconds(1).toString());
+        Bson filter = machine == null ? older : and(eq("machine", machine), older);
+        return gateway.run(patience, dryRun ? "count old observed samples" : "remove old observed samples", db -> {
+            if (dryRun) {
+                return db.getCollection(NAME).countDocuments(filter);
+            }
+            long removed = db.getCollection(NAME).deleteMany(filter).getDeletedCount();
+            gateway.commit();
+            return removed;
         });
     }
 }

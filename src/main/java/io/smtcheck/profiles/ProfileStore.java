@@ -307,6 +307,16 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     /**
+     * Removes the observed samples that ended before the whole second {@code before} (those of
+     * {@code machine} only unless it is null), or with {@code dryRun} only counts them; returns how
+     * many. Refuses the original SMTcheck's store, which has none.
+     */
+    public long pruneObservedSamples(Instant before, String machine, boolean dryRun) {
+        requireWritable("remove observed samples (it has none)");
+        return observed.prune(before, machine, dryRun);
+    }
+
+    /**
      * Profiling's journal: every measurement recorded under {@code group} (a run's identity, such as
      * a machine's baselines or one job's profile), by key.
      */

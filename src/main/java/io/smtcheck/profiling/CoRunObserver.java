@@ -7,8 +7,10 @@ import io.smtcheck.model.ScoreTable;
 import io.smtcheck.sched.Topology;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +73,18 @@ public final class CoRunObserver {
             long ambiguous) {
         public long total() {
             return stopped + unchanged + wentBack + jumped + fasterThanAlone + ambiguous;
+        }
+
+        /** Each count under its name, in a fixed order (status's and the metrics' kinds). */
+        public Map<String, Long> byKind() {
+            Map<String, Long> kinds = new LinkedHashMap<>();
+            kinds.put("stopped", stopped);
+            kinds.put("unchanged", unchanged);
+            kinds.put("wentBack", wentBack);
+            kinds.put("jumped", jumped);
+            kinds.put("fasterThanAlone", fasterThanAlone);
+            kinds.put("ambiguous", ambiguous);
+            return Collections.unmodifiableMap(kinds);
         }
     }
 

@@ -146,11 +146,20 @@ class OriginalStoreCommandsTest {
         CliRun corun = run("corun", "--jobs", "0,1", "--mongo-uri", uri, "--machine-description", machine.toString());
         assertEquals(ExitCodes.REFUSED, corun.code(), corun.out() + corun.err());
         assertTrue(corun.err().startsWith("corun: the original SMTcheck's store at "), corun.err());
+        for (String dry : List.of("--json", "--dry-run")) {
+            CliRun prune = run("profiles", "prune-observed", "--older-than", "7", dry, "--mongo-uri", uri);
+            assertEquals(ExitCodes.REFUSED, prune.code(), prune.out() + prune.err());
+            assertEquals(1, prune.err().strip().lines().count(), prune.err());
+            assertTrue(prune.err().startsWith("prune-observed: the original SMTcheck's store at "), prune.err());
+            assertTrue(prune.err().contains("cannot remove observed samples (it has none)"), prune.err());
+        }
 
         CliRun unknown = run("scores", "--mongo-uri", uri, "--node", "nowhere", "--machine-description", machine.toString());
         assertEquals(ExitCodes.BAD_INPUT, unknown.code(), unknown.err());
         assertTrue(unknown.err().strip().endsWith("(nodes there: intel-gen11)"), unknown.err());
 
+        // An existing store of smtcheck's own: a reading command refuses a --data-dir that does not exist.
+        Files.createDirectories(dir.resolve("ours"));
         CliRun notOriginal = run("scores", "--data-dir", dir.resolve("ours").toString(), "--node", "intel-gen11");
         assertEquals(ExitCodes.USAGE, notOriginal.code(), notOriginal.err());
         assertTrue(notOriginal.err().startsWith("--node applies only to the original SMTcheck's store"), notOriginal.err());

@@ -41,7 +41,8 @@ class StatusCommandTest {
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
-                new DaemonStatus.Counters(51, 52, 53, 54, 55, Map.of("pin", 50L, "store", 5L), 59, 56L, 57, 62, 63),
+                new DaemonStatus.Counters(51, 52, 53, 54, 55, Map.of("pin", 50L, "store", 5L), 59, 56L, 57, 62,
+                        new io.smtcheck.profiling.CoRunObserver.Discards(10, 20, 3, 4, 5, 20).byKind(), 63),
                 new DaemonStatus.Latency(58, 1.5, 2.75, 3.125), List.of());
     }
 
@@ -66,6 +67,8 @@ class StatusCommandTest {
         assertTrue(out.contains("known") && out.contains("unknown"), out);
         assertTrue(out.contains("4.5s on-CPU"), out);
         assertTrue(out.contains(" 1 (wants 2)"), "a pin not applied yet shows where it should be: " + out);
+        assertTrue(out.contains("62 windows discarded (stopped 10, unchanged 20, wentBack 3, jumped 4, fasterThanAlone 5,"
+                + " ambiguous 20), 63 samples"), out);
     }
 
     @Test

@@ -95,6 +95,10 @@ class DaemonLearningTest {
 
             stopped.add(gb.pgid()); // its counts stop: the window is discarded, the pair's run ends and is stored
             await("the discarded window is counted", 30, () -> d.status().counters().windowsDiscarded() >= 1);
+            DaemonStatus.Counters k = d.status().counters();
+            assertTrue(k.windowsDiscardedByKind().get("stopped") >= 1, k.toString());
+            assertEquals(k.windowsDiscarded(), k.windowsDiscardedByKind().values().stream().mapToLong(Long::longValue)
+                    .sum(), k.toString());
             await("the pair's run is stored", 30, () -> !profiles.observed.isEmpty());
             ObservedSample s = profiles.observed.get(0);
             boolean aFirst = s.jobA() == a.jobId();

@@ -39,7 +39,8 @@ class DaemonStatusTest {
                 List.of(new DaemonStatus.LeftAlone(422, "sleep", "excluded by comm=sleep")),
                 List.of(new DaemonStatus.Core(0, List.of(0, 1), List.of("stream-copy [311]"), 0.875),
                         new DaemonStatus.Core(1, List.of(2, 3), List.of(), 0)),
-                new DaemonStatus.Counters(51, 52, 53, 54, 55, Map.of("pin", 50L, "store", 5L), 59, 56L, 57, 62, 63),
+                new DaemonStatus.Counters(51, 52, 53, 54, 55, Map.of("pin", 50L, "store", 5L), 59, 56L, 57, 62,
+                        new io.smtcheck.profiling.CoRunObserver.Discards(10, 20, 3, 4, 5, 20).byKind(), 63),
                 new DaemonStatus.Latency(58, 1.5, 2.75, 3.125),
                 List.of(new DaemonStatus.Profiling(311, 101, List.of(2, 3), 5, 24, "with/l1_dcache/0.5000")));
     }
@@ -59,6 +60,11 @@ class DaemonStatusTest {
             String last = key.substring(key.lastIndexOf('.') + 1);
             if (key.startsWith("counters.errorsByKind.")) {
                 continue; // the kinds are the map's keys, listed in the field's description
+            }
+            if (key.startsWith("counters.windowsDiscardedByKind.")) {
+                String row = doc.lines().filter(l -> l.startsWith("| `windowsDiscardedByKind` |")).findFirst().orElse("");
+                assertTrue(row.matches(".*[ :]" + last + "[, ].*"), key + ": the kind is not in the field's description");
+                continue;
             }
             if (!key.startsWith("config.settings.") || last.startsWith("atRestart") || last.equals("value")
                     || last.equals("from")) {
@@ -84,7 +90,8 @@ class DaemonStatusTest {
         assertEquals(new TreeSet<>(List.of("cycles", "instructions", "value", "onCpuSeconds")),
                 names(s.path("workloads").get(0).path("ipc")));
         assertEquals(new TreeSet<>(List.of("events", "plans", "pins", "moves", "errors", "errorsByKind", "pinFailures",
-                "profileRuleErrors", "changedByOthers", "windowsDiscarded", "observedUnwritten")),
+                "profileRuleErrors", "changedByOthers", "windowsDiscarded", "windowsDiscardedByKind",
+                "observedUnwritten")),
                 names(s.path("counters")));
         assertEquals(new TreeSet<>(List.of("samples", "median", "p99", "max")), names(s.path("eventToPinMs")));
         assertEquals(new TreeSet<>(List.of("core", "cpus", "workloads", "score")), names(s.path("cores").get(0)));

@@ -69,6 +69,9 @@ class MetricsEndpointTest {
                     assertNotNull(w.predictedSlowdown(), "both profiles are known: " + w);
                     assertEquals(w.predictedSlowdown(), m.get("smtcheck_workload_predicted_slowdown_ratio",
                             "pgid", Integer.toString(w.pgid()), "job", Integer.toString(w.job())), 1e-12);
+                    // Present exactly when status shows it (observed only with hardware counters).
+                    assertEquals(w.observedSlowdown(), m.get("smtcheck_workload_observed_slowdown_ratio",
+                            "pgid", Integer.toString(w.pgid()), "job", Integer.toString(w.job())), w.toString());
                 }
                 DaemonStatus.Counters k = s.counters();
                 assertEquals((double) k.events(), m.get("smtcheck_events_total"));
@@ -82,6 +85,14 @@ class MetricsEndpointTest {
                 for (Map.Entry<String, Long> e : k.errorsByKind().entrySet()) {
                     assertEquals(e.getValue().doubleValue(), m.get("smtcheck_errors_total", "kind", e.getKey()), e.getKey());
                 }
+                assertEquals(6, k.windowsDiscardedByKind().size(), k.windowsDiscardedByKind().toString());
+                for (Map.Entry<String, Long> e : k.windowsDiscardedByKind().entrySet()) {
+                    assertEquals(e.getValue().doubleValue(),
+                            m.get("smtcheck_observed_windows_discarded_total", "kind", e.getKey()), e.getKey());
+                }
+                assertEquals(k.windowsDiscarded(),
+                        k.windowsDiscardedByKind().values().stream().mapToLong(Long::longValue).sum());
+                assertEquals((double) k.observedUnwritten(), m.get("smtcheck_observed_samples_unwritten_total"));
                 assertEquals(1.0, m.get("smtcheck_store_up"), s.storeHealth());
                 assertEquals(k.errorsByKind().get("store").doubleValue(), m.get("smtcheck_store_failures_total"));
                 assertEquals(1.0, m.get("smtcheck_monitor_info", "kind", "userspace"), s.monitor());
@@ -101,6 +112,7 @@ class MetricsEndpointTest {
                 Set<String> missing = new TreeSet<>(shown);
                 missing.removeAll(m.seriesNames());
                 missing.removeAll(DaemonMetrics.WHILE_PROFILING);
+                missing.removeAll(DaemonMetrics.WHILE_OBSERVED);
                 assertEquals(Set.of(), missing, "the dashboard's metrics that the endpoint does not expose");
 
                 // The daemon's lock held here: a scrape from another thread still answers.

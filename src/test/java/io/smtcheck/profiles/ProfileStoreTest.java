@@ -105,6 +105,45 @@ class ProfileStoreTest {
     }
 
     @Test
+    void aBatchOfObservedSamplesIsWrittenInOneRequestKeyedAsOne() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        java.time.Instant at = java.time.Instant.parse("2026-03-08T10:00:00Z");
+        List<ObservedSample> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            batch.add(new ObservedSample("m1", 101, 102 + i % 3, 0.001 * i, 0.25, 60, at.plusMillis(10L * i)));
+        }
+        assertEquals(300, store.addObservedSamples(batch.subList(0, 300)));
+        // Overlapping the first: only the 200 new ones count, and the 100 again keep one document each.
+        assertEquals(200, store.addObservedSamples(batch.subList(200, 500)));
+        assertEquals(Set.copyOf(batch), Set.copyOf(store.observedSamples().items()));
+        assertEquals(500, store.observedSamples().items().size());
+    }
+
+    @Test
+    void oldObservedSamplesArePrunedByTheSecondPerMachineOrCountedInADryRun() throws IOException {
+        store = ProfileStore.embedded(dir.resolve("db"), FAST);
+        java.time.Instant cut = java.time.Instant.parse("2026-03-01T10:00:05Z");
+        // Around the cut's second, where the text's order is not the instants' ("…04.5Z" sorts before "…04Z").
+        ObservedSample longAgo = new ObservedSample("m1", 101, 102, 0.1, 0.1, 60, cut.minus(Duration.ofDays(30)));
+        ObservedSample secondBefore = new ObservedSample("m1", 101, 102, 0.1, 0.1, 60, cut.minusSeconds(1));
+        ObservedSample justBefore = new ObservedSample("m1", 101, 102, 0.1, 0.1, 60, cut.minusMillis(1));
+        ObservedSample atCut = new ObservedSample("m1", 101, 102, 0.1, 0.1, 60, cut);
+        ObservedSample justAfter = new ObservedSample("m1", 101, 102, 0.1, 0.1, 60, cut.plusMillis(500));
+        ObservedSample later = new ObservedSample("m1", 101, 102, 0.1, 0.1, 60, cut.plus(Duration.ofDays(6)));
+        ObservedSample otherOld = new ObservedSample("m2", 101, 102, 0.1, 0.1, 60, cut.minus(Duration.ofDays(8)));
+        store.addObservedSamples(List.of(longAgo, secondBefore, justBefore, atCut, justAfter, later, otherOld));
+
+        assertEquals(3, store.pruneObservedSamples(cut, "m1", true));
+        assertEquals(4, store.pruneObservedSamples(cut, null, true));
+        assertEquals(7, store.observedSamples().items().size(), "a dry run removes nothing");
+        assertEquals(3, store.pruneObservedSamples(cut, "m1", false));
+        assertEquals(Set.of(atCut, justAfter, later, otherOld), Set.copyOf(store.observedSamples().items()));
+        assertEquals(1, store.pruneObservedSamples(cut, null, false));
+        assertEquals(0, store.pruneObservedSamples(cut, null, false));
+        assertEquals(Set.of(atCut, justAfter, later), Set.copyOf(store.observedSamples().items()));
+    }
+
+    @Test
     void aStartingDaemonReadsOneMachinesNewestSamplesWithinItsWindow() throws IOException {
         store = ProfileStore.embedded(dir.resolve("db"), FAST);
         java.time.Instant start = java.time.Instant.parse("2026-03-08T10:00:00.250Z");
