@@ -132,8 +132,9 @@ check "profiling programs installed" 0 "bin/smtcheck-inject$" ls "$tmp/stage/usr
 
 # What the jar ships runs as root: full RELRO (bound at load, then read-only) and stack protection.
 hardened() {
-	readelf -d "$1" | grep -q BIND_NOW && readelf -lW "$1" | grep -q GNU_RELRO &&
-		readelf --dyn-syms -W "$1" | grep -q __stack_chk_fail && echo "hardened: $1"
+	# grep reads to the end: with pipefail, grep -q would end readelf with SIGPIPE
+	readelf -d "$1" | grep BIND_NOW >/dev/null && readelf -lW "$1" | grep GNU_RELRO >/dev/null &&
+		readelf --dyn-syms -W "$1" | grep __stack_chk_fail >/dev/null && echo "hardened: $1"
 }
 mkdir "$tmp/shipped" && (jar_path=$PWD/$jar && cd "$tmp/shipped" && jar xf "$jar_path" META-INF/native)
 for f in "$tmp"/shipped/META-INF/native/linux-x86_64/libsmtcheck.so "$tmp"/shipped/META-INF/native/linux-x86_64/bin/*; do

@@ -155,8 +155,8 @@ in_situ() {
 	*"\"total\":$total,"*) pass "$name: in-situ-progress-in-status ($mid)" ;;
 	*) fail "$name: in-situ-progress-in-status: none seen mid-profile with $total windows (last: '$p')" ;;
 	esac
-	wait_for 30 grep -q "in-situ profile of group $L1 " "/tmp/$name/daemon.log"
-	line=$(grep "in-situ profile of group $L1 " "/tmp/$name/daemon.log" | tail -n 1)
+	wait_for 30 grep -q "InSitu: in-situ profile of group $L1 (" "/tmp/$name/daemon.log"
+	line=$(grep "InSitu: in-situ profile of group $L1 (" "/tmp/$name/daemon.log" | tail -n 1)
 	info "$name: ${line#*INFO }"
 	windows=$(echo "$line" | sed -n 's/.* written: \([0-9]*\) windows, 0 resumed,.*/\1/p')
 	rate=$(echo "$line" | sed -n 's/.* rate alone \([-0-9.e+]*\) instructions\/s.*/\1/p')

@@ -78,7 +78,7 @@ final class StoreOptions {
      * directory behind.
      */
     ProfileStore openToRead() {
-        if (mongoUri == null && dataDir != null && !Files.isDirectory(dataDir)) {
+        if (mongoUri == null && dataDir != null && !Files.exists(dataDir)) {
             throw new CommandLine.ParameterException(command.commandLine(), "--data-dir " + dataDir
                     + ": no such directory (nothing was stored there; profile, corun and profiles import create it)");
         }
