@@ -4,6 +4,7 @@ package io.smtcheck.daemon;
 import io.smtcheck.model.ObservedSample;
 import io.smtcheck.model.ObservedSlowdowns;
 import io.smtcheck.model.ScoreTable;
+import io.smtcheck.profiles.StoreSettings;
 import io.smtcheck.profiling.CoRunObserver;
 import io.smtcheck.profiling.CounterSource;
 import io.smtcheck.profiling.MachineIdentity;
@@ -132,8 +133,7 @@ final class Learning implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            Duration doubled = pause.multipliedBy(2);
-            pause = doubled.compareTo(HISTORY_RETRY_MAX) > 0 ? HISTORY_RETRY_MAX : doubled;
+            pause = StoreSettings.nextBackoff(pause, HISTORY_RETRY_MAX);
         }
     }
 

@@ -245,8 +245,7 @@ final class StoreProfileSource implements ProfileSource {
                     Duration circuit = store.gateway().untilNextAttempt();
                     Duration pause = circuit.compareTo(retryPause) > 0 ? circuit : retryPause;
                     retryAtNanos = System.nanoTime() + pause.toNanos();
-                    Duration doubled = retryPause.multipliedBy(2);
-                    retryPause = doubled.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : doubled;
+                    retryPause = settings.nextBackoff(retryPause);
                 }
             }
         }

@@ -30,7 +30,12 @@ public record StoreSettings(Duration timeout, Duration firstBackoff, Duration ma
 
     /** The pause after one more failure: {@code pause} doubled, at most {@link #maxBackoff()}. */
     public Duration nextBackoff(Duration pause) {
+        return nextBackoff(pause, maxBackoff);
+    }
+
+    /** The pause after one more failure: {@code pause} doubled, at most {@code max}. */
+    public static Duration nextBackoff(Duration pause, Duration max) {
         Duration doubled = pause.multipliedBy(2);
-        return doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
+        return doubled.compareTo(max) > 0 ? max : doubled;
     }
 }
