@@ -30,7 +30,7 @@ export SMTCHECK_NATIVE_LIBRARY=$W/libsmtcheck.so SMTCHECK_TOOLS_DIR=$W/bin PATH=
 # In-situ windows short enough for emulation: 4 per injector (7 of them),
 # 0.7 s each, about 20 s of guest time where the defaults take 11 minutes.
 INSITU_LEVELS=1
-INSITU="--in-situ-warmup 0.2 --in-situ-window 0.5 --in-situ-levels $INSITU_LEVELS"
+INSITU="--in-situ-warmup 0.2 --in-situ-window 1 --in-situ-levels $INSITU_LEVELS"
 FAILED=0
 pass() { echo "DTEST PASS $*"; }
 fail() { echo "DTEST FAIL $*"; FAILED=$((FAILED + 1)); }
@@ -74,6 +74,18 @@ gone() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
 counting() { workload "$1" | grep -q '"ipc":{'; }
 has_slot() { workload "$1" | grep -q '"slot":[0-9]'; }
 loop_done() { grep -q '^counted ' "$1"; }
+# quiet PID: it used at most 5 % of a CPU over 2 s (fields 14 and 15 of its
+# stat, in clock ticks of 1/100 s).  Under icount, virtual time follows the
+# instructions of every vCPU, so any busy vCPU slows the others' rates: the
+# daemon's compiler threads must have settled before a rate is measured.
+quiet() {
+	local a b
+	a=$(awk '{ print $14 + $15 }' "/proc/$1/stat") || return 1
+	sleep 2
+	b=$(awk '{ print $14 + $15 }' "/proc/$1/stat") || return 1
+	QUIET_TICKS=$((b - a))
+	[ "$QUIET_TICKS" -le 10 ]
+}
 # stable PGID: two reads a second apart give the same instructions and cycles
 stable() {
 	local a b
@@ -124,6 +136,11 @@ in_situ() {
 	total=$((n * (2 * levels + 2)))
 	start_long "$name" 1 102 || return 1
 	L1=$LONG
+	if wait_for 120 quiet "$DAEMON_PID"; then
+		info "$name: the daemon is quiet (${QUIET_TICKS}0 ms of CPU in 2 s)"
+	else
+		info "$name: the daemon still used ${QUIET_TICKS}0 ms of CPU in 2 s after 120 s; profiling anyway"
+	fi
 	# its own rate and IPC alone on its core (as in the windows alone), from
 	# two of its counts 2 s apart, before the profile
 	kill -USR1 "$L1"
@@ -266,6 +283,7 @@ run_daemon() {
 		--socket "$SOCK" --state-dir "/tmp/$name/state" --threshold 1 --interval 1 "$@" \
 		>"/tmp/$name/daemon.log" 2>&1 </dev/null &
 	pid=$!
+	DAEMON_PID=$pid
 	if ! wait_for 900 answers; then
 		fail "$name: daemon-starts: no answer on $SOCK after 900 s"
 		kill -9 "$pid"

@@ -2,6 +2,7 @@
 package io.smtcheck.daemon;
 
 import io.smtcheck.model.Measurement;
+import io.smtcheck.proc.ProcessTable;
 import io.smtcheck.profiling.CounterSource;
 import io.smtcheck.profiling.InSituProfiler;
 import io.smtcheck.profiling.InSituProfiling;
@@ -49,6 +50,8 @@ final class InSitu implements AutoCloseable {
     private volatile List<Injector> injectors;
     private volatile ProcessCounterSource source;
     private volatile String unprepared;
+    /** Where the profiled groups' run delays are read; only the profiles' threads use it. */
+    private final ProcessTable processes = new ProcessTable();
 
     InSitu(Object lock, DaemonState state, Monitor monitor, ProfileSource profiles, Pinning pinning,
             Consumer<String> replan, Topology topology, Set<Integer> usableCpus, Path journalDir,
@@ -98,16 +101,30 @@ final class InSitu implements AutoCloseable {
         return source != null;
     }
 
-    /** The group's counts, if it is managed and counted in hardware; takes the lock briefly. */
+    /**
+     * The group's counts, if it is managed and counted in hardware, with its run delay; takes the
+     * lock briefly, and walks /proc for the run delay outside it.
+     */
     private Optional<CounterSource.Reading> read(int pgid) {
+        Monitor.Counters c;
         synchronized (lock) {
             ManagedGroup g = state.groups.get(pgid);
             if (g == null) {
                 return Optional.empty();
             }
-            return monitor.counters(pgid, g.slot).filter(Monitor.Counters::hardware)
-                    .map(c -> new CounterSource.Reading(c.instructions(), c.cycles(), System.nanoTime()));
+            c = monitor.counters(pgid, g.slot).filter(Monitor.Counters::hardware).orElse(null);
         }
+        if (c == null) {
+            return Optional.empty();
+        }
+        long now = System.nanoTime();
+        long waited;
+        try {
+            waited = processes.runDelayNanos(pgid);
+        } catch (IOException e) {
+            waited = 0; // /proc unreadable: the window's wall time stands
+        }
+        return Optional.of(new CounterSource.Reading(c.instructions(), c.cycles(), now, waited));
     }
 
     /**

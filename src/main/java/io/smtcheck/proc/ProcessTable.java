@@ -231,6 +231,36 @@ public final class ProcessTable {
     }
 
     /**
+     * How long the tasks of group {@code pgid} have waited, runnable, for a CPU, in nanoseconds:
+     * the run delay of every thread of its processes (field 2 of /proc/PID/task/TID/schedstat),
+     * summed. 0 for threads whose kernel keeps no schedstat, or that exit while it is read; a
+     * total can therefore go back when a process of the group exits.
+     */
+    public long runDelayNanos(int pgid) throws IOException {
+        long sum = 0;
+        for (ProcessGroup g : groups()) {
+            if (g.pgid() != pgid) {
+                continue;
+            }
+            for (int pid : g.pids()) {
+                for (int tid : tasks(pid)) {
+                    sum += runDelay(proc.resolve(pid + "/task/" + tid + "/schedstat"));
+                }
+            }
+        }
+        return sum;
+    }
+
+    private static long runDelay(Path schedstat) {
+        try {
+            String[] f = Files.readString(schedstat, StandardCharsets.US_ASCII).trim().split(" ");
+            return f.length >= 2 ? Long.parseLong(f[1]) : 0;
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /**
      * A process's command line, arguments joined by spaces (empty for kernel threads), or null when
      * it is gone. Read on demand: most scans need no command line at all.
      */

@@ -18,8 +18,16 @@ public interface CounterSource {
      * @param instructions instructions retired since counting began
      * @param cycles       cycles meanwhile, 0 where only instructions are known
      * @param nanos        a monotonic clock when they were read
+     * @param waitedNanos  how long its tasks had waited, runnable, for a CPU that other tasks held
+     *                     (the scheduler's run delay), cumulative; 0 where it is not known. Time
+     *                     the job lost to other tasks on its CPU is not contention from its
+     *                     sibling, so a window's rate leaves it out.
      */
-    record Reading(long instructions, long cycles, long nanos) {
+    record Reading(long instructions, long cycles, long nanos, long waitedNanos) {
+        /** Counts whose run delay is not known. */
+        public Reading(long instructions, long cycles, long nanos) {
+            this(instructions, cycles, nanos, 0);
+        }
     }
 
     /** An injector started by {@link #startInjector}; closing it stops it. */

@@ -29,7 +29,10 @@ import java.util.Optional;
  *       level a warm-up and a window with the injector on the sibling, reading the job's
  *       instructions and the injector's work units.</li>
  * </ol>
- * Progress is instructions per second; slowdowns, normalisation and usage are computed as
+ * Progress is instructions per second of the time the job could run: a window leaves out the time
+ * its tasks waited for a CPU other tasks held (the scheduler's run delay, where the source knows
+ * it), since sharing a CPU is not contention from the sibling; a window in which it waited more
+ * than half the time is measured again. Slowdowns, normalisation and usage are computed as
  * {@link WorkloadProfiler} computes them from runs. The profile says {@code in_situ}.
  *
  * <p>Bad counts: a window whose instructions did not advance (counters read 0 or stopped), went
@@ -312,6 +315,11 @@ public final class InSituProfiler {
         if (b.instructions() == a.instructions()) {
             return "did not advance (they read " + a.instructions() + " twice)";
         }
+        double waited = waited(a, b);
+        if (waited * 2 > b.nanos() - a.nanos()) {
+            return String.format(Locale.ROOT, "waited for its CPU %.0f %% of the window (other tasks ran there)",
+                    waited * 100 / (b.nanos() - a.nanos()));
+        }
         double rate = rate(a, b);
         if (!Double.isNaN(alone) && rate > JUMP * alone) {
             return String.format(Locale.ROOT, "jumped: %.4g instructions/s beside an injector, %.4g alone", rate, alone);
@@ -319,8 +327,14 @@ public final class InSituProfiler {
         return null;
     }
 
+    /** Instructions per second of the window that the job could run: time other tasks held its CPU left out. */
     private static double rate(CounterSource.Reading a, CounterSource.Reading b) {
-        return (b.instructions() - a.instructions()) * 1e9 / (b.nanos() - a.nanos());
+        return (b.instructions() - a.instructions()) * 1e9 / (b.nanos() - a.nanos() - waited(a, b));
+    }
+
+    /** How long in the window the job waited for its CPU; 0 when it went back (a task of the group exited). */
+    private static long waited(CounterSource.Reading a, CounterSource.Reading b) {
+        return Math.max(0, b.waitedNanos() - a.waitedNanos());
     }
 
     private static double unitRate(Injector i, CounterSource.Reading a, CounterSource.Reading b) throws IOException {

@@ -54,6 +54,35 @@ class ProcessTableTest {
     }
 
     @Test
+    void twoBusyTasksSharingOneCpuWaitForItAboutHalfTheTimeEach() throws Exception {
+        assertTrue(Files.exists(Path.of("/proc/self/schedstat")), "this kernel keeps no schedstat");
+        // A group of its own (setsid) of two busy shells on CPU 0: whenever one runs the other
+        // waits, so their run delays grow together by about the time that passes.
+        Process p = new ProcessBuilder("setsid", "taskset", "-c", "0", "sh", "-c",
+                "sh -c 'while :; do :; done' & while :; do :; done").start();
+        try {
+            ProcessTable table = new ProcessTable();
+            int pgid = (int) p.pid();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (table.groups().stream().noneMatch(g -> g.pgid() == pgid && g.pids().size() == 2)) {
+                assertTrue(System.nanoTime() < deadline, "the group's two shells did not start");
+                Thread.sleep(50);
+            }
+            long t0 = System.nanoTime();
+            long w0 = table.runDelayNanos(pgid);
+            Thread.sleep(1500);
+            long w1 = table.runDelayNanos(pgid);
+            long elapsed = System.nanoTime() - t0;
+            assertTrue(w1 - w0 >= 0.6 * elapsed && w1 - w0 <= 2.2 * elapsed,
+                    "waited " + (w1 - w0) + " ns of " + elapsed);
+            assertEquals(0, table.runDelayNanos(Integer.MAX_VALUE - 1), "no such group");
+        } finally {
+            ProcessHandle.of(p.pid()).ifPresent(h -> h.descendants().forEach(ProcessHandle::destroyForcibly));
+            p.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void oddCommandNamesAreParsed() throws Exception {
         Path proc = dir.resolve("proc");
         Files.createDirectories(proc.resolve("42"));

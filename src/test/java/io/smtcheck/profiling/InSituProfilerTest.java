@@ -193,6 +193,42 @@ class InSituProfilerTest {
     }
 
     @Test
+    void timeAnotherTaskHoldsTheJobsCpuIsLeftOutOfItsRate() throws Exception {
+        // The schedule (FAST, three levels): 12 injector windows of 6 s, then per injector 4
+        // windows; the second injector's rate alone is the 17th window, from 96 s to 102 s.
+        SimulatedMachine m = machine(0.01, 10);
+        m.shareCpu(12 * 6 + 4 * 6, 6, 0.2, true);
+        InSituProfiler.Result r = profiler(m, 100, FAST).run();
+        assertEquals(2e9, r.soloMean(), 2e9 * 0.02);
+        assertEquals(0.8, r.profile().resources().get("l1_dcache").sensitivity(), TOLERANCE);
+
+        // Unseen by its run delay, the same share looks like a phase of the job.
+        SimulatedMachine n = machine(0.01, 10);
+        n.shareCpu(12 * 6 + 4 * 6, 6, 0.2, false);
+        InSituProfiler.FailedException e = assertThrows(InSituProfiler.FailedException.class,
+                () -> profiler(n, 100, FAST).run());
+        assertTrue(e.getMessage().matches("job 7's rate alone spread (1[5-9]|2\\d)\\.\\d % between windows .*"),
+                e.getMessage());
+    }
+
+    @Test
+    void aWindowInWhichTheJobMostlyWaitedForItsCpuIsMeasuredAgain() throws Exception {
+        // the second injector's rate alone: its window (97 s to 102 s) shared 70 %, the next try's not
+        SimulatedMachine m = machine(0.01, 11);
+        m.shareCpu(12 * 6 + 4 * 6 + 1, 5, 0.7, true);
+        InSituProfiler.Result r = profiler(m, 100, FAST).run();
+        assertEquals(12 * 2 + 2, m.reads, "one window of the job read again: 12 windows of 2 reads, and 2 more");
+        assertEquals(2e9, r.soloMean(), 2e9 * 0.02);
+
+        SimulatedMachine n = machine(0.01, 11);
+        n.shareCpu(12 * 6 + 4 * 6 + 1, 1000, 0.7, true);
+        InSituProfiler.FailedException e = assertThrows(InSituProfiler.FailedException.class,
+                () -> profiler(n, 100, FAST).run());
+        assertTrue(e.getMessage().matches("the counters of group 100 alone on CPU 0 waited for its CPU 70 % of the"
+                + " window \\(other tasks ran there\\) \\(3 tries\\); not profiled"), e.getMessage());
+    }
+
+    @Test
     void settingsOutOfRangeNameTheirField() {
         List<Double> levels = List.of(0.5, 1.0);
         assertEquals("window: 0.0 s is not within (0, 3600]", assertThrows(IllegalArgumentException.class,

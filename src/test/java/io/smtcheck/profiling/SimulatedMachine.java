@@ -15,7 +15,8 @@ import java.util.Random;
  * job whose instructions advance at its solo rate less its slowdown beside whatever runs on the
  * other CPU, and injectors whose units advance likewise. Each interval's counts carry Gaussian
  * noise of the given relative standard deviation. Faults are scheduled by the test: the group
- * exits, its counters stall or jump, an injector dies, the job's rate changes with a phase.
+ * exits, its counters stall or jump, an injector dies, the job's rate changes with a phase,
+ * another task takes a share of the job's CPU (the job then waits, as its run delay shows).
  *
  * <p>The truth: beside the injector of resource r at level l the job slows by
  * {@code sensitivity × full × a(u, l) / a(u, 1)} and the injector by
@@ -51,6 +52,11 @@ final class SimulatedMachine implements CounterSource {
     private long phaseAt = Long.MAX_VALUE;
     private double phaseFactor = 1;
     private Long frozen;
+    private long shareFrom = Long.MAX_VALUE;
+    private long shareUntil;
+    private double share;
+    private boolean runDelayKnown = true;
+    private double waited;
     int reads;
 
     SimulatedMachine(int cpu, int sibling, double soloRate, Map<String, Truth> truth, double noise, long seed) {
@@ -87,6 +93,17 @@ final class SimulatedMachine implements CounterSource {
         phaseFactor = factor;
     }
 
+    /**
+     * For {@code seconds} from {@code s} seconds from now, another task holds the job's CPU
+     * {@code fraction} of the time; {@code known} says whether the job's run delay shows it.
+     */
+    void shareCpu(double s, double seconds, double fraction, boolean known) {
+        shareFrom = nanos + (long) (s * 1e9);
+        shareUntil = shareFrom + (long) (seconds * 1e9);
+        share = fraction;
+        runDelayKnown = known;
+    }
+
     /** The next {@code n} injectors of {@code resource} started die before their first window. */
     void killInjectors(String resource, int n) {
         kills.put(resource, n);
@@ -113,7 +130,7 @@ final class SimulatedMachine implements CounterSource {
             count = frozen;
         }
         frozen = count;
-        return Optional.of(new Reading(count, count / 2, nanos));
+        return Optional.of(new Reading(count, count / 2, nanos, runDelayKnown ? (long) waited : 0));
     }
 
     @Override
@@ -135,7 +152,11 @@ final class SimulatedMachine implements CounterSource {
     public void sleep(double seconds) {
         double dt = seconds;
         double rate = soloRate * (nanos >= phaseAt ? phaseFactor : 1) * (1 - jobSlowdown());
-        instructions += rate * dt * noisy();
+        // the part of the interval another task holds the job's CPU
+        double shared = jobCpu < 0 ? 0
+                : share * Math.max(0, Math.min(nanos + dt * 1e9, shareUntil) - Math.max(nanos, shareFrom)) / 1e9;
+        waited += shared * 1e9;
+        instructions += rate * (dt - shared) * noisy();
         for (Sim s : injectors) {
             if (!s.dead) {
                 s.units += s.aloneRate() * (1 - s.slowdown()) * dt * noisy();
