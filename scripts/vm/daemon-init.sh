@@ -27,10 +27,11 @@ ITERS=${DTEST_ITERS:-100000000}
 JAVA="/usr/lib/jvm/java-17-openjdk-arm64/bin/java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -Xmx128m"
 # the jar carries x86-64's injectors: the arm64 ones are in $W/bin
 export SMTCHECK_NATIVE_LIBRARY=$W/libsmtcheck.so SMTCHECK_TOOLS_DIR=$W/bin PATH=/bin:/usr/bin
-# In-situ windows short enough for emulation: 4 per injector (7 of them),
-# 0.7 s each, about 20 s of guest time where the defaults take 11 minutes.
+# A schedule short enough for emulation: one injector level, 1 s windows,
+# a few seconds of guest time where the defaults take 11 minutes.
 INSITU_LEVELS=1
-INSITU="--in-situ-warmup 0.2 --in-situ-window 1 --in-situ-levels $INSITU_LEVELS"
+INSITU_WINDOW=1
+INSITU="--in-situ-warmup 0.2 --in-situ-window $INSITU_WINDOW --in-situ-levels $INSITU_LEVELS"
 FAILED=0
 pass() { echo "DTEST PASS $*"; }
 fail() { echo "DTEST FAIL $*"; FAILED=$((FAILED + 1)); }
@@ -260,10 +261,11 @@ stored() {
 	*'"progress":"in_situ"'*) ;;
 	*) fail "$name: in-situ-stored: no profile of job 102 measured in situ: $(head -c 600 "/tmp/$name/export.json")"; return ;;
 	esac
-	if echo "$p" | grep -q "\"levels\":\[1.0\]" && echo "$p" | grep -q '"solo_seconds":0.5[,}]'; then
-		pass "$name: in-situ-stored (profile of job 102, progress in_situ, levels [1.0], windows of 0.5 s)"
+	if echo "$p" | grep -q "\"levels\":\[$INSITU_LEVELS.0\]" &&
+		echo "$p" | grep -Eq "\"solo_seconds\":$INSITU_WINDOW(\.0)?[,}]"; then
+		pass "$name: in-situ-stored (profile of job 102, progress in_situ, levels [$INSITU_LEVELS.0], windows of $INSITU_WINDOW s)"
 	else
-		fail "$name: in-situ-stored: the schedule (levels [1.0], 0.5 s windows) is not the profile's: ${p%%\"resources\"*}"
+		fail "$name: in-situ-stored: the schedule (levels [$INSITU_LEVELS.0], $INSITU_WINDOW s windows) is not the profile's: ${p%%\"resources\"*}"
 	fi
 	if [ -n "$ipc" ] && [ -n "$OWN_IPC" ] && within "$ipc" "$OWN_IPC" 2; then
 		pass "$name: in-situ-single-ipc-matches-counters (single_ipc $ipc, the group's own $OWN_IPC)"
