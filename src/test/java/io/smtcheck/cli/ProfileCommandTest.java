@@ -4,6 +4,7 @@ package io.smtcheck.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -214,7 +215,10 @@ class ProfileCommandTest {
         Process child = childProfile("203", "stream-again");
         waitForLine(child, ", run ");
         new ProcessBuilder("kill", "-INT", Long.toString(child.pid())).start().waitFor();
-        assertTrue(child.waitFor(20, TimeUnit.SECONDS), "the interrupted profile exits");
+        if (!child.waitFor(20, TimeUnit.SECONDS)) {
+            child.destroyForcibly(); // not left to the tests after this one
+            fail("the interrupted profile exits");
+        }
         String err = new String(child.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(130, child.exitValue(), err);
         assertTrue(err.contains("interrupted after"), err);
@@ -319,8 +323,14 @@ class ProfileCommandTest {
     }
 
     /** `profile` in a JVM of its own, so that it can be interrupted and killed for real. */
+    /**
+     * A profile started as from a terminal, with Ctrl-C at its default whatever this test's parent
+     * did with it: a shell without job control starts its background commands with SIGINT ignored,
+     * and the JVM keeps an ignored SIGINT ignored.
+     */
     private static Process childProfile(String job, String name) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-D" + Tools.DIR_PROPERTY + "=" + tools, "-cp", System.getProperty("java.class.path"),
                 Main.class.getName()));
         cmd.addAll(profile("--job", job, "--name", name, "--", TESTLOAD.toString(), "stream"));
