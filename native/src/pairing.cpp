@@ -794,12 +794,12 @@ private:
 	static constexpr int kMaxDepth = 5;
 	// How many candidates each level tries. The search costs about nodes x product of breadths,
 	// so small instances, which must come closest to the optimum, afford a wider tree. On large
-	// ones the search with lists by weight stops at four edges: its fifth level was over a quarter
-	// of its steps, and the search against the matching, which follows it, still goes to five and
-	// tries more first partners, from lists that hold what lists by weight lack: together, plans
-	// as good or better for less time (BENCHMARKS.md).
+	// ones the search with lists by weight is a first pass, four edges deep and four partners
+	// wide: the search against the matching, which follows it, goes to five edges and tries more
+	// first partners, from lists that hold what lists by weight lack, and it finds most of what
+	// a wider first pass would have. Together, plans as good for less time (BENCHMARKS.md).
 	static constexpr int kWide[kMaxDepth] = {10, 5, 3, 2, 2};
-	static constexpr int kNarrow[kMaxDepth] = {8, 3, 2, 1, 0};
+	static constexpr int kNarrow[kMaxDepth] = {4, 2, 2, 1, 0};
 	static constexpr int kNarrowAgainst[kMaxDepth] = {10, 3, 2, 1, 1};
 	static constexpr int kWideUpTo = 256;
 
