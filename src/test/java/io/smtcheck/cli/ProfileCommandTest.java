@@ -322,11 +322,11 @@ class ProfileCommandTest {
         assertTrue(err.contains(expected), err);
     }
 
-    /** `profile` in a JVM of its own, so that it can be interrupted and killed for real. */
     /**
-     * A profile started as from a terminal, with Ctrl-C at its default whatever this test's parent
-     * did with it: a shell without job control starts its background commands with SIGINT ignored,
-     * and the JVM keeps an ignored SIGINT ignored.
+     * `profile` in a JVM of its own, so that it can be interrupted and killed for real: as from a
+     * terminal, with Ctrl-C at its default whatever this test's parent did with it (a shell without
+     * job control starts its background commands with SIGINT ignored, and the JVM keeps an ignored
+     * SIGINT ignored).
      */
     private static Process childProfile(String job, String name) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT",
