@@ -310,11 +310,15 @@ run_guest() {
 	# the guest kernel log must be clean.  QEMU's arm64 machine describes no
 	# shared cache, so there the kernel finds each CPU's last-level-cache
 	# (MC) domain smaller than its SMT one and says so at every CPU bring-up
-	local known='^$'
+	local known='^$' reports
 	[ "$ARCH" = arm64 ] && known='BUG: arch topology borken'
 	if ! grep -q 'Run /init' "$g/kmsg.log"; then
 		fail "$name: dmesg-clean (kernel log not received)"
-	elif grep -v "$known" "$g/kmsg.log" | grep -E 'BUG|WARNING|Oops|general protection|KASAN|UBSAN|ODEBUG|circular locking|inconsistent lock state|recursive locking|suspicious RCU|sleeping function|soft lockup|blocked for more than|suspected memory leak|list_(add|del) corruption'; then
+	elif reports=$(grep -v "$known" "$g/kmsg.log" | grep -E 'BUG|WARNING|Oops|general protection|KASAN|UBSAN|ODEBUG|circular locking|inconsistent lock state|recursive locking|suspicious RCU|sleeping function|soft lockup|blocked for more than|suspected memory leak|list_(add|del) corruption'); then
+		echo "$reports"
+		# and the first one whole (up to 60 lines), for a log that is not
+		# kept, such as a CI run's
+		grep -F -x -A 59 -m 1 -- "${reports%%$'\n'*}" "$g/kmsg.log" | sed 's/^/  kmsg| /'
 		fail "$name: dmesg-clean (see the lines above; $g/kmsg.log)"
 	else
 		pass "$name: dmesg-clean ($(grep -c 'IPC_monitor: loaded' "$g/kmsg.log") loads of IPC_monitor)"
